@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { ConfigError } from './errors';
+import type { DnsRecordSet } from './ports';
+
+type Env = Record<string, string | undefined>;
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** Parses `schema` from `env`, throwing a ConfigError that names every key that is missing or wrong. */
+export function parseEnv<T extends z.ZodRawShape>(shape: T, env: Env): z.infer<z.ZodObject<T>> {
+  const present = Object.fromEntries(Object.keys(shape).map((key) => [key, env[key] === '' ? undefined : env[key]]));
+  const result = z.object(shape).safeParse(present);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const key = issue.path.join('.');
+      return env[key] === undefined || env[key] === '' ? `${key} is required` : `${key}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+const DNS_RECORDS = ['A', 'AAAA', 'A+AAAA'] as const;
+
+const registrarShape = {
+  /** The Cloud Map namespace, by id (ns-...) or by name. */
+  NAMESPACE: z.string().min(1),
+  /** DNS records for services of awsvpc tasks; bridge and host tasks always get SRV. */
+  DNS_RECORDS: z
+    .string()
+    .default('A')
+    .transform((v) => v.toUpperCase().replace(/[,\s]+/g, '+'))
+    .pipe(z.enum(DNS_RECORDS)),
+  DNS_TTL: int(0, 2_147_483_647).default(10),
+  DEFAULT_PORT: int(1, 65535).default(80),
+  /** The owner attribute's value; change it only to run two independent registrars in one account. */
+  OWNER_ID: z
+    .string()
+    .regex(/^[a-zA-Z0-9!-~]{1,1024}$/)
+    .default('ecs-cloudmap-registrar'),
+  /** Longest wait for a Cloud Map operation to reach SUCCESS or FAIL. */
+  OPERATION_TIMEOUT_MS: int(1000, 600_000).default(30_000),
+  /** How long the ECS service tags are cached in a warm container. */
+  SERVICE_TAGS_TTL_MS: int(0, 3_600_000).default(60_000),
+};
+
+export interface RegistrarConfig {
+  namespace: string;
+  dnsRecords: Exclude<DnsRecordSet, 'SRV' | 'none'>;
+  dnsTtl: number;
+  defaultPort: number;
+  ownerId: string;
+  operationTimeoutMs: number;
+  serviceTagsTtlMs: number;
+}
+
+/** Reads and validates the register function's environment. */
+export function loadRegistrarConfig(env: Env = process.env): RegistrarConfig {
+  const v = parseEnv(registrarShape, env);
+  return {
+    namespace: v.NAMESPACE,
+    dnsRecords: v.DNS_RECORDS,
+    dnsTtl: v.DNS_TTL,
+    defaultPort: v.DEFAULT_PORT,
+    ownerId: v.OWNER_ID,
+    operationTimeoutMs: v.OPERATION_TIMEOUT_MS,
+    serviceTagsTtlMs: v.SERVICE_TAGS_TTL_MS,
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * Named errors. Each carries a stable `code` (kebab-case) that logs, metrics and HTTP answers use.
+ * Errors raised by AWS are not wrapped here: the register function rethrows them so Lambda retries.
+ */
+export class RegistrarError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The environment is missing a key or holds a bad value; thrown at cold start. */
+export class ConfigError extends RegistrarError {
+  constructor(message: string) {
+    super('invalid-config', message);
+  }
+}
+
+/** An input (event, CLI file, HTTP parameter) failed validation. */
+export class ValidationError extends RegistrarError {
+  constructor(code: string, message: string) {
+    super(code, message);
+  }
+}
+
+/** A Cloud Map namespace named in configuration or a request does not exist. */
+export class NamespaceNotFoundError extends RegistrarError {
+  constructor(ref: string) {
+    super('namespace-not-found', `Cloud Map namespace "${ref}" does not exist`);
+  }
+}
+
+/** A Cloud Map asynchronous operation ended in FAIL. */
+export class OperationFailedError extends RegistrarError {
+  constructor(
+    readonly operationId: string,
+    readonly errorCode: string | undefined,
+    detail: string | undefined,
+  ) {
+    super(
+      'operation-failed',
+      `Cloud Map operation ${operationId} failed: ${errorCode ?? 'unknown'} ${detail ?? ''}`.trim(),
+    );
+  }
+}
+
+/** A Cloud Map asynchronous operation did not finish within the bounded wait. */
+export class OperationTimeoutError extends RegistrarError {
+  constructor(
+    readonly operationId: string,
+    waitedMs: number,
+  ) {
+    super('operation-timeout', `Cloud Map operation ${operationId} still pending after ${waitedMs} ms`);
+  }
+}
+
+/** True when `error` is an AWS SDK error with the given name (SDK v3 sets `name` to the error code). */
+export function isAwsError(error: unknown, ...names: string[]): boolean {
+  return error instanceof Error && names.includes(error.name);
+}

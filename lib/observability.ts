@@ -1,0 +1,14 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+
+/** The project's name: the owner attribute's value, the metrics namespace and the service tag. */
+export const PROJECT = 'ecs-cloudmap-registrar';
+
+/** One structured JSON logger per container (Powertools). */
+export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? PROJECT });
+
+/** One EMF metrics emitter per container (Powertools). */
+export const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'EcsCloudMapRegistrar',
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? PROJECT,
+});

@@ -1,0 +1,91 @@
+/**
+ * The narrow ports between the domain and the outside systems. AWS adapters implement them with an
+ * injected SDK client; tests and the local stack plug into the same shapes.
+ */
+
+/** A Cloud Map namespace as the domain needs it. */
+export interface NamespaceInfo {
+  id: string;
+  name: string;
+  type: 'DNS_PRIVATE' | 'DNS_PUBLIC' | 'HTTP';
+  /** The name DiscoverInstances wants (equals `name` unless the namespace says otherwise). */
+  httpName: string;
+}
+
+/** A Cloud Map service as the domain needs it. */
+export interface ServiceInfo {
+  id: string;
+  name: string;
+  namespaceId: string;
+}
+
+/** One instance as Cloud Map lists it. */
+export interface InstanceRecord {
+  id: string;
+  attributes: Record<string, string>;
+}
+
+/** How a new Cloud Map service publishes DNS records. `none` for HTTP namespaces. */
+export type DnsRecordSet = 'A' | 'AAAA' | 'A+AAAA' | 'SRV' | 'none';
+
+export interface ServiceSpec {
+  name: string;
+  dnsRecords: DnsRecordSet;
+  ttlSeconds: number;
+}
+
+export type CustomHealth = 'HEALTHY' | 'UNHEALTHY';
+
+/** Writes and reads of Cloud Map instances (control plane). */
+export interface Registry {
+  /** Resolves a namespace given by id (`ns-...`) or by name. Throws NamespaceNotFoundError. */
+  resolveNamespace(ref: string): Promise<NamespaceInfo>;
+  /** Finds the service by name, or creates it (safe when several callers race). */
+  ensureService(namespace: NamespaceInfo, spec: ServiceSpec): Promise<ServiceInfo>;
+  /** The service by name, or undefined. */
+  findService(namespace: NamespaceInfo, name: string): Promise<ServiceInfo | undefined>;
+  /** Every instance of the service, all pages. */
+  listInstances(service: ServiceInfo): Promise<InstanceRecord[]>;
+  /** Registers (or updates in place) and waits for the operation to succeed. */
+  register(service: ServiceInfo, instanceId: string, attributes: Record<string, string>): Promise<void>;
+  /** Deregisters and waits; an instance that is already gone is success. */
+  deregister(service: ServiceInfo, instanceId: string): Promise<void>;
+  /** Sets the custom health status of an instance. */
+  setHealth(service: ServiceInfo, instanceId: string, status: CustomHealth): Promise<void>;
+}
+
+/** A container definition, reduced to what registration needs. */
+export interface ContainerDefinitionFacts {
+  name: string;
+  essential: boolean;
+  portMappings: { containerPort?: number; hostPort?: number; name?: string; protocol?: string }[];
+  hasHealthCheck: boolean;
+}
+
+export interface TaskDefinitionFacts {
+  arn: string;
+  family: string;
+  networkMode: 'awsvpc' | 'bridge' | 'host' | 'none';
+  containers: ContainerDefinitionFacts[];
+}
+
+/** What ECS says of a task now (DescribeTasks with TAGS). */
+export interface DescribedTask {
+  taskArn: string;
+  lastStatus: string;
+  desiredStatus: string;
+  /** ECS's own version counter for the task, as in the event's `detail.version`. */
+  version?: number;
+  healthStatus?: string;
+  tags: Record<string, string>;
+}
+
+/** Reads of ECS. */
+export interface TaskSource {
+  /** The task, or undefined when ECS no longer knows it. */
+  describeTask(cluster: string, taskArn: string): Promise<DescribedTask | undefined>;
+  /** Tags on the ECS service itself (DescribeServices include TAGS); {} when the service is gone. */
+  serviceTags(cluster: string, serviceName: string): Promise<Record<string, string>>;
+  /** The task definition; cached per container. */
+  taskDefinition(arn: string): Promise<TaskDefinitionFacts>;
+}
