@@ -44,6 +44,8 @@ export interface Registry {
   ensureService(namespace: NamespaceInfo, spec: ServiceSpec): Promise<ServiceInfo>;
   /** The service by name, or undefined. */
   findService(namespace: NamespaceInfo, name: string): Promise<ServiceInfo | undefined>;
+  /** One instance, or undefined when the service does not have it. */
+  getInstance(service: ServiceInfo, instanceId: string): Promise<InstanceRecord | undefined>;
   /** Every instance of the service, all pages. */
   listInstances(service: ServiceInfo): Promise<InstanceRecord[]>;
   /** Registers (or updates in place) and waits for the operation to succeed. */

@@ -1,0 +1,257 @@
+import { createHash } from 'node:crypto';
+import {
+  CreateServiceCommand,
+  DeregisterInstanceCommand,
+  type DnsRecord,
+  GetInstanceCommand,
+  GetOperationCommand,
+  ListInstancesCommand,
+  ListServicesCommand,
+  RegisterInstanceCommand,
+  type ServiceDiscoveryClient,
+  UpdateInstanceCustomHealthStatusCommand,
+} from '@aws-sdk/client-servicediscovery';
+import { isAwsError, OperationFailedError, OperationTimeoutError } from '../errors';
+import type {
+  CustomHealth,
+  DnsRecordSet,
+  InstanceRecord,
+  NamespaceInfo,
+  Registry,
+  ServiceInfo,
+  ServiceSpec,
+} from '../ports';
+import { NamespaceResolver } from './namespaces';
+
+/** Tag put on every Cloud Map service this project creates (IAM conditions key on it too). */
+export const MANAGED_TAG_KEY = 'managed-by';
+
+export interface CloudMapRegistryOptions {
+  /** The value of the managed-by tag on created services. */
+  ownerId: string;
+  /** Longest wait for an operation to reach SUCCESS or FAIL. */
+  operationTimeoutMs: number;
+  /** Waits between polls and retries; injectable so tests need not sleep. */
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The DNS records Cloud Map creates for each instance of a service with this record set. */
+export function dnsRecordsFor(records: DnsRecordSet, ttlSeconds: number): DnsRecord[] {
+  switch (records) {
+    case 'A':
+      return [{ Type: 'A', TTL: ttlSeconds }];
+    case 'AAAA':
+      return [{ Type: 'AAAA', TTL: ttlSeconds }];
+    case 'A+AAAA':
+      return [
+        { Type: 'A', TTL: ttlSeconds },
+        { Type: 'AAAA', TTL: ttlSeconds },
+      ];
+    case 'SRV':
+      return [{ Type: 'SRV', TTL: ttlSeconds }];
+    case 'none':
+      return [];
+  }
+}
+
+/** A CreatorRequestId (at most 64 characters) that is the same for the same logical request. */
+function requestId(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 48);
+}
+
+/**
+ * The Cloud Map adapter of the Registry port. Writes are followed to the end of their asynchronous
+ * operation; a write that races another on the same instance (DuplicateRequest) is retried within the
+ * same bounded wait. AWS failures are thrown as they come so the caller's retry policy applies.
+ */
+export class CloudMapRegistry implements Registry {
+  private readonly namespaces: NamespaceResolver;
+  private readonly services = new Map<string, Promise<ServiceInfo>>();
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly client: ServiceDiscoveryClient,
+    private readonly options: CloudMapRegistryOptions,
+  ) {
+    this.namespaces = new NamespaceResolver(client);
+    this.sleep = options.sleep ?? defaultSleep;
+    this.now = options.now ?? Date.now;
+  }
+
+  resolveNamespace(ref: string): Promise<NamespaceInfo> {
+    return this.namespaces.resolve(ref);
+  }
+
+  async findService(namespace: NamespaceInfo, name: string): Promise<ServiceInfo | undefined> {
+    const cached = this.services.get(`${namespace.id}/${name.toLowerCase()}`);
+    if (cached) return cached;
+    const wanted = name.toLowerCase();
+    let token: string | undefined;
+    do {
+      const out = await this.client.send(
+        new ListServicesCommand({
+          NextToken: token,
+          MaxResults: 100,
+          Filters: [{ Name: 'NAMESPACE_ID', Values: [namespace.id], Condition: 'EQ' }],
+        }),
+      );
+      const hit = out.Services?.find((s) => s.Name?.toLowerCase() === wanted);
+      if (hit?.Id) {
+        const info = { id: hit.Id, name: hit.Name ?? name, namespaceId: namespace.id };
+        this.remember(namespace, info);
+        return info;
+      }
+      token = out.NextToken;
+    } while (token);
+    return undefined;
+  }
+
+  ensureService(namespace: NamespaceInfo, spec: ServiceSpec): Promise<ServiceInfo> {
+    const key = `${namespace.id}/${spec.name.toLowerCase()}`;
+    let found = this.services.get(key);
+    if (!found) {
+      found = this.findService(namespace, spec.name).then(
+        (existing) => existing ?? this.createService(namespace, spec),
+      );
+      this.services.set(key, found);
+      found.catch(() => this.services.delete(key));
+    }
+    return found;
+  }
+
+  private remember(namespace: NamespaceInfo, info: ServiceInfo): void {
+    this.services.set(`${namespace.id}/${info.name.toLowerCase()}`, Promise.resolve(info));
+  }
+
+  private async createService(namespace: NamespaceInfo, spec: ServiceSpec): Promise<ServiceInfo> {
+    const records = namespace.type === 'HTTP' ? [] : dnsRecordsFor(spec.dnsRecords, spec.ttlSeconds);
+    try {
+      const out = await this.client.send(
+        new CreateServiceCommand({
+          Name: spec.name,
+          NamespaceId: namespace.id,
+          // The same id for the same service: a retried or concurrent create is idempotent.
+          CreatorRequestId: requestId('create-service', namespace.id, spec.name.toLowerCase()),
+          Description: `ECS tasks registered by ${this.options.ownerId}`,
+          ...(records.length ? { DnsConfig: { RoutingPolicy: 'MULTIVALUE', DnsRecords: records } } : {}),
+          // A custom health check lets the registrar mark instances unhealthy later.
+          HealthCheckCustomConfig: { FailureThreshold: 1 },
+          Tags: [{ Key: MANAGED_TAG_KEY, Value: this.options.ownerId }],
+        }),
+      );
+      return { id: out.Service?.Id ?? '', name: out.Service?.Name ?? spec.name, namespaceId: namespace.id };
+    } catch (error) {
+      // Another task created it first: use theirs.
+      if (isAwsError(error, 'ServiceAlreadyExists')) {
+        const id = (error as { ServiceId?: string }).ServiceId;
+        if (id) return { id, name: spec.name, namespaceId: namespace.id };
+        const raced = await this.findService(namespace, spec.name);
+        if (raced) return raced;
+      }
+      throw error;
+    }
+  }
+
+  async listInstances(service: ServiceInfo): Promise<InstanceRecord[]> {
+    const instances: InstanceRecord[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.client.send(
+        new ListInstancesCommand({ ServiceId: service.id, NextToken: token, MaxResults: 100 }),
+      );
+      for (const instance of out.Instances ?? []) {
+        if (instance.Id) instances.push({ id: instance.Id, attributes: instance.Attributes ?? {} });
+      }
+      token = out.NextToken;
+    } while (token);
+    return instances;
+  }
+
+  /** One instance, or undefined when Cloud Map does not have it. */
+  async getInstance(service: ServiceInfo, instanceId: string): Promise<InstanceRecord | undefined> {
+    try {
+      const out = await this.client.send(new GetInstanceCommand({ ServiceId: service.id, InstanceId: instanceId }));
+      return out.Instance?.Id ? { id: out.Instance.Id, attributes: out.Instance.Attributes ?? {} } : undefined;
+    } catch (error) {
+      if (isAwsError(error, 'InstanceNotFound')) return undefined;
+      throw error;
+    }
+  }
+
+  async register(service: ServiceInfo, instanceId: string, attributes: Record<string, string>): Promise<void> {
+    const creatorRequestId = requestId('register', service.id, instanceId, JSON.stringify(attributes));
+    const operationId = await this.retryingDuplicates(async () => {
+      const out = await this.client.send(
+        new RegisterInstanceCommand({
+          ServiceId: service.id,
+          InstanceId: instanceId,
+          CreatorRequestId: creatorRequestId,
+          Attributes: attributes,
+        }),
+      );
+      return out.OperationId;
+    });
+    await this.waitForOperation(operationId);
+  }
+
+  async deregister(service: ServiceInfo, instanceId: string): Promise<void> {
+    let operationId: string | undefined;
+    try {
+      operationId = await this.retryingDuplicates(async () => {
+        const out = await this.client.send(
+          new DeregisterInstanceCommand({ ServiceId: service.id, InstanceId: instanceId }),
+        );
+        return out.OperationId;
+      });
+    } catch (error) {
+      // Already gone (or never there): the desired state holds.
+      if (isAwsError(error, 'InstanceNotFound', 'ServiceNotFound')) return;
+      throw error;
+    }
+    await this.waitForOperation(operationId);
+  }
+
+  async setHealth(service: ServiceInfo, instanceId: string, status: CustomHealth): Promise<void> {
+    await this.client.send(
+      new UpdateInstanceCustomHealthStatusCommand({ ServiceId: service.id, InstanceId: instanceId, Status: status }),
+    );
+  }
+
+  /** Runs a write, retrying while Cloud Map reports another write to the same instance in flight. */
+  private async retryingDuplicates(write: () => Promise<string | undefined>): Promise<string | undefined> {
+    const deadline = this.now() + this.options.operationTimeoutMs;
+    let delay = 200;
+    for (;;) {
+      try {
+        return await write();
+      } catch (error) {
+        if (!isAwsError(error, 'DuplicateRequest') || this.now() + delay > deadline) throw error;
+        await this.sleep(delay);
+        delay = Math.min(delay * 2, 2000);
+      }
+    }
+  }
+
+  /** Polls GetOperation until SUCCESS (returns), FAIL (throws) or the bounded wait runs out (throws). */
+  async waitForOperation(operationId: string | undefined): Promise<void> {
+    if (!operationId) return;
+    const started = this.now();
+    let delay = 100;
+    for (;;) {
+      const out = await this.client.send(new GetOperationCommand({ OperationId: operationId }));
+      const status = out.Operation?.Status;
+      if (status === 'SUCCESS') return;
+      if (status === 'FAIL') {
+        throw new OperationFailedError(operationId, out.Operation?.ErrorCode, out.Operation?.ErrorMessage);
+      }
+      const waited = this.now() - started;
+      if (waited + delay > this.options.operationTimeoutMs) throw new OperationTimeoutError(operationId, waited);
+      await this.sleep(delay);
+      delay = Math.min(delay * 2, 1000);
+    }
+  }
+}

@@ -1,0 +1,71 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { createEcsClient, createServiceDiscoveryClient } from './aws-clients';
+import { CloudMapRegistry } from './cloud-map/cloud-map-registry';
+import type { RegistrarConfig } from './config';
+import { EcsTaskSource } from './ecs/ecs-task-source';
+import { logger, metrics } from './observability';
+import { handleTaskEvent, type Outcome, type RegistrarDeps } from './registrar';
+
+/** Builds the register function's adapters once per container, from validated configuration. */
+export function createRegistrarDeps(config: RegistrarConfig): RegistrarDeps {
+  return {
+    registry: new CloudMapRegistry(createServiceDiscoveryClient(), {
+      ownerId: config.ownerId,
+      operationTimeoutMs: config.operationTimeoutMs,
+    }),
+    tasks: new EcsTaskSource(createEcsClient(), { serviceTagsTtlMs: config.serviceTagsTtlMs }),
+    settings: {
+      namespace: config.namespace,
+      defaultPort: config.defaultPort,
+      dnsRecords: config.dnsRecords,
+      dnsTtl: config.dnsTtl,
+      ownerId: config.ownerId,
+    },
+  };
+}
+
+/** Logs and counts what became of an event (one structured line per event). */
+export function recordOutcome(outcome: Outcome): void {
+  switch (outcome.result) {
+    case 'registered':
+    case 'deregistered': {
+      const action = outcome.result === 'registered' ? 'register' : 'deregister';
+      logger.info(`${outcome.result} task ${outcome.taskId}`, { ...outcome, action });
+      for (const warning of outcome.result === 'registered' ? (outcome.warnings ?? []) : []) {
+        logger.warn(warning, { taskId: outcome.taskId, action });
+      }
+      metrics.addMetric(outcome.result === 'registered' ? 'Registered' : 'Deregistered', MetricUnit.Count, 1);
+      metrics.addMetric('RegistrationLag', MetricUnit.Milliseconds, outcome.lagMs);
+      return;
+    }
+    case 'skipped': {
+      logger.info(`skipped: ${outcome.message}`, { ...outcome, action: 'skip' });
+      const single = metrics.singleMetric();
+      single.addDimension('reason', outcome.reason);
+      single.addMetric('Skipped', MetricUnit.Count, 1);
+      return;
+    }
+  }
+}
+
+/**
+ * Handles one event with logs and metrics. A failure (AWS throttling, 5xx, a failed operation) is
+ * logged, counted and rethrown, so Lambda's retries and the DLQ take over.
+ */
+export async function runRegistration(input: unknown, deps: RegistrarDeps): Promise<Outcome> {
+  try {
+    const outcome = await handleTaskEvent(input, deps);
+    recordOutcome(outcome);
+    return outcome;
+  } catch (error) {
+    const detail = (input as { detail?: { taskArn?: unknown; lastStatus?: unknown } } | null)?.detail;
+    logger.error('task event failed; it will be retried', {
+      error: error as Error,
+      taskArn: detail?.taskArn,
+      lastStatus: detail?.lastStatus,
+      action: 'fail',
+    });
+    metrics.addMetric('Failed', MetricUnit.Count, 1);
+    throw error;
+  }
+}
