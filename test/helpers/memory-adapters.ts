@@ -1,0 +1,113 @@
+import type {
+  CustomHealth,
+  DescribedTask,
+  InstanceRecord,
+  NamespaceInfo,
+  Registry,
+  ServiceInfo,
+  ServiceSpec,
+  TaskDefinitionFacts,
+  TaskSource,
+} from '../../lib/ports';
+
+/** An in-memory Registry for use-case tests: records every write so tests can count them. */
+export class MemoryRegistry implements Registry {
+  readonly namespace: NamespaceInfo = {
+    id: 'ns-abcdefghijklmnop',
+    name: 'kudos.local',
+    type: 'DNS_PRIVATE',
+    httpName: 'kudos.local',
+  };
+  readonly services = new Map<
+    string,
+    { info: ServiceInfo; spec: ServiceSpec; instances: Map<string, InstanceRecord> }
+  >();
+  readonly health = new Map<string, CustomHealth>();
+  readonly writes: string[] = [];
+  failNextWrite?: Error;
+
+  async resolveNamespace(ref: string): Promise<NamespaceInfo> {
+    if (ref !== this.namespace.name && ref !== this.namespace.id) throw new Error(`namespace ${ref} not found`);
+    return this.namespace;
+  }
+
+  async findService(_ns: NamespaceInfo, name: string): Promise<ServiceInfo | undefined> {
+    return this.services.get(name)?.info;
+  }
+
+  async ensureService(ns: NamespaceInfo, spec: ServiceSpec): Promise<ServiceInfo> {
+    const existing = this.services.get(spec.name);
+    if (existing) return existing.info;
+    const info = { id: `srv-${spec.name}`, name: spec.name, namespaceId: ns.id };
+    this.services.set(spec.name, { info, spec, instances: new Map() });
+    return info;
+  }
+
+  async getInstance(service: ServiceInfo, id: string): Promise<InstanceRecord | undefined> {
+    return this.services.get(service.name)?.instances.get(id);
+  }
+
+  async listInstances(service: ServiceInfo): Promise<InstanceRecord[]> {
+    return [...(this.services.get(service.name)?.instances.values() ?? [])];
+  }
+
+  /** Puts an instance in place, as another system (or an earlier run) would have. */
+  seed(service: string, id: string, attributes: Record<string, string>): void {
+    const info = { id: `srv-${service}`, name: service, namespaceId: this.namespace.id };
+    const entry = this.services.get(service) ?? {
+      info,
+      spec: { name: service, dnsRecords: 'A', ttlSeconds: 10 },
+      instances: new Map(),
+    };
+    entry.instances.set(id, { id, attributes });
+    this.services.set(service, entry);
+  }
+
+  private takeFailure(): void {
+    const failure = this.failNextWrite;
+    if (failure) {
+      this.failNextWrite = undefined;
+      throw failure;
+    }
+  }
+
+  async register(service: ServiceInfo, id: string, attributes: Record<string, string>): Promise<void> {
+    this.takeFailure();
+    this.writes.push(`register ${service.name}/${id}`);
+    this.services.get(service.name)?.instances.set(id, { id, attributes });
+  }
+
+  async deregister(service: ServiceInfo, id: string): Promise<void> {
+    this.takeFailure();
+    this.writes.push(`deregister ${service.name}/${id}`);
+    this.services.get(service.name)?.instances.delete(id);
+  }
+
+  async setHealth(service: ServiceInfo, id: string, status: CustomHealth): Promise<void> {
+    this.writes.push(`health ${service.name}/${id} ${status}`);
+    this.health.set(`${service.name}/${id}`, status);
+  }
+}
+
+/** An in-memory TaskSource: tasks, service tags and task definitions set by the test; reads counted. */
+export class MemoryTaskSource implements TaskSource {
+  readonly tasks = new Map<string, DescribedTask>();
+  readonly serviceTagMap = new Map<string, Record<string, string>>();
+  readonly definitions = new Map<string, TaskDefinitionFacts>();
+  reads = 0;
+
+  async describeTask(_cluster: string, taskArn: string): Promise<DescribedTask | undefined> {
+    this.reads += 1;
+    return this.tasks.get(taskArn);
+  }
+
+  async serviceTags(_cluster: string, serviceName: string): Promise<Record<string, string>> {
+    return this.serviceTagMap.get(serviceName) ?? {};
+  }
+
+  async taskDefinition(arn: string): Promise<TaskDefinitionFacts> {
+    const found = this.definitions.get(arn);
+    if (!found) throw new Error(`no task definition ${arn}`);
+    return found;
+  }
+}

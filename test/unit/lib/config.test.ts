@@ -1,0 +1,39 @@
+import { loadRegistrarConfig } from '../../../lib/config';
+import { ConfigError } from '../../../lib/errors';
+
+describe('loadRegistrarConfig', () => {
+  it('applies the documented defaults', () => {
+    expect(loadRegistrarConfig({ NAMESPACE: 'kudos.local' })).toEqual({
+      namespace: 'kudos.local',
+      dnsRecords: 'A',
+      dnsTtl: 10,
+      defaultPort: 80,
+      ownerId: 'ecs-cloudmap-registrar',
+      operationTimeoutMs: 30000,
+      serviceTagsTtlMs: 60000,
+    });
+  });
+
+  it('throws naming the missing namespace', () => {
+    expect(() => loadRegistrarConfig({})).toThrow(new ConfigError('Invalid configuration: NAMESPACE is required'));
+    expect(() => loadRegistrarConfig({ NAMESPACE: '' })).toThrow(/NAMESPACE is required/);
+  });
+
+  it('throws naming each key with a bad value', () => {
+    expect(() => loadRegistrarConfig({ NAMESPACE: 'n', DEFAULT_PORT: '0', DNS_TTL: 'ten' })).toThrow(
+      /DNS_TTL: .*; DEFAULT_PORT: /,
+    );
+  });
+
+  it.each([
+    ['a,aaaa', 'A+AAAA'],
+    ['A+AAAA', 'A+AAAA'],
+    ['AAAA', 'AAAA'],
+  ])('reads DNS_RECORDS=%s as %s', (value, expected) => {
+    expect(loadRegistrarConfig({ NAMESPACE: 'n', DNS_RECORDS: value }).dnsRecords).toBe(expected);
+  });
+
+  it('refuses DNS records the registrar does not choose for awsvpc tasks', () => {
+    expect(() => loadRegistrarConfig({ NAMESPACE: 'n', DNS_RECORDS: 'CNAME' })).toThrow(/DNS_RECORDS/);
+  });
+});

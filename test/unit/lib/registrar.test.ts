@@ -1,0 +1,194 @@
+import { handleTaskEvent, type RegistrarDeps } from '../../../lib/registrar';
+import { loadEvent, withDetail } from '../../helpers/fixtures';
+import { MemoryRegistry, MemoryTaskSource } from '../../helpers/memory-adapters';
+
+const TASK_ARN = 'arn:aws:ecs:eu-west-2:332499610595:task/dev-ecs-public/f8bec92bed774ee4b27711702a862de5';
+const TASK_ID = 'f8bec92bed774ee4b27711702a862de5';
+const TASK_DEF = 'arn:aws:ecs:eu-west-2:332499610595:task-definition/cdp-demo-test-15:1';
+const OWNER = 'ecs-cloudmap-registrar';
+
+function setup() {
+  const registry = new MemoryRegistry();
+  const tasks = new MemoryTaskSource();
+  tasks.tasks.set(TASK_ARN, {
+    taskArn: TASK_ARN,
+    lastStatus: 'RUNNING',
+    desiredStatus: 'RUNNING',
+    version: 5,
+    tags: {},
+  });
+  tasks.definitions.set(TASK_DEF, {
+    arn: TASK_DEF,
+    family: 'cdp-demo-test-15',
+    networkMode: 'awsvpc',
+    containers: [{ name: 'app', essential: true, portMappings: [{ containerPort: 8085 }], hasHealthCheck: false }],
+  });
+  const deps: RegistrarDeps = {
+    registry,
+    tasks,
+    settings: { namespace: 'kudos.local', defaultPort: 80, dnsRecords: 'A', ownerId: OWNER, dnsTtl: 10 },
+    now: () => Date.parse('2023-11-24T11:09:24Z'),
+  };
+  return { registry, tasks, deps };
+}
+
+const runningEvent = () => loadEvent('07-fargate-running-multicontainer-service-connect-sdi.json');
+const stoppingEvent = () =>
+  withDetail(runningEvent(), { lastStatus: 'DEACTIVATING', desiredStatus: 'STOPPED', version: 6 });
+
+describe('handleTaskEvent', () => {
+  it('registers a RUNNING service task in the Cloud Map service named after the ECS service', async () => {
+    const { registry, deps } = setup();
+    const outcome = await handleTaskEvent(runningEvent(), deps);
+    expect(outcome).toEqual({
+      result: 'registered',
+      taskId: TASK_ID,
+      service: 'cdp-demo-test-15',
+      namespace: 'kudos.local',
+      lagMs: 1000,
+    });
+    const instance = await registry.getInstance({ id: '', name: 'cdp-demo-test-15', namespaceId: '' }, TASK_ID);
+    expect(instance?.attributes).toMatchObject({
+      AWS_INSTANCE_IPV4: '10.249.47.254',
+      AWS_INSTANCE_PORT: '8085',
+      REGISTRAR_OWNER: OWNER,
+    });
+    expect(registry.services.get('cdp-demo-test-15')?.spec).toEqual({
+      name: 'cdp-demo-test-15',
+      dnsRecords: 'A',
+      ttlSeconds: 10,
+    });
+  });
+
+  it('deregisters when the task is DEACTIVATING', async () => {
+    const { registry, deps } = setup();
+    await handleTaskEvent(runningEvent(), deps);
+    const outcome = await handleTaskEvent(stoppingEvent(), deps);
+    expect(outcome).toMatchObject({ result: 'deregistered', taskId: TASK_ID });
+    expect(registry.writes).toEqual([`register cdp-demo-test-15/${TASK_ID}`, `deregister cdp-demo-test-15/${TASK_ID}`]);
+  });
+
+  it('treats a deregistration of an instance that is already gone as done, without a write', async () => {
+    const { registry, deps } = setup();
+    await expect(handleTaskEvent(stoppingEvent(), deps)).resolves.toMatchObject({ result: 'deregistered' });
+    expect(registry.writes).toEqual([]);
+  });
+
+  it('makes a duplicate RUNNING event harmless: no second write', async () => {
+    const { registry, deps } = setup();
+    await handleTaskEvent(runningEvent(), deps);
+    await expect(handleTaskEvent(runningEvent(), deps)).resolves.toMatchObject({
+      result: 'skipped',
+      reason: 'duplicate-event',
+    });
+    expect(registry.writes).toHaveLength(1);
+  });
+
+  it('does not let an older RUNNING event overwrite a newer registration', async () => {
+    const { registry, deps } = setup();
+    registry.seed('cdp-demo-test-15', TASK_ID, {
+      REGISTRAR_OWNER: OWNER,
+      ECS_TASK_VERSION: '9',
+      ECS_SERVICE_NAME: 'cdp-demo-test-15',
+    });
+    await expect(handleTaskEvent(runningEvent(), deps)).resolves.toMatchObject({
+      result: 'skipped',
+      reason: 'stale-event',
+    });
+    expect(registry.writes).toEqual([]);
+  });
+
+  it('never resurrects a task that ECS says has stopped', async () => {
+    const { registry, tasks, deps } = setup();
+    tasks.tasks.set(TASK_ARN, {
+      taskArn: TASK_ARN,
+      lastStatus: 'STOPPED',
+      desiredStatus: 'STOPPED',
+      version: 8,
+      tags: {},
+    });
+    await expect(handleTaskEvent(runningEvent(), deps)).resolves.toMatchObject({
+      result: 'skipped',
+      reason: 'stale-event',
+    });
+    expect(registry.writes).toEqual([]);
+  });
+
+  it('never overwrites an instance another system registered under the same task id', async () => {
+    const { registry, deps } = setup();
+    registry.seed('cdp-demo-test-15', TASK_ID, {
+      AWS_INSTANCE_IPV4: '10.249.47.254',
+      ECS_SERVICE_NAME: 'cdp-demo-test-15',
+    });
+    await expect(handleTaskEvent(runningEvent(), deps)).resolves.toMatchObject({
+      result: 'skipped',
+      reason: 'not-owned',
+    });
+    expect(registry.writes).toEqual([]);
+  });
+
+  it('never deletes an instance another system registered under the same task id', async () => {
+    const { registry, deps } = setup();
+    registry.seed('cdp-demo-test-15', TASK_ID, { AWS_INSTANCE_IPV4: '10.249.47.254' });
+    await expect(handleTaskEvent(stoppingEvent(), deps)).resolves.toMatchObject({
+      result: 'skipped',
+      reason: 'not-owned',
+    });
+    expect(registry.writes).toEqual([]);
+  });
+
+  it('refuses a discovery:name held by another ECS service', async () => {
+    const { registry, tasks, deps } = setup();
+    registry.seed('api', 'other-task', {
+      REGISTRAR_OWNER: OWNER,
+      ECS_CLUSTER_NAME: 'dev-ecs-public',
+      ECS_SERVICE_NAME: 'real-api',
+    });
+    tasks.serviceTagMap.set('cdp-demo-test-15', { 'discovery:name': 'api' });
+    await expect(handleTaskEvent(runningEvent(), deps)).resolves.toMatchObject({
+      result: 'skipped',
+      reason: 'name-taken',
+    });
+    expect(registry.writes).toEqual([]);
+  });
+
+  it('lets a discovery:name join the service when only its own ECS service holds it', async () => {
+    const { registry, tasks, deps } = setup();
+    registry.seed('api', 'sibling', {
+      REGISTRAR_OWNER: OWNER,
+      ECS_CLUSTER_NAME: 'dev-ecs-public',
+      ECS_SERVICE_NAME: 'cdp-demo-test-15',
+    });
+    tasks.serviceTagMap.set('cdp-demo-test-15', { 'discovery:name': 'api' });
+    await expect(handleTaskEvent(runningEvent(), deps)).resolves.toMatchObject({
+      result: 'registered',
+      service: 'api',
+    });
+  });
+
+  it('skips events that are not ECS task state changes, with the reason and no AWS call', async () => {
+    const { registry, tasks, deps } = setup();
+    const cases: [unknown, string][] = [
+      [loadEvent('30-deployment-state-change-failed-docs.json'), 'not-a-task-state-change'],
+      [loadEvent('32-service-action-steady-state-docs.json'), 'not-a-task-state-change'],
+      [{ hello: 'world' }, 'not-an-eventbridge-event'],
+      [null, 'not-an-eventbridge-event'],
+      ['a string', 'not-an-eventbridge-event'],
+      [withDetail(runningEvent(), { taskArn: 'not-an-arn' }), 'malformed-detail'],
+      [withDetail(runningEvent(), { version: 'five' }), 'malformed-detail'],
+      [withDetail(runningEvent(), { lastStatus: 'PENDING' }), 'not-running-yet'],
+    ];
+    for (const [input, reason] of cases) {
+      await expect(handleTaskEvent(input, deps)).resolves.toMatchObject({ result: 'skipped', reason });
+    }
+    expect(tasks.reads).toBe(0);
+    expect(registry.writes).toEqual([]);
+  });
+
+  it('throws a Cloud Map failure so that Lambda retries the event', async () => {
+    const { registry, deps } = setup();
+    registry.failNextWrite = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    await expect(handleTaskEvent(runningEvent(), deps)).rejects.toThrow('Rate exceeded');
+    await expect(handleTaskEvent(runningEvent(), deps)).resolves.toMatchObject({ result: 'registered' });
+  });
+});
