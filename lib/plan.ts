@@ -59,6 +59,8 @@ export interface TaskFacts {
 
 /** Stable reason codes for ignored events. */
 export type IgnoreReason =
+  | 'not-a-task-state-change'
+  | 'malformed-detail'
   | 'not-running-yet'
   | 'opted-out'
   | 'standalone-task-without-name'

@@ -1,0 +1,39 @@
+import { RegistrarError } from '../lib/errors';
+import { type CliIo, UsageError } from './io';
+import { PLAN_USAGE, planCommand } from './plan-command';
+
+const COMMANDS: Record<string, { run: (args: string[], io: CliIo) => Promise<number>; usage: string }> = {
+  plan: { run: planCommand, usage: PLAN_USAGE },
+};
+
+const HELP = `usage: registrar <command> [options]
+
+commands:
+${Object.values(COMMANDS)
+  .map((c) => `  ${c.usage.split('\n')[0]}`)
+  .join('\n')}
+
+registrar <command> --help shows a command's options.`;
+
+/** Runs one command and returns its exit code; usage mistakes and bad input exit 2 with one line on stderr. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === '--help' || name === 'help') {
+    io.stdout.write(`${HELP}\n`);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr.write(`registrar: unknown command "${name}"\n\n${HELP}\n`);
+    return 2;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (error) {
+    if (error instanceof UsageError || (error instanceof RegistrarError && error.code === 'invalid-config')) {
+      io.stderr.write(`registrar ${name}: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,56 @@
+import { createEcsClient } from '../lib/aws-clients';
+import { loadRegistrarConfig } from '../lib/config';
+import { EcsTaskSource } from '../lib/ecs/ecs-task-source';
+import { type Plan, planTaskEvent, type TaskFacts } from '../lib/plan';
+import { gatherFacts } from '../lib/registrar';
+import { parseTaskEvent } from '../lib/task-event';
+import { type CliIo, parseArgs, readJsonInput, UsageError } from './io';
+
+export const PLAN_USAGE = `registrar plan EVENT.json|- [--namespace NAME] [--live] [--endpoint URL]
+
+Prints, as one JSON object, what the registrar would do with an ECS Task State Change event:
+register (with every attribute), deregister, or ignore (with a stable reason code).
+By default it uses the event alone (no AWS calls, no tags, the configured default port);
+--live also reads the task, its tags and its task definition from ECS (standard AWS environment,
+--endpoint for an emulator). Configuration comes from the same variables as the function
+(NAMESPACE, DEFAULT_PORT, DNS_RECORDS, OWNER_ID); --namespace overrides NAMESPACE.
+Exit codes: 0 a plan was printed (ignore included), 2 unreadable input or not an EventBridge event.`;
+
+/** `registrar plan`: the planner as a command. */
+export async function planCommand(args: string[], io: CliIo): Promise<number> {
+  const { positional, values, switches } = parseArgs(args, {
+    values: ['namespace', 'endpoint'],
+    switches: ['live', 'help'],
+  });
+  if (switches.has('help')) {
+    io.stdout.write(`${PLAN_USAGE}\n`);
+    return 0;
+  }
+  const [path] = positional;
+  if (!path || positional.length > 1) throw new UsageError(`expected one event file (or - for stdin)\n\n${PLAN_USAGE}`);
+  const namespace = values.namespace ?? io.env.NAMESPACE;
+  if (!namespace) throw new UsageError('no namespace: set NAMESPACE or pass --namespace NAME');
+  const config = loadRegistrarConfig({ ...io.env, NAMESPACE: namespace });
+
+  const input = await readJsonInput(path, io);
+  const parsed = parseTaskEvent(input);
+  let plan: Plan;
+  if (!parsed.ok) {
+    if (parsed.reason === 'not-an-eventbridge-event') throw new UsageError(`${path}: ${parsed.message}`);
+    plan = { action: 'ignore', reason: parsed.reason, message: parsed.message };
+  } else {
+    let facts: TaskFacts = {};
+    if (switches.has('live')) {
+      const client = createEcsClient(values.endpoint ? { endpoint: values.endpoint } : {});
+      facts = await gatherFacts(parsed.event, new EcsTaskSource(client, { serviceTagsTtlMs: 0 }));
+    }
+    plan = planTaskEvent(parsed.event, facts, {
+      namespace: config.namespace,
+      defaultPort: config.defaultPort,
+      dnsRecords: config.dnsRecords,
+      ownerId: config.ownerId,
+    });
+  }
+  io.stdout.write(`${JSON.stringify(plan)}\n`);
+  return 0;
+}
