@@ -67,3 +67,40 @@ export function loadRegistrarConfig(env: Env = process.env): RegistrarConfig {
     serviceTagsTtlMs: v.SERVICE_TAGS_TTL_MS,
   };
 }
+
+const lookupShape = {
+  /** The namespace of `/services` and `/services/{service}`, by id (ns-...) or by name. */
+  NAMESPACE: z.string().min(1),
+  /** Shortest time between two freshness checks (DiscoverInstancesRevision) of one cached answer. */
+  CACHE_INTERVAL_MS: int(0, 3_600_000).default(1000),
+  /** Most answers kept in memory; the least recently used goes first. */
+  CACHE_MAX_ENTRIES: int(1, 1_000_000).default(1000),
+  /** Oldest an answer may be before it is read again in full: its health is not covered by the revision. */
+  HEALTH_MAX_AGE_MS: int(0, 3_600_000).default(5000),
+  /** `Cache-Control: max-age` of successful answers, in seconds. */
+  CACHE_CONTROL_MAX_AGE: int(0, 86_400).default(1),
+  /** How long a cached answer may still be served while Cloud Map throttles or fails. */
+  STALE_IF_ERROR_MS: int(0, 3_600_000).default(30_000),
+};
+
+export interface LookupConfig {
+  namespace: string;
+  cacheIntervalMs: number;
+  cacheMaxEntries: number;
+  healthMaxAgeMs: number;
+  cacheControlMaxAgeSeconds: number;
+  staleIfErrorMs: number;
+}
+
+/** Reads and validates the lookup function's environment. */
+export function loadLookupConfig(env: Env = process.env): LookupConfig {
+  const v = parseEnv(lookupShape, env);
+  return {
+    namespace: v.NAMESPACE,
+    cacheIntervalMs: v.CACHE_INTERVAL_MS,
+    cacheMaxEntries: v.CACHE_MAX_ENTRIES,
+    healthMaxAgeMs: v.HEALTH_MAX_AGE_MS,
+    cacheControlMaxAgeSeconds: v.CACHE_CONTROL_MAX_AGE,
+    staleIfErrorMs: v.STALE_IF_ERROR_MS,
+  };
+}

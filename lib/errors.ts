@@ -62,3 +62,34 @@ export class OperationTimeoutError extends RegistrarError {
 export function isAwsError(error: unknown, ...names: string[]): boolean {
   return error instanceof Error && names.includes(error.name);
 }
+
+/** A Cloud Map service named in a request does not exist in its namespace. */
+export class ServiceNotFoundError extends RegistrarError {
+  constructor(namespace: string, service: string) {
+    super('service-not-found', `Cloud Map service "${service}" does not exist in namespace "${namespace}"`);
+  }
+}
+
+/** Cloud Map refused a call for its rate limit; the caller should come back after `retryAfterSeconds`. */
+export class UpstreamThrottledError extends RegistrarError {
+  constructor(
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super('upstream-throttled', 'Cloud Map is throttling discovery calls; retry later', options);
+  }
+}
+
+/** A Cloud Map call failed for a reason other than throttling or a missing resource. */
+export class UpstreamError extends RegistrarError {
+  constructor(options?: { cause?: unknown }) {
+    super('upstream-error', 'Cloud Map did not answer the discovery call', options);
+  }
+}
+
+/** No route of the HTTP lookup API matches the request's method and path (not echoed: it is caller input). */
+export class RouteNotFoundError extends RegistrarError {
+  constructor() {
+    super('route-not-found', 'No lookup route matches this method and path');
+  }
+}

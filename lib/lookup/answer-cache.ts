@@ -1,0 +1,126 @@
+import { NamespaceNotFoundError, ServiceNotFoundError, UpstreamError, UpstreamThrottledError } from '../errors';
+import { LruMap } from './lru';
+
+/** Where a cache entry comes from: a full read, and optionally a cheap check of whether it changed. */
+export interface CacheSource<T> {
+  /** Reads the value in full, with the revision it was read at (undefined when the source has none). */
+  load(): Promise<{ value: T; revision: number | undefined }>;
+  /** The source's current revision for what `current` was read from; without it, every check is a load. */
+  revision?(current: T): Promise<number | undefined>;
+}
+
+/** How long answers live; every duration in milliseconds. */
+export interface AnswerCacheOptions {
+  /** Shortest time between two checks of one key (revision check, or reload). */
+  intervalMs: number;
+  /**
+   * Oldest a value may be before it is loaded again in full, whatever the revision says. Cloud Map
+   * does not change the revision on health updates, and every answer carries each instance's health.
+   */
+  maxAgeMs: number;
+  /** How long after it was last confirmed a value may still answer while the source throttles or fails. */
+  staleIfErrorMs: number;
+  maxEntries: number;
+  now?: () => number;
+}
+
+type Entry<T> =
+  | {
+      kind: 'value';
+      value: T;
+      revision: number | undefined;
+      /** When the value was last read in full. */
+      loadedAt: number;
+      /** When the value was last known current (full read, or a revision check that found it equal). */
+      verifiedAt: number;
+      /** When the key was last checked, whatever the outcome. */
+      checkedAt: number;
+    }
+  | { kind: 'missing'; error: Error; checkedAt: number };
+
+/** A namespace or service that does not exist is remembered for one interval, like an answer. */
+function isMissing(error: unknown): error is Error {
+  return error instanceof NamespaceNotFoundError || error instanceof ServiceNotFoundError;
+}
+
+function isTransient(error: unknown): boolean {
+  return error instanceof UpstreamThrottledError || error instanceof UpstreamError;
+}
+
+/**
+ * Answers from memory, asking the source as little as it can while staying current:
+ *
+ * - a key is checked at most once per `intervalMs`; the check asks for the revision only, and the
+ *   value is read again only when the revision differs (compared for inequality: a namespace recreated
+ *   under the same name may start lower);
+ * - a value older than `maxAgeMs` is read again in full, since a health change leaves the revision as is;
+ * - concurrent requests for a key that needs a check share one upstream call (single flight);
+ * - a throttled or failed check keeps answering with the last value for up to `staleIfErrorMs`;
+ * - at most `maxEntries` keys are kept, least recently used dropped first.
+ */
+export class AnswerCache<T> {
+  private readonly entries: LruMap<string, Entry<T>>;
+  private readonly inflight = new Map<string, Promise<T>>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: AnswerCacheOptions) {
+    this.entries = new LruMap(options.maxEntries);
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Keys held now (for tests and metrics). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The value for `key`, from memory when it is fresh enough, otherwise from `source`. */
+  get(key: string, source: CacheSource<T>): Promise<T> {
+    const pending = this.inflight.get(key);
+    if (pending) return pending;
+    const entry = this.entries.get(key);
+    if (entry && this.isFresh(entry, this.now())) {
+      return entry.kind === 'value' ? Promise.resolve(entry.value) : Promise.reject(entry.error);
+    }
+    const refresh = this.refresh(key, entry, source).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, refresh);
+    return refresh;
+  }
+
+  private isFresh(entry: Entry<T>, now: number): boolean {
+    if (now - entry.checkedAt >= this.options.intervalMs) return false;
+    return entry.kind === 'missing' || now - entry.loadedAt < this.options.maxAgeMs;
+  }
+
+  private async refresh(key: string, entry: Entry<T> | undefined, source: CacheSource<T>): Promise<T> {
+    try {
+      if (entry?.kind === 'value' && entry.revision !== undefined && source.revision) {
+        if (this.now() - entry.loadedAt < this.options.maxAgeMs) {
+          const revision = await source.revision(entry.value);
+          if (revision === entry.revision) {
+            const now = this.now();
+            this.entries.set(key, { ...entry, verifiedAt: now, checkedAt: now });
+            return entry.value;
+          }
+        }
+      }
+      const { value, revision } = await source.load();
+      const now = this.now();
+      this.entries.set(key, { kind: 'value', value, revision, loadedAt: now, verifiedAt: now, checkedAt: now });
+      return value;
+    } catch (error) {
+      const now = this.now();
+      if (isMissing(error)) {
+        this.entries.set(key, { kind: 'missing', error, checkedAt: now });
+      } else if (
+        entry?.kind === 'value' &&
+        isTransient(error) &&
+        now - entry.verifiedAt <= this.options.staleIfErrorMs
+      ) {
+        // Back off for one interval rather than retry on the next request of a throttled key.
+        this.entries.set(key, { ...entry, checkedAt: now });
+        return entry.value;
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,146 @@
+import type { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
+import { NamespaceResolver } from '../cloud-map/namespaces';
+import type { LookupConfig } from '../config';
+import type { NamespaceInfo } from '../ports';
+import { AnswerCache, type AnswerCacheOptions, type CacheSource } from './answer-cache';
+import { type Answer, instancesAnswer, matchesIfNoneMatch, servicesAnswer } from './answers';
+import { CloudMapDiscovery, type Discovery, toDiscoveryError } from './cloud-map-discovery';
+import { BASE_HEADERS } from './http-errors';
+import type { HttpResponse, InstancesQuery, LookupHttpRequest } from './types';
+import { parseLookupRoute } from './validation';
+
+/** What the lookup needs from outside; clock and randomness are injectable for tests. */
+export interface LookupDependencies {
+  discovery: Discovery;
+  namespaces: { resolve(ref: string): Promise<NamespaceInfo> };
+  now?: () => number;
+  random?: () => number;
+  /** Replaces the answer cache of instances routes (the benchmark's naive variant passes one that never caches). */
+  cache?: AnswerStore<InstancesEntry>;
+}
+
+/** A cached instances answer, with the namespace's HttpName its revision checks need. */
+export interface InstancesEntry {
+  answer: Answer;
+  httpName: string;
+}
+
+/** What the lookup needs of a cache: AnswerCache, or a stand-in that reads through. */
+export type AnswerStore<T> = Pick<AnswerCache<T>, 'get'>;
+
+/** The lookup API: answers one parsed request. Throws named errors; `toHttpResponse` maps them. */
+export interface LookupApp {
+  answer(request: LookupHttpRequest): Promise<HttpResponse>;
+}
+
+/** The `/services` list has no revision to check, and a namespace has one list: a few entries suffice. */
+const SERVICE_LIST_ENTRIES = 16;
+
+/**
+ * The default health max age (HEALTH_MAX_AGE_MS), 5 s. Cloud Map leaves the revision as it is when an
+ * instance's health changes, so without a bound a cached answer could show (or filter by) an old
+ * health for ever. Cloud Map's own health is already late: a custom health status takes effect about
+ * 30 s after it is set, and Route 53 checks need 30 s times their threshold, so 5 s more stays small
+ * beside that. At steady load the bound costs nothing extra upstream: when an answer reaches it, the
+ * reload replaces that interval's revision check, so one key still costs at most one call per interval.
+ */
+export const DEFAULT_HEALTH_MAX_AGE_MS = 5000;
+
+/** The cache policy of instances answers, from the configuration. */
+export function instancesCacheOptions(config: LookupConfig, now?: () => number): AnswerCacheOptions {
+  return {
+    intervalMs: config.cacheIntervalMs,
+    maxAgeMs: config.healthMaxAgeMs,
+    staleIfErrorMs: config.staleIfErrorMs,
+    maxEntries: config.cacheMaxEntries,
+    ...(now ? { now } : {}),
+  };
+}
+
+function instancesKey(q: InstancesQuery): string {
+  const sorted = (r: Record<string, string>) => Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([
+    q.namespace.toLowerCase(),
+    q.service,
+    q.health,
+    sorted(q.queryParameters),
+    sorted(q.optionalParameters),
+    q.max,
+  ]);
+}
+
+/** Builds the lookup from its configuration and dependencies; once per container. */
+export function createLookupApp(config: LookupConfig, deps: LookupDependencies): LookupApp {
+  const { discovery } = deps;
+  const random = deps.random ?? Math.random;
+  const instances = deps.cache ?? new AnswerCache<InstancesEntry>(instancesCacheOptions(config, deps.now));
+  const serviceLists = new AnswerCache<Answer>({
+    ...instancesCacheOptions(config, deps.now),
+    maxEntries: SERVICE_LIST_ENTRIES,
+  });
+  const cacheControl = `max-age=${config.cacheControlMaxAgeSeconds}`;
+
+  async function resolve(ref: string): Promise<NamespaceInfo> {
+    try {
+      return await deps.namespaces.resolve(ref);
+    } catch (error) {
+      throw toDiscoveryError(error, ref, '');
+    }
+  }
+
+  function instancesSource(q: InstancesQuery): CacheSource<InstancesEntry> {
+    return {
+      load: async () => {
+        const ns = await resolve(q.namespace);
+        const found = await discovery.discoverInstances({
+          namespaceName: ns.httpName,
+          serviceName: q.service,
+          health: q.health,
+          queryParameters: q.queryParameters,
+          optionalParameters: q.optionalParameters,
+          maxResults: q.max,
+        });
+        const answer = instancesAnswer(ns.name, q.service, found.revision, found.instances);
+        return { value: { answer, httpName: ns.httpName }, revision: found.revision };
+      },
+      revision: (current) => discovery.instancesRevision(current.httpName, q.service),
+    };
+  }
+
+  function serviceListSource(ref: string): CacheSource<Answer> {
+    return {
+      load: async () => {
+        const ns = await resolve(ref);
+        return { value: servicesAnswer(ns.name, await discovery.listServices(ns.id)), revision: undefined };
+      },
+    };
+  }
+
+  return {
+    async answer(request) {
+      const route = parseLookupRoute(request, config.namespace);
+      const answer =
+        route.kind === 'services'
+          ? await serviceLists.get(route.namespace.toLowerCase(), serviceListSource(route.namespace))
+          : (await instances.get(instancesKey(route.query), instancesSource(route.query))).answer;
+      const headers = { ...BASE_HEADERS, 'cache-control': cacheControl, etag: answer.etag };
+      if (matchesIfNoneMatch(request.headers['if-none-match'], answer.etag)) {
+        return { statusCode: 304, headers, body: '' };
+      }
+      return { statusCode: 200, headers, body: answer.render(random) };
+    },
+  };
+}
+
+/** The production wiring: the Cloud Map adapter and the shared namespace resolver over one SDK client. */
+export function createCloudMapLookupApp(
+  config: LookupConfig,
+  client: ServiceDiscoveryClient,
+  deps: Partial<LookupDependencies> = {},
+): LookupApp {
+  return createLookupApp(config, {
+    discovery: new CloudMapDiscovery(client),
+    namespaces: new NamespaceResolver(client),
+    ...deps,
+  });
+}

@@ -1,0 +1,250 @@
+import {
+  NamespaceNotFoundError,
+  ServiceNotFoundError,
+  UpstreamError,
+  UpstreamThrottledError,
+} from '../../../lib/errors';
+import { AnswerCache, type CacheSource } from '../../../lib/lookup/answer-cache';
+import { manualClock } from './helpers';
+
+/** A source whose revision and value the test sets, counting its calls. */
+function fakeSource(initial: { revision: number | undefined; value: string }) {
+  const state = { ...initial, loads: 0, revisionChecks: 0, failWith: undefined as Error | undefined };
+  const source: CacheSource<string> = {
+    load: async () => {
+      state.loads++;
+      if (state.failWith) throw state.failWith;
+      return { value: state.value, revision: state.revision };
+    },
+    revision: async () => {
+      state.revisionChecks++;
+      if (state.failWith) throw state.failWith;
+      return state.revision;
+    },
+  };
+  return { state, source };
+}
+
+function cache(
+  clock: ReturnType<typeof manualClock>,
+  overrides: Partial<ConstructorParameters<typeof AnswerCache>[0]> = {},
+) {
+  return new AnswerCache<string>({
+    intervalMs: 1000,
+    maxAgeMs: 5000,
+    staleIfErrorMs: 30_000,
+    maxEntries: 100,
+    now: clock.now,
+    ...overrides,
+  });
+}
+
+describe('AnswerCache', () => {
+  it('loads on the first request and answers from memory within the interval', async () => {
+    const clock = manualClock();
+    const { state, source } = fakeSource({ revision: 1, value: 'v1' });
+    const c = cache(clock);
+
+    await expect(c.get('k', source)).resolves.toBe('v1');
+    clock.advance(999);
+    await expect(c.get('k', source)).resolves.toBe('v1');
+
+    expect(state).toMatchObject({ loads: 1, revisionChecks: 0 });
+  });
+
+  it('checks the revision once the interval has passed and keeps the value when it is equal', async () => {
+    const clock = manualClock();
+    const { state, source } = fakeSource({ revision: 1, value: 'v1' });
+    const c = cache(clock);
+    await c.get('k', source);
+
+    clock.advance(1000);
+    await c.get('k', source);
+    await c.get('k', source);
+
+    expect(state).toMatchObject({ loads: 1, revisionChecks: 1 });
+  });
+
+  it('reloads when the revision differs, also when it went down', async () => {
+    const clock = manualClock();
+    const { state, source } = fakeSource({ revision: 5, value: 'v5' });
+    const c = cache(clock);
+    await c.get('k', source);
+
+    state.revision = 2;
+    state.value = 'recreated';
+    clock.advance(1000);
+
+    await expect(c.get('k', source)).resolves.toBe('recreated');
+    expect(state).toMatchObject({ loads: 2, revisionChecks: 1 });
+  });
+
+  it('checks at most once per interval, counted from the last check', async () => {
+    const clock = manualClock();
+    const { state, source } = fakeSource({ revision: 1, value: 'v1' });
+    const c = cache(clock, { maxAgeMs: 60_000 });
+    await c.get('k', source);
+
+    for (let i = 0; i < 100; i++) {
+      clock.advance(50);
+      await c.get('k', source);
+    }
+
+    expect(state.revisionChecks).toBe(5);
+    expect(state.loads).toBe(1);
+  });
+
+  it('reloads in full once the value is older than the health max age, even with an equal revision', async () => {
+    const clock = manualClock();
+    const { state, source } = fakeSource({ revision: 1, value: 'healthy' });
+    const c = cache(clock);
+    await c.get('k', source);
+
+    state.value = 'unhealthy';
+    for (let i = 0; i < 4; i++) {
+      clock.advance(1000);
+      await expect(c.get('k', source)).resolves.toBe('healthy');
+    }
+    clock.advance(1000);
+
+    await expect(c.get('k', source)).resolves.toBe('unhealthy');
+    expect(state).toMatchObject({ loads: 2, revisionChecks: 4 });
+  });
+
+  it('reloads on every check when the source gives no revision', async () => {
+    const clock = manualClock();
+    const { state, source } = fakeSource({ revision: undefined, value: 'v' });
+    const c = cache(clock);
+    await c.get('k', source);
+    clock.advance(1000);
+    await c.get('k', source);
+    expect(state).toMatchObject({ loads: 2, revisionChecks: 0 });
+  });
+
+  it('shares one upstream call among concurrent misses of a key', async () => {
+    const clock = manualClock();
+    let release: (value: { value: string; revision: number }) => void = () => undefined;
+    let loads = 0;
+    const source: CacheSource<string> = {
+      load: () => {
+        loads++;
+        return new Promise((resolve) => {
+          release = resolve;
+        });
+      },
+    };
+    const c = cache(clock);
+
+    const answers = Array.from({ length: 50 }, () => c.get('k', source));
+    release({ value: 'v', revision: 1 });
+
+    await expect(Promise.all(answers)).resolves.toEqual(Array(50).fill('v'));
+    expect(loads).toBe(1);
+  });
+
+  it('shares one revision check among concurrent requests after the interval', async () => {
+    const clock = manualClock();
+    const { state, source } = fakeSource({ revision: 1, value: 'v1' });
+    const c = cache(clock);
+    await c.get('k', source);
+    clock.advance(1000);
+
+    await Promise.all(Array.from({ length: 20 }, () => c.get('k', source)));
+
+    expect(state.revisionChecks).toBe(1);
+  });
+
+  it('keeps separate keys apart', async () => {
+    const clock = manualClock();
+    const a = fakeSource({ revision: 1, value: 'a' });
+    const b = fakeSource({ revision: 1, value: 'b' });
+    const c = cache(clock);
+    await expect(c.get('a', a.source)).resolves.toBe('a');
+    await expect(c.get('b', b.source)).resolves.toBe('b');
+  });
+
+  it('holds at most maxEntries keys and reloads an evicted one', async () => {
+    const clock = manualClock();
+    const { state, source } = fakeSource({ revision: 1, value: 'v' });
+    const c = cache(clock, { maxEntries: 2 });
+
+    await c.get('a', source);
+    await c.get('b', source);
+    await c.get('a', source);
+    await c.get('c', source);
+    expect(c.size).toBe(2);
+    expect(state.loads).toBe(3);
+
+    await c.get('a', source);
+    expect(state.loads).toBe(3);
+    await c.get('b', source);
+    expect(state.loads).toBe(4);
+  });
+
+  it('remembers a missing service for one interval', async () => {
+    const clock = manualClock();
+    const { state, source } = fakeSource({ revision: 1, value: 'v' });
+    state.failWith = new ServiceNotFoundError('kudos.local', 'api');
+    const c = cache(clock);
+
+    await expect(c.get('k', source)).rejects.toBeInstanceOf(ServiceNotFoundError);
+    await expect(c.get('k', source)).rejects.toBeInstanceOf(ServiceNotFoundError);
+    expect(state.loads).toBe(1);
+
+    state.failWith = undefined;
+    clock.advance(1000);
+    await expect(c.get('k', source)).resolves.toBe('v');
+    expect(state.loads).toBe(2);
+  });
+
+  it('remembers a missing namespace for one interval', async () => {
+    const clock = manualClock();
+    const { state, source } = fakeSource({ revision: 1, value: 'v' });
+    state.failWith = new NamespaceNotFoundError('nope.local');
+    const c = cache(clock);
+    await expect(c.get('k', source)).rejects.toBeInstanceOf(NamespaceNotFoundError);
+    await expect(c.get('k', source)).rejects.toBeInstanceOf(NamespaceNotFoundError);
+    expect(state.loads).toBe(1);
+  });
+
+  it.each([
+    ['throttles', new UpstreamThrottledError(1)],
+    ['fails', new UpstreamError()],
+  ])('keeps answering with the last value while Cloud Map %s, backing off one interval', async (_how, error) => {
+    const clock = manualClock();
+    const { state, source } = fakeSource({ revision: 1, value: 'v1' });
+    const c = cache(clock);
+    await c.get('k', source);
+
+    state.failWith = error;
+    clock.advance(1000);
+    await expect(c.get('k', source)).resolves.toBe('v1');
+    await expect(c.get('k', source)).resolves.toBe('v1');
+
+    expect(state.revisionChecks).toBe(1);
+  });
+
+  it('stops answering with a stale value once it is older than staleIfErrorMs', async () => {
+    const clock = manualClock();
+    const { state, source } = fakeSource({ revision: 1, value: 'v1' });
+    const c = cache(clock, { staleIfErrorMs: 2000, maxAgeMs: 60_000 });
+    await c.get('k', source);
+
+    state.failWith = new UpstreamThrottledError(1);
+    clock.advance(2000);
+    await expect(c.get('k', source)).resolves.toBe('v1');
+    clock.advance(1000);
+    await expect(c.get('k', source)).rejects.toBeInstanceOf(UpstreamThrottledError);
+  });
+
+  it('passes an upstream error on when it has nothing to answer with, and does not remember it', async () => {
+    const clock = manualClock();
+    const { state, source } = fakeSource({ revision: 1, value: 'v1' });
+    state.failWith = new UpstreamError();
+    const c = cache(clock);
+
+    await expect(c.get('k', source)).rejects.toBeInstanceOf(UpstreamError);
+    state.failWith = undefined;
+    await expect(c.get('k', source)).resolves.toBe('v1');
+  });
+});
