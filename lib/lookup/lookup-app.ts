@@ -1,6 +1,7 @@
 import type { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { NamespaceResolver } from '../cloud-map/namespaces';
 import type { LookupConfig } from '../config';
+import { ServiceNotFoundError } from '../errors';
 import type { NamespaceInfo } from '../ports';
 import { AnswerCache, type AnswerCacheOptions, type CacheSource } from './answer-cache';
 import { type Answer, instancesAnswer, matchesIfNoneMatch, servicesAnswer } from './answers';
@@ -23,6 +24,7 @@ export interface LookupDependencies {
 export interface InstancesEntry {
   answer: Answer;
   httpName: string;
+  name: string;
 }
 
 /** What the lookup needs of a cache: AnswerCache, or a stand-in that reads through. */
@@ -88,22 +90,32 @@ export function createLookupApp(config: LookupConfig, deps: LookupDependencies):
     }
   }
 
+  /** Cloud Map's answer names the HttpName; the caller knows the namespace by the name they gave. */
+  async function naming<T>(namespace: string, service: string, call: Promise<T>): Promise<T> {
+    try {
+      return await call;
+    } catch (error) {
+      throw error instanceof ServiceNotFoundError ? new ServiceNotFoundError(namespace, service) : error;
+    }
+  }
+
   function instancesSource(q: InstancesQuery): CacheSource<InstancesEntry> {
     return {
       load: async () => {
         const ns = await resolve(q.namespace);
-        const found = await discovery.discoverInstances({
+        const request = {
           namespaceName: ns.httpName,
           serviceName: q.service,
           health: q.health,
           queryParameters: q.queryParameters,
           optionalParameters: q.optionalParameters,
           maxResults: q.max,
-        });
+        };
+        const found = await naming(ns.name, q.service, discovery.discoverInstances(request));
         const answer = instancesAnswer(ns.name, q.service, found.revision, found.instances);
-        return { value: { answer, httpName: ns.httpName }, revision: found.revision };
+        return { value: { answer, httpName: ns.httpName, name: ns.name }, revision: found.revision };
       },
-      revision: (current) => discovery.instancesRevision(current.httpName, q.service),
+      revision: (current) => naming(current.name, q.service, discovery.instancesRevision(current.httpName, q.service)),
     };
   }
 

@@ -20,8 +20,9 @@ export function httpErrorResponder(options: HttpErrorResponderOptions): Middlewa
     name: 'httpErrorResponder',
     onError: (request) => {
       const response = toHttpResponse(request.error);
-      if (response.statusCode >= 500)
-        logger.error('lookup failed', { statusCode: response.statusCode, error: request.error });
+      // A 500 is our bug; a 502 or 503 is Cloud Map's weather; a 4xx is the caller's.
+      if (response.statusCode === 500) logger.error('lookup failed', { error: request.error });
+      else if (response.statusCode >= 500) logger.warn('lookup upstream failure', { error: request.error });
       else logger.debug('lookup refused', { statusCode: response.statusCode, error: request.error });
       return response;
     },

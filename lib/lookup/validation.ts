@@ -44,9 +44,13 @@ const max = z
   .transform(Number)
   .pipe(z.number().int().min(1).max(1000));
 
-/** Caller input quoted in a message: JSON-escaped and cut short, so it cannot grow or break the answer. */
+/**
+ * Caller input quoted in a message: cut short, JSON-escaped, and anything outside printable ASCII
+ * written as \uXXXX, so it cannot grow the answer or smuggle control or bidi characters into it.
+ */
 function quote(value: string): string {
-  return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+  const cut = value.length > 64 ? `${value.slice(0, 64)}...` : value;
+  return JSON.stringify(cut).replace(/[^ -~]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Validates a service name against Cloud Map's rule. */

@@ -55,6 +55,20 @@ describe('service names', () => {
   });
 });
 
+describe('messages quoting caller input', () => {
+  it('escape non-ASCII characters and cut long input short', () => {
+    expect(() => parseServiceName('api\u202Ex')).toThrow('"api\\u202ex"');
+    const error = (() => {
+      try {
+        parseServiceName('x'.repeat(500));
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error?.message.length).toBeLessThan(250);
+  });
+});
+
 describe('namespace names', () => {
   it.each(['kudos.local', 'ns-abcdefghijklmnop', 'my_ns', 'example.com', 'a'.repeat(1024)])(
     'accepts the namespace %s',

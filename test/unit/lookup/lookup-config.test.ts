@@ -1,0 +1,49 @@
+import { loadLookupConfig } from '../../../lib/config';
+import { ConfigError } from '../../../lib/errors';
+import { DEFAULT_HEALTH_MAX_AGE_MS } from '../../../lib/lookup/lookup-app';
+
+describe('loadLookupConfig', () => {
+  it('applies the documented defaults to everything but NAMESPACE', () => {
+    expect(loadLookupConfig({ NAMESPACE: 'kudos.local' })).toEqual({
+      namespace: 'kudos.local',
+      cacheIntervalMs: 1000,
+      cacheMaxEntries: 1000,
+      healthMaxAgeMs: DEFAULT_HEALTH_MAX_AGE_MS,
+      cacheControlMaxAgeSeconds: 1,
+      staleIfErrorMs: 30_000,
+    });
+  });
+
+  it('reads every key from the environment', () => {
+    expect(
+      loadLookupConfig({
+        NAMESPACE: 'ns-abcdefghijklmnop',
+        CACHE_INTERVAL_MS: '250',
+        CACHE_MAX_ENTRIES: '50',
+        HEALTH_MAX_AGE_MS: '10000',
+        CACHE_CONTROL_MAX_AGE: '0',
+        STALE_IF_ERROR_MS: '0',
+      }),
+    ).toEqual({
+      namespace: 'ns-abcdefghijklmnop',
+      cacheIntervalMs: 250,
+      cacheMaxEntries: 50,
+      healthMaxAgeMs: 10_000,
+      cacheControlMaxAgeSeconds: 0,
+      staleIfErrorMs: 0,
+    });
+  });
+
+  it('names NAMESPACE when it is missing', () => {
+    expect(() => loadLookupConfig({})).toThrow(new ConfigError('Invalid configuration: NAMESPACE is required'));
+  });
+
+  it.each([
+    ['CACHE_INTERVAL_MS', '-1'],
+    ['CACHE_MAX_ENTRIES', '0'],
+    ['HEALTH_MAX_AGE_MS', 'soon'],
+    ['CACHE_CONTROL_MAX_AGE', '1.5'],
+  ])('names %s when it holds %s', (key, value) => {
+    expect(() => loadLookupConfig({ NAMESPACE: 'kudos.local', [key]: value })).toThrow(new RegExp(key));
+  });
+});
