@@ -1,0 +1,141 @@
+/** ECS state, shaped close to the API so DescribeTasks answers and task events are projections. */
+
+export interface EcsTag {
+  key: string;
+  value: string;
+}
+
+export type TaskStatus =
+  | 'PROVISIONING'
+  | 'PENDING'
+  | 'ACTIVATING'
+  | 'RUNNING'
+  | 'DEACTIVATING'
+  | 'STOPPING'
+  | 'DEPROVISIONING'
+  | 'STOPPED';
+
+export type HealthStatus = 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';
+
+export interface Cluster {
+  arn: string;
+  name: string;
+  tags: EcsTag[];
+  settings: unknown[];
+}
+
+export interface ContainerDefinition {
+  name: string;
+  image: string;
+  essential?: boolean;
+  cpu?: number;
+  memory?: number;
+  portMappings?: { containerPort?: number; hostPort?: number; protocol?: string; name?: string }[];
+  healthCheck?: { command: string[]; interval?: number; timeout?: number; retries?: number; startPeriod?: number };
+  [key: string]: unknown;
+}
+
+export interface TaskDefinition {
+  arn: string;
+  family: string;
+  revision: number;
+  networkMode: 'awsvpc' | 'bridge' | 'host' | 'none';
+  containerDefinitions: ContainerDefinition[];
+  compatibilities: string[];
+  requiresCompatibilities?: string[];
+  cpu?: string;
+  memory?: string;
+  status: 'ACTIVE' | 'INACTIVE';
+  registeredAt: Date;
+  extra: Record<string, unknown>;
+  tags: EcsTag[];
+}
+
+export interface NetworkInterface {
+  attachmentId: string;
+  subnetId: string;
+  networkInterfaceId: string;
+  macAddress: string;
+  privateIPv4Address: string;
+  privateDnsName: string;
+  status: 'PRECREATED' | 'ATTACHED' | 'DETACHED' | 'DELETED';
+}
+
+export interface ContainerState {
+  arn: string;
+  name: string;
+  image: string;
+  essential: boolean;
+  hasHealthCheck: boolean;
+  lastStatus: 'PENDING' | 'RUNNING' | 'STOPPED';
+  healthStatus: HealthStatus;
+  exitCode?: number;
+  runtimeId?: string;
+  imageDigest?: string;
+  cpu: string;
+  memory?: string;
+  networkBindings?: { bindIP: string; containerPort: number; hostPort: number; protocol: string }[];
+}
+
+export interface Task {
+  arn: string;
+  id: string;
+  cluster: Cluster;
+  taskDefinition: TaskDefinition;
+  group: string;
+  startedBy?: string;
+  /** The ECS service that owns the task, if any. */
+  serviceArn?: string;
+  launchType: 'FARGATE' | 'EC2' | 'EXTERNAL';
+  containerInstanceArn?: string;
+  availabilityZone: string;
+  lastStatus: TaskStatus;
+  desiredStatus: 'RUNNING' | 'STOPPED';
+  /** ECS's per-task counter: +1 on every state change, delivered or not. */
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+  connectivityAt?: Date;
+  pullStartedAt?: Date;
+  pullStoppedAt?: Date;
+  startedAt?: Date;
+  stoppingAt?: Date;
+  executionStoppedAt?: Date;
+  stoppedAt?: Date;
+  stopCode?: string;
+  stoppedReason?: string;
+  eni?: NetworkInterface;
+  containers: ContainerState[];
+  tags: EcsTag[];
+  /** Health the containers with a health check will report (the health knob); HEALTHY by default. */
+  healthVerdict: 'HEALTHY' | 'UNHEALTHY';
+}
+
+export interface Deployment {
+  id: string;
+  status: 'PRIMARY' | 'ACTIVE';
+  taskDefinition: TaskDefinition;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface EcsService {
+  arn: string;
+  name: string;
+  cluster: Cluster;
+  desiredCount: number;
+  launchType: 'FARGATE' | 'EC2' | 'EXTERNAL';
+  networkConfiguration?: AwsVpcNetwork;
+  propagateTags: 'SERVICE' | 'TASK_DEFINITION' | 'NONE';
+  enableECSManagedTags: boolean;
+  tags: EcsTag[];
+  status: 'ACTIVE' | 'DRAINING' | 'INACTIVE';
+  createdAt: Date;
+  deployments: Deployment[];
+  clientToken?: string;
+  extra: Record<string, unknown>;
+}
+
+export interface AwsVpcNetwork {
+  awsvpcConfiguration: { subnets: string[]; securityGroups?: string[]; assignPublicIp?: string };
+}

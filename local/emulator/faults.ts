@@ -1,0 +1,61 @@
+import { AwsError } from './aws-error';
+import { seededRandom } from './random';
+
+/** The faults knob: a share of Cloud Map calls fail, as a throttled or an unavailable service would. */
+export interface FaultSettings {
+  /** Share of calls answered 400 ThrottlingException (the SDK backs off and retries). */
+  throttleRate?: number;
+  /** Share of calls answered 503 ServiceUnavailableException; 1 is an outage. */
+  errorRate?: number;
+  /** Extra latency before each call is answered, in real milliseconds. */
+  latencyMs?: number;
+  /** Seed of the PRNG that picks the failing calls, so a run repeats. */
+  seed?: number;
+  /** Share of Cloud Map operations (GetOperation) that end in FAIL. */
+  operationFailRate?: number;
+}
+
+/** Applies the fault settings; `{}` clears them. */
+export class Faults {
+  private current: FaultSettings = {};
+  private random: () => number = Math.random;
+
+  get settings(): FaultSettings {
+    return { ...this.current };
+  }
+
+  /** Replaces the settings (the knob's POST). Throws RangeError for a value outside its range. */
+  replace(settings: FaultSettings): FaultSettings {
+    for (const key of ['throttleRate', 'errorRate', 'operationFailRate'] as const) {
+      const rate = settings[key];
+      if (rate !== undefined && (typeof rate !== 'number' || rate < 0 || rate > 1))
+        throw new RangeError(`${key} is 0..1`);
+    }
+    if (settings.latencyMs !== undefined && (typeof settings.latencyMs !== 'number' || settings.latencyMs < 0)) {
+      throw new RangeError('latencyMs is >= 0');
+    }
+    const picked: FaultSettings = {};
+    for (const key of ['throttleRate', 'errorRate', 'latencyMs', 'seed', 'operationFailRate'] as const) {
+      if (settings[key] !== undefined) picked[key] = settings[key];
+    }
+    this.current = picked;
+    this.random = picked.seed === undefined ? Math.random : seededRandom(picked.seed);
+    return this.settings;
+  }
+
+  /** Waits the configured latency, then throws the injected error for this call, if any. */
+  async apply(): Promise<void> {
+    const { latencyMs = 0, errorRate = 0, throttleRate = 0 } = this.current;
+    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+    if (errorRate === 0 && throttleRate === 0) return;
+    const draw = this.random();
+    if (draw < errorRate) throw new AwsError('ServiceUnavailableException', 'Service Unavailable (faults knob).', 503);
+    if (draw < errorRate + throttleRate) throw new AwsError('ThrottlingException', 'Rate exceeded (faults knob).', 400);
+  }
+
+  /** Whether the next finishing operation fails. */
+  failOperation(): boolean {
+    const rate = this.current.operationFailRate ?? 0;
+    return rate > 0 && this.random() < rate;
+  }
+}

@@ -1,0 +1,179 @@
+import type { AddressInfo } from 'node:net';
+import { Clock } from './clock';
+import { CloudMap } from './cloud-map/cloud-map';
+import { Ecs } from './ecs/ecs';
+import { type BusEvent, type DeadLetter, EventBus, type EventRule } from './events/event-bus';
+import { putEvents } from './events/put-events';
+import { type FaultSettings, Faults } from './faults';
+import { createEndpoint, type KnobHandler } from './server';
+
+export type { BusEvent, DeadLetter, EventRule, EventTarget } from './events/event-bus';
+export type { EventPattern } from './events/event-pattern';
+export { InvalidEventPatternError, matchesEventPattern, validateEventPattern } from './events/event-pattern';
+export type { FaultSettings } from './faults';
+
+export interface EmulatorOptions {
+  /** TCP port on 127.0.0.1; 0 picks a free one (tests). Default 4566. */
+  port?: number;
+  /** Region in ARNs and events. Default us-east-1. */
+  region?: string;
+  /** Account id in ARNs and events. Default 000000000000. */
+  accountId?: string;
+  /** Rules on the default event bus; ECS task events and PutEvents entries are matched against them. */
+  rules?: EventRule[];
+  /** Multiplies every simulated delay (ECS transitions, Cloud Map operations, Lambda retries). Default 1. */
+  timeScale?: number;
+  /** Where the emulator reports retries, DLQ entries and dropped events. Default: nowhere. */
+  log?: (line: string) => void;
+}
+
+/** The health knob's body: a task (ARN or id) or every live task of a service, in a cluster. */
+export interface HealthTarget {
+  taskArn?: string;
+  service?: string;
+  cluster?: string;
+}
+
+/** A running emulator. Every `/_local/*` knob has a method here doing the same thing. */
+export interface Emulator {
+  /** `http://127.0.0.1:<port>`, the endpoint to give the SDK clients. */
+  readonly url: string;
+  readonly port: number;
+  /** Adds a rule to the default bus (throws InvalidEventPatternError for a pattern EventBridge refuses). */
+  addRule(rule: EventRule): void;
+  /** Puts a complete event on the default bus, as an AWS service would; returns the matched rule names. */
+  publish(event: BusEvent): string[];
+  /** `/_local/events`: whether ECS task events are delivered; while false they are dropped (lost). */
+  setEventDelivery(deliver: boolean): void;
+  /** `/_local/faults`: replaces the fault settings; `{}` clears them. */
+  setFaults(settings: FaultSettings): FaultSettings;
+  /** `/_local/dlq` GET: events whose deliveries all failed. */
+  deadLetters(): DeadLetter[];
+  /** `/_local/dlq` POST {"replay": true}: delivers the DLQ's events again; returns how many. */
+  replayDeadLetters(): number;
+  /** `/_local/time`: the time scale of simulated delays. */
+  setTimeScale(scale: number): void;
+  /** `/_local/health`: health-checked containers of the target report `status` from now on. */
+  setTaskHealth(target: HealthTarget, status: 'HEALTHY' | 'UNHEALTHY'): string[];
+  /** The same knobs by name, with the HTTP semantics: no body reads, a body replaces. */
+  knob(name: string, body?: Record<string, unknown>): unknown;
+  /** Resolves when no transition, operation, delivery or retry is pending. */
+  idle(): Promise<void>;
+  /** Stops the server and every pending timer. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an in-memory AWS endpoint (Cloud Map, ECS, EventBridge PutEvents) on 127.0.0.1. ECS task
+ * events go through the rules to their targets with Lambda's asynchronous retry semantics.
+ */
+export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const region = options.region ?? 'us-east-1';
+  const accountId = options.accountId ?? '000000000000';
+  const log = options.log ?? (() => undefined);
+  const clock = new Clock(options.timeScale ?? 1);
+  const faults = new Faults();
+  const bus = new EventBus(clock, log);
+  for (const rule of options.rules ?? []) bus.addRule(rule);
+  let deliver = true;
+  let dropped = 0;
+  const ecs = new Ecs({
+    clock,
+    region,
+    accountId,
+    emit: (event) => {
+      if (deliver) bus.publish(event as unknown as BusEvent);
+      else dropped += 1;
+    },
+  });
+  const cloudMap = new CloudMap({ clock, region, accountId, failOperation: () => faults.failOperation() });
+
+  const knobs: Record<string, KnobHandler> = {
+    events: (body) => {
+      if (body) deliver = readBoolean(body, 'deliver');
+      return { deliver, dropped };
+    },
+    faults: (body) => (body ? faults.replace(body as FaultSettings) : faults.settings),
+    dlq: (body) => {
+      let replayed = 0;
+      if (body?.replay === true) replayed = bus.replayDeadLetters();
+      if (body?.clear === true) bus.clearDeadLetters();
+      return { replayed, entries: bus.listDeadLetters() };
+    },
+    time: (body) => {
+      if (body) clock.scale = Number(body.scale);
+      return { scale: clock.scale };
+    },
+    health: (body) => {
+      if (!body) return { statuses: ['HEALTHY', 'UNHEALTHY'] };
+      const status = body.status;
+      if (status !== 'HEALTHY' && status !== 'UNHEALTHY') throw new RangeError('status is HEALTHY or UNHEALTHY');
+      return { status, tasks: ecs.setHealth(body as HealthTarget, status) };
+    },
+  };
+
+  const server = createEndpoint(
+    [
+      { prefix: 'Route53AutoNaming_v20170314', handlers: cloudMap.handlers, before: () => faults.apply() },
+      { prefix: 'AmazonEC2ContainerServiceV20141113', handlers: ecs.handlers },
+      { prefix: 'AWSEvents', handlers: { PutEvents: (input) => putEvents(input, { bus, region, accountId }) } },
+    ],
+    knobs,
+    log,
+  );
+  await listen(server, options.port ?? 4566);
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    addRule: (rule) => bus.addRule(rule),
+    publish: (event) => bus.publish(event),
+    setEventDelivery: (on) => {
+      knobs.events?.({ deliver: on });
+    },
+    setFaults: (settings) => faults.replace(settings),
+    deadLetters: () => bus.listDeadLetters(),
+    replayDeadLetters: () => bus.replayDeadLetters(),
+    setTimeScale: (scale) => {
+      clock.scale = scale;
+    },
+    setTaskHealth: (target, status) => ecs.setHealth(target, status),
+    knob: (name, body) => {
+      const handler = knobs[name];
+      if (!handler) throw new RangeError(`no such knob: ${name}`);
+      return handler(body);
+    },
+    idle: () => clock.idle(),
+    close: async () => {
+      clock.dispose();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function readBoolean(body: Record<string, unknown>, key: string): boolean {
+  const value = body[key];
+  if (typeof value !== 'boolean') throw new RangeError(`${key} is true or false`);
+  return value;
+}
+
+/** Listens on loopback only; a busy port rejects with a one-line message naming it. */
+function listen(server: ReturnType<typeof createEndpoint>, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port) : error);
+    });
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+}
+
+/** The port the emulator should listen on is taken by another process. */
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError';
+
+  constructor(readonly port: number) {
+    super(`port ${port} on 127.0.0.1 is already in use (another local stack running?)`);
+  }
+}

@@ -1,0 +1,143 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { AwsError } from './aws-error';
+import { randomUUID } from './random';
+import { type Input, toWire } from './wire';
+
+/** One AWS service behind the endpoint: its X-Amz-Target prefix and its operations. */
+export interface ServiceRoute {
+  prefix: string;
+  handlers: Record<string, (input: Input) => unknown>;
+  /** Runs before every call of this service (the faults knob hooks in here). */
+  before?: () => Promise<void>;
+}
+
+/** A knob answers GET with its state and POST (with a JSON body) by replacing it. */
+export type KnobHandler = (body: Record<string, unknown> | undefined) => unknown;
+
+const JSON_11 = 'application/x-amz-json-1.1';
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/**
+ * The HTTP face of the emulator: AWS JSON 1.1 (`POST /` with `X-Amz-Target: <Prefix>.<Operation>`),
+ * the `/_local/*` knobs, and `GET /` as a health check.
+ */
+export function createEndpoint(
+  routes: ServiceRoute[],
+  knobs: Record<string, KnobHandler>,
+  log: (line: string) => void,
+): Server {
+  return createServer((request, response) => {
+    void handle(request, response, routes, knobs).catch((error: unknown) => {
+      log(`unexpected error: ${error instanceof Error ? error.stack : String(error)}`);
+      if (!response.headersSent) sendJson(response, 500, { __type: 'InternalFailure', message: 'Internal failure.' });
+    });
+  });
+}
+
+async function handle(
+  request: IncomingMessage,
+  response: ServerResponse,
+  routes: ServiceRoute[],
+  knobs: Record<string, KnobHandler>,
+): Promise<void> {
+  const path = (request.url ?? '/').split('?')[0] ?? '/';
+  if (path.startsWith('/_local/')) return handleKnob(request, response, knobs[path.slice('/_local/'.length)]);
+  if (request.method !== 'POST') {
+    sendJson(response, 200, { status: 'running', services: routes.map((route) => route.prefix) }, 'application/json');
+    return;
+  }
+  const target = String(request.headers['x-amz-target'] ?? '');
+  const [prefix, operation] = target.split('.');
+  const route = routes.find((candidate) => candidate.prefix === prefix);
+  const handler = operation === undefined ? undefined : route?.handlers[operation];
+  try {
+    const body = await readBody(request);
+    if (!route || !handler)
+      throw new AwsError('UnknownOperationException', `Unknown operation ${target || '(no X-Amz-Target)'}.`);
+    await route.before?.();
+    const input = parseInput(body);
+    sendJson(response, 200, toWire(await handler(input)));
+  } catch (error) {
+    sendError(response, error);
+  }
+}
+
+async function handleKnob(
+  request: IncomingMessage,
+  response: ServerResponse,
+  knob: KnobHandler | undefined,
+): Promise<void> {
+  if (!knob) {
+    sendJson(response, 404, { error: 'no such knob' }, 'application/json');
+    return;
+  }
+  try {
+    if (request.method === 'GET') {
+      sendJson(response, 200, knob(undefined), 'application/json');
+      return;
+    }
+    if (request.method !== 'POST') {
+      sendJson(response, 405, { error: 'GET reads a knob, POST replaces it' }, 'application/json');
+      return;
+    }
+    const text = await readBody(request);
+    const body = text.trim() === '' ? {} : (JSON.parse(text) as unknown);
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw new RangeError('the body is a JSON object');
+    sendJson(response, 200, knob(body as Record<string, unknown>), 'application/json');
+  } catch (error) {
+    sendJson(response, 400, { error: error instanceof Error ? error.message : String(error) }, 'application/json');
+  }
+}
+
+function parseInput(body: string): Input {
+  if (body.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new AwsError('SerializationException', 'The request body is not valid JSON.');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new AwsError('SerializationException', 'The request body must be a JSON object.');
+  }
+  return parsed as Input;
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) reject(new AwsError('SerializationException', 'Request body too large.', 413));
+      else chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+function sendError(response: ServerResponse, error: unknown): void {
+  if (error instanceof AwsError) {
+    response.setHeader('x-amzn-ErrorType', error.code);
+    sendJson(response, error.status, error.toBody());
+    return;
+  }
+  if (error instanceof RangeError) {
+    // Knob and state checks throw RangeError; a bad value is the caller's fault.
+    sendJson(response, 400, { __type: 'ValidationException', message: error.message });
+    return;
+  }
+  throw error;
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown, contentType = JSON_11): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-RequestId': randomUUID(),
+  });
+  response.end(text);
+}
