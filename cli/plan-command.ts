@@ -1,5 +1,5 @@
 import { createEcsClient } from '../lib/aws-clients';
-import { loadRegistrarConfig } from '../lib/config';
+import { loadPlanConfig } from '../lib/config';
 import { EcsTaskSource } from '../lib/ecs/ecs-task-source';
 import { type Plan, planTaskEvent, type TaskFacts } from '../lib/plan';
 import { gatherFacts } from '../lib/registrar';
@@ -30,7 +30,7 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
   if (!path || positional.length > 1) throw new UsageError(`expected one event file (or - for stdin)\n\n${PLAN_USAGE}`);
   const namespace = values.namespace ?? io.env.NAMESPACE;
   if (!namespace) throw new UsageError('no namespace: set NAMESPACE or pass --namespace NAME');
-  const config = loadRegistrarConfig({ ...io.env, NAMESPACE: namespace });
+  const config = loadPlanConfig({ ...io.env, NAMESPACE: namespace });
 
   const input = await readJsonInput(path, io);
   const parsed = parseTaskEvent(input);
@@ -44,12 +44,7 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
       const client = createEcsClient(values.endpoint ? { endpoint: values.endpoint } : {});
       facts = await gatherFacts(parsed.event, new EcsTaskSource(client, { serviceTagsTtlMs: 0 }));
     }
-    plan = planTaskEvent(parsed.event, facts, {
-      namespace: config.namespace,
-      defaultPort: config.defaultPort,
-      dnsRecords: config.dnsRecords,
-      ownerId: config.ownerId,
-    });
+    plan = planTaskEvent(parsed.event, facts, config);
   }
   io.stdout.write(`${JSON.stringify(plan)}\n`);
   return 0;

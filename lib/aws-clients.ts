@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 
@@ -15,7 +16,10 @@ export interface AwsClientOptions {
   maxAttempts?: number;
 }
 
-function customEndpoint(service: 'SERVICEDISCOVERY' | 'ECS', options: AwsClientOptions): string | undefined {
+function customEndpoint(
+  service: 'SERVICEDISCOVERY' | 'ECS' | 'DYNAMODB',
+  options: AwsClientOptions,
+): string | undefined {
   return options.endpoint ?? process.env[`AWS_ENDPOINT_URL_${service}`] ?? process.env.AWS_ENDPOINT_URL;
 }
 
@@ -32,6 +36,16 @@ export function createServiceDiscoveryClient(options: AwsClientOptions = {}): Se
 export function createEcsClient(options: AwsClientOptions = {}): ECSClient {
   const endpoint = customEndpoint('ECS', options);
   return new ECSClient({
+    region: options.region,
+    retryMode: 'adaptive',
+    maxAttempts: options.maxAttempts ?? 5,
+    ...(endpoint ? { endpoint } : {}),
+  });
+}
+
+export function createDynamoDbClient(options: AwsClientOptions = {}): DynamoDBClient {
+  const endpoint = customEndpoint('DYNAMODB', options);
+  return new DynamoDBClient({
     region: options.region,
     retryMode: 'adaptive',
     maxAttempts: options.maxAttempts ?? 5,

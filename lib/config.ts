@@ -22,7 +22,7 @@ export function parseEnv<T extends z.ZodRawShape>(shape: T, env: Env): z.infer<z
 
 const DNS_RECORDS = ['A', 'AAAA', 'A+AAAA'] as const;
 
-const registrarShape = {
+const planShape = {
   /** The Cloud Map namespace, by id (ns-...) or by name. */
   NAMESPACE: z.string().min(1),
   /** DNS records for services of awsvpc tasks; bridge and host tasks always get SRV. */
@@ -38,33 +38,53 @@ const registrarShape = {
     .string()
     .regex(/^[a-zA-Z0-9!-~]{1,1024}$/)
     .default('ecs-cloudmap-registrar'),
+};
+
+const registrarShape = {
+  ...planShape,
   /** Longest wait for a Cloud Map operation to reach SUCCESS or FAIL. */
   OPERATION_TIMEOUT_MS: int(1000, 600_000).default(30_000),
   /** How long the ECS service tags are cached in a warm container. */
   SERVICE_TAGS_TTL_MS: int(0, 3_600_000).default(60_000),
+  /** The DynamoDB table that orders events per task (key `taskArn`). */
+  TASK_TABLE: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'not a DynamoDB table name'),
 };
 
-export interface RegistrarConfig {
+/** What planning needs: the part of the register function's configuration `registrar plan` reads too. */
+export interface PlanConfig {
   namespace: string;
   dnsRecords: Exclude<DnsRecordSet, 'SRV' | 'none'>;
   dnsTtl: number;
   defaultPort: number;
   ownerId: string;
-  operationTimeoutMs: number;
-  serviceTagsTtlMs: number;
 }
 
-/** Reads and validates the register function's environment. */
-export function loadRegistrarConfig(env: Env = process.env): RegistrarConfig {
-  const v = parseEnv(registrarShape, env);
+export interface RegistrarConfig extends PlanConfig {
+  operationTimeoutMs: number;
+  serviceTagsTtlMs: number;
+  taskTable: string;
+}
+
+/** Reads and validates the planning variables (NAMESPACE, DNS_RECORDS, DNS_TTL, DEFAULT_PORT, OWNER_ID). */
+export function loadPlanConfig(env: Env = process.env): PlanConfig {
+  const v = parseEnv(planShape, env);
   return {
     namespace: v.NAMESPACE,
     dnsRecords: v.DNS_RECORDS,
     dnsTtl: v.DNS_TTL,
     defaultPort: v.DEFAULT_PORT,
     ownerId: v.OWNER_ID,
+  };
+}
+
+/** Reads and validates the register function's environment. */
+export function loadRegistrarConfig(env: Env = process.env): RegistrarConfig {
+  const v = parseEnv(registrarShape, env);
+  return {
+    ...loadPlanConfig(env),
     operationTimeoutMs: v.OPERATION_TIMEOUT_MS,
     serviceTagsTtlMs: v.SERVICE_TAGS_TTL_MS,
+    taskTable: v.TASK_TABLE,
   };
 }
 

@@ -91,3 +91,34 @@ export interface TaskSource {
   /** The task definition; cached per container. */
   taskDefinition(arn: string): Promise<TaskDefinitionFacts>;
 }
+
+/** What the registrar last recorded of a task: the newest version applied and where it registered it. */
+export interface TaskRecord {
+  taskArn: string;
+  version: number;
+  state: 'running' | 'leaving';
+  /** The namespace and Cloud Map services the task was registered in (empty until registered). */
+  namespace?: string;
+  services: string[];
+}
+
+/**
+ * The newest known version of each task, written with conditions so that concurrent handlers agree on
+ * the order (AWS's pattern for ordering ECS events). A leaving state always wins over a running one:
+ * a task never runs again once it starts to stop.
+ */
+export interface VersionStore {
+  /**
+   * Records that `version` of the task is running and will be registered in `services`. Refused
+   * (`claimed: false`, with what is recorded) when the task is recorded as leaving or at a newer version.
+   */
+  claimRunning(
+    taskArn: string,
+    version: number,
+    target: { namespace: string; services: string[] },
+  ): Promise<{ claimed: boolean; record?: TaskRecord }>;
+  /** Records that the task is leaving; returns the record as it was before (its services), if any. */
+  markLeaving(taskArn: string, version: number): Promise<TaskRecord | undefined>;
+  /** The current record, read consistently. */
+  get(taskArn: string): Promise<TaskRecord | undefined>;
+}

@@ -1,7 +1,8 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { createEcsClient, createServiceDiscoveryClient } from './aws-clients';
+import { createDynamoDbClient, createEcsClient, createServiceDiscoveryClient } from './aws-clients';
 import { CloudMapRegistry } from './cloud-map/cloud-map-registry';
 import type { RegistrarConfig } from './config';
+import { DynamoDbVersionStore } from './dynamodb/dynamodb-version-store';
 import { EcsTaskSource } from './ecs/ecs-task-source';
 import { logger, metrics } from './observability';
 import { handleTaskEvent, type Outcome, type RegistrarDeps } from './registrar';
@@ -14,13 +15,8 @@ export function createRegistrarDeps(config: RegistrarConfig): RegistrarDeps {
       operationTimeoutMs: config.operationTimeoutMs,
     }),
     tasks: new EcsTaskSource(createEcsClient(), { serviceTagsTtlMs: config.serviceTagsTtlMs }),
-    settings: {
-      namespace: config.namespace,
-      defaultPort: config.defaultPort,
-      dnsRecords: config.dnsRecords,
-      dnsTtl: config.dnsTtl,
-      ownerId: config.ownerId,
-    },
+    versions: new DynamoDbVersionStore(createDynamoDbClient(), config.taskTable),
+    settings: config,
   };
 }
 

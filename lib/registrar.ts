@@ -1,6 +1,5 @@
 import {
   ATTR,
-  type DeregisterPlan,
   ecsServiceName,
   isLeaving,
   isRunning,
@@ -9,7 +8,7 @@ import {
   type RegisterPlan,
   type TaskFacts,
 } from './plan';
-import type { InstanceRecord, Registry, TaskSource } from './ports';
+import type { InstanceRecord, Registry, TaskSource, VersionStore } from './ports';
 import { arnTail, parseTaskEvent, type TaskStateChange } from './task-event';
 
 /** What became of one event: for logs, metrics and tests. */
@@ -25,6 +24,7 @@ export interface RegistrarSettings extends PlanSettings {
 export interface RegistrarDeps {
   registry: Registry;
   tasks: TaskSource;
+  versions: VersionStore;
   settings: RegistrarSettings;
   now?: () => number;
 }
@@ -62,6 +62,11 @@ export async function gatherFacts(event: TaskStateChange, tasks: TaskSource): Pr
  * Handles one input from EventBridge: validates it, plans, and makes Cloud Map match the plan.
  * Invalid or irrelevant input is skipped (never thrown: a retry would not help); AWS failures are
  * thrown so that Lambda retries and the DLQ keeps what still fails.
+ *
+ * Ordering: every handler records the task's newest version in the version store with a conditional
+ * write before it touches Cloud Map. A leaving state always wins; a RUNNING event older than what is
+ * recorded is dropped; and a registration re-reads the record after its write, undoing it if the task
+ * started to leave meanwhile. So a stale RUNNING racing a STOPPED can never leave the task registered.
  */
 export async function handleTaskEvent(input: unknown, deps: RegistrarDeps): Promise<Outcome> {
   const parsed = parseTaskEvent(input);
@@ -69,34 +74,91 @@ export async function handleTaskEvent(input: unknown, deps: RegistrarDeps): Prom
   const { event } = parsed;
   const { detail } = event;
   const taskId = arnTail(detail.taskArn);
-  if (!isLeaving(detail) && !isRunning(detail)) {
+  const now = deps.now ?? Date.now;
+  const lagMs = () => Math.max(0, now() - Date.parse(event.time));
+  if (isLeaving(detail)) return handleLeaving(event, deps, lagMs);
+  if (!isRunning(detail)) {
     return skipped('not-running-yet', `task is ${detail.lastStatus} (desired ${detail.desiredStatus})`, taskId);
   }
+  return handleRunning(event, deps, lagMs);
+}
+
+async function handleRunning(event: TaskStateChange, deps: RegistrarDeps, lagMs: () => number): Promise<Outcome> {
+  const { detail } = event;
+  const taskId = arnTail(detail.taskArn);
   const facts = await gatherFacts(event, deps.tasks);
   const plan = planTaskEvent(event, facts, deps.settings);
-  const now = deps.now ?? Date.now;
-  const lag = () => Math.max(0, now() - Date.parse(event.time));
-  switch (plan.action) {
-    case 'ignore':
-      return skipped(plan.reason, plan.message, taskId);
-    case 'deregister': {
-      const done = await applyDeregister(plan, deps);
-      return done ?? { result: 'deregistered', taskId, service: plan.service, namespace: plan.namespace, lagMs: lag() };
-    }
-    case 'register': {
-      const done = await applyRegister(plan, deps);
-      return (
-        done ?? {
-          result: 'registered',
-          taskId,
-          service: plan.service,
-          namespace: plan.namespace,
-          lagMs: lag(),
-          ...(plan.warnings ? { warnings: plan.warnings } : {}),
-        }
-      );
-    }
+  if (plan.action === 'ignore') return skipped(plan.reason, plan.message, taskId);
+  if (plan.action === 'deregister') return handleLeaving(event, deps, lagMs);
+
+  const claim = await deps.versions.claimRunning(detail.taskArn, detail.version, {
+    namespace: plan.namespace,
+    services: [plan.service],
+  });
+  if (!claim.claimed) {
+    const leaving = claim.record?.state === 'leaving';
+    return skipped(
+      leaving ? 'task-leaving' : 'stale-event',
+      leaving
+        ? `the task is already recorded as leaving (version ${claim.record?.version}); event version ${detail.version}`
+        : `version ${claim.record?.version} is already recorded; event version ${detail.version}`,
+      taskId,
+    );
   }
+  const blocked = await applyRegister(plan, deps);
+  if (blocked) return blocked;
+  // A leaving event may have been handled while this write was in flight: undo the write if so.
+  const after = await deps.versions.get(detail.taskArn);
+  if (after?.state === 'leaving') {
+    await deregisterOwned(plan.namespace, plan.service, plan.instanceId, deps);
+    return skipped(
+      'task-leaving',
+      `the task started to leave (version ${after.version}) while it was being registered; registration undone`,
+      taskId,
+    );
+  }
+  return {
+    result: 'registered',
+    taskId,
+    service: plan.service,
+    namespace: plan.namespace,
+    lagMs: lagMs(),
+    ...(plan.warnings ? { warnings: plan.warnings } : {}),
+  };
+}
+
+/**
+ * Records the task as leaving, then deregisters it wherever it was registered. Where that is comes from
+ * the version store (no ECS read); a task registered before the store knew it falls back to the plan.
+ */
+async function handleLeaving(event: TaskStateChange, deps: RegistrarDeps, lagMs: () => number): Promise<Outcome> {
+  const { detail } = event;
+  const taskId = arnTail(detail.taskArn);
+  const previous = await deps.versions.markLeaving(detail.taskArn, detail.version);
+  let namespace: string;
+  let services: string[];
+  if (previous?.namespace && previous.services.length > 0) {
+    namespace = previous.namespace;
+    services = previous.services;
+  } else {
+    const plan = planTaskEvent(event, await gatherFacts(event, deps.tasks), deps.settings);
+    if (plan.action === 'ignore') return skipped(plan.reason, plan.message, taskId);
+    namespace = plan.namespace;
+    services = [plan.service];
+  }
+  const refused: string[] = [];
+  for (const service of services) {
+    const result = await deregisterOwned(namespace, service, taskId, deps);
+    if (result === 'not-owned') refused.push(service);
+  }
+  if (refused.length === services.length) {
+    return skipped(
+      'not-owned',
+      `instance ${taskId} in ${refused.join(', ')} was not created by ${deps.settings.ownerId}; left untouched`,
+      taskId,
+    );
+  }
+  return { result: 'deregistered', taskId, service: services.join(','), namespace, lagMs: lagMs() };
 }
 
 /** Registers unless an instance blocks it; returns the skip outcome when one does. */
@@ -154,20 +216,19 @@ export function registrationBlocker(
 }
 
 /** Deregisters an instance this project owns; a missing service or instance is success. */
-async function applyDeregister(plan: DeregisterPlan, deps: RegistrarDeps): Promise<Outcome | undefined> {
+async function deregisterOwned(
+  namespaceRef: string,
+  serviceName: string,
+  instanceId: string,
+  deps: RegistrarDeps,
+): Promise<'done' | 'not-owned'> {
   const { registry, settings } = deps;
-  const namespace = await registry.resolveNamespace(plan.namespace);
-  const service = await registry.findService(namespace, plan.service);
-  if (!service) return undefined;
-  const existing = await registry.getInstance(service, plan.instanceId);
-  if (!existing) return undefined;
-  if (existing.attributes[ATTR.owner] !== settings.ownerId) {
-    return skipped(
-      'not-owned',
-      `instance ${plan.instanceId} in ${plan.service} was not created by ${settings.ownerId}; left untouched`,
-      plan.instanceId,
-    );
-  }
-  await registry.deregister(service, plan.instanceId);
-  return undefined;
+  const namespace = await registry.resolveNamespace(namespaceRef);
+  const service = await registry.findService(namespace, serviceName);
+  if (!service) return 'done';
+  const existing = await registry.getInstance(service, instanceId);
+  if (!existing) return 'done';
+  if (existing.attributes[ATTR.owner] !== settings.ownerId) return 'not-owned';
+  await registry.deregister(service, instanceId);
+  return 'done';
 }

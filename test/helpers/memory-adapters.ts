@@ -7,7 +7,9 @@ import type {
   ServiceInfo,
   ServiceSpec,
   TaskDefinitionFacts,
+  TaskRecord,
   TaskSource,
+  VersionStore,
 } from '../../lib/ports';
 
 /** An in-memory Registry for use-case tests: records every write so tests can count them. */
@@ -109,5 +111,47 @@ export class MemoryTaskSource implements TaskSource {
     const found = this.definitions.get(arn);
     if (!found) throw new Error(`no task definition ${arn}`);
     return found;
+  }
+}
+
+/**
+ * An in-memory VersionStore with the same conditions as the DynamoDB adapter (the version-store contract
+ * test runs one suite against both), for fast use-case and property tests.
+ */
+export class MemoryVersionStore implements VersionStore {
+  readonly records = new Map<string, TaskRecord>();
+
+  async claimRunning(taskArn: string, version: number, target: { namespace: string; services: string[] }) {
+    const current = this.records.get(taskArn);
+    if (current && (current.state !== 'running' || current.version > version)) {
+      return { claimed: false, record: { ...current } };
+    }
+    const record: TaskRecord = {
+      taskArn,
+      version,
+      state: 'running',
+      namespace: target.namespace,
+      services: [...target.services],
+    };
+    this.records.set(taskArn, record);
+    return { claimed: true, record: { ...record } };
+  }
+
+  async markLeaving(taskArn: string, version: number): Promise<TaskRecord | undefined> {
+    const current = this.records.get(taskArn);
+    if (current && current.state === 'leaving' && current.version >= version) return { ...current };
+    this.records.set(taskArn, {
+      taskArn,
+      version,
+      state: 'leaving',
+      services: current?.services ?? [],
+      ...(current?.namespace ? { namespace: current.namespace } : {}),
+    });
+    return current ? { ...current } : undefined;
+  }
+
+  async get(taskArn: string): Promise<TaskRecord | undefined> {
+    const current = this.records.get(taskArn);
+    return current ? { ...current } : undefined;
   }
 }

@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import type { Context } from 'aws-lambda';
@@ -5,7 +6,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { loadEvent, withDetail } from '../../helpers/fixtures';
 
 process.env.NAMESPACE = 'kudos.local';
+process.env.TASK_TABLE = 'tasks';
 const ecs = mockClient(ECSClient);
+const dynamo = mockClient(DynamoDBClient);
 const cloudMap = mockClient(ServiceDiscoveryClient);
 
 // Imported after the environment is set: the handler reads its configuration at cold start.
@@ -22,6 +25,7 @@ describe('register handler', () => {
   beforeEach(() => {
     ecs.reset();
     cloudMap.reset();
+    dynamo.reset();
   });
 
   it.each([
@@ -49,6 +53,7 @@ describe('register handler', () => {
     );
     expect(ecs.calls()).toHaveLength(0);
     expect(cloudMap.calls()).toHaveLength(0);
+    expect(dynamo.calls()).toHaveLength(0);
     info.mockRestore();
   });
 

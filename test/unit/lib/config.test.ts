@@ -1,9 +1,9 @@
-import { loadRegistrarConfig } from '../../../lib/config';
+import { loadPlanConfig, loadRegistrarConfig } from '../../../lib/config';
 import { ConfigError } from '../../../lib/errors';
 
 describe('loadRegistrarConfig', () => {
   it('applies the documented defaults', () => {
-    expect(loadRegistrarConfig({ NAMESPACE: 'kudos.local' })).toEqual({
+    expect(loadRegistrarConfig({ NAMESPACE: 'kudos.local', TASK_TABLE: 'tasks' })).toEqual({
       namespace: 'kudos.local',
       dnsRecords: 'A',
       dnsTtl: 10,
@@ -11,18 +11,21 @@ describe('loadRegistrarConfig', () => {
       ownerId: 'ecs-cloudmap-registrar',
       operationTimeoutMs: 30000,
       serviceTagsTtlMs: 60000,
+      taskTable: 'tasks',
     });
   });
 
   it('throws naming the missing namespace', () => {
-    expect(() => loadRegistrarConfig({})).toThrow(new ConfigError('Invalid configuration: NAMESPACE is required'));
+    expect(() => loadRegistrarConfig({})).toThrow(
+      new ConfigError('Invalid configuration: NAMESPACE is required; TASK_TABLE is required'),
+    );
     expect(() => loadRegistrarConfig({ NAMESPACE: '' })).toThrow(/NAMESPACE is required/);
   });
 
   it('throws naming each key with a bad value', () => {
-    expect(() => loadRegistrarConfig({ NAMESPACE: 'n', DEFAULT_PORT: '0', DNS_TTL: 'ten' })).toThrow(
-      /DNS_TTL: .*; DEFAULT_PORT: /,
-    );
+    expect(() =>
+      loadRegistrarConfig({ NAMESPACE: 'n', TASK_TABLE: 'tasks', DEFAULT_PORT: '0', DNS_TTL: 'ten' }),
+    ).toThrow(/DNS_TTL: .*; DEFAULT_PORT: /);
   });
 
   it.each([
@@ -30,10 +33,10 @@ describe('loadRegistrarConfig', () => {
     ['A+AAAA', 'A+AAAA'],
     ['AAAA', 'AAAA'],
   ])('reads DNS_RECORDS=%s as %s', (value, expected) => {
-    expect(loadRegistrarConfig({ NAMESPACE: 'n', DNS_RECORDS: value }).dnsRecords).toBe(expected);
+    expect(loadPlanConfig({ NAMESPACE: 'n', DNS_RECORDS: value }).dnsRecords).toBe(expected);
   });
 
   it('refuses DNS records the registrar does not choose for awsvpc tasks', () => {
-    expect(() => loadRegistrarConfig({ NAMESPACE: 'n', DNS_RECORDS: 'CNAME' })).toThrow(/DNS_RECORDS/);
+    expect(() => loadPlanConfig({ NAMESPACE: 'n', DNS_RECORDS: 'CNAME' })).toThrow(/DNS_RECORDS/);
   });
 });

@@ -1,6 +1,6 @@
 import { handleTaskEvent, type RegistrarDeps } from '../../../lib/registrar';
 import { loadEvent, withDetail } from '../../helpers/fixtures';
-import { MemoryRegistry, MemoryTaskSource } from '../../helpers/memory-adapters';
+import { MemoryRegistry, MemoryTaskSource, MemoryVersionStore } from '../../helpers/memory-adapters';
 
 const TASK_ARN = 'arn:aws:ecs:eu-west-2:332499610595:task/dev-ecs-public/f8bec92bed774ee4b27711702a862de5';
 const TASK_ID = 'f8bec92bed774ee4b27711702a862de5';
@@ -23,13 +23,15 @@ function setup() {
     networkMode: 'awsvpc',
     containers: [{ name: 'app', essential: true, portMappings: [{ containerPort: 8085 }], hasHealthCheck: false }],
   });
+  const versions = new MemoryVersionStore();
   const deps: RegistrarDeps = {
     registry,
     tasks,
+    versions,
     settings: { namespace: 'kudos.local', defaultPort: 80, dnsRecords: 'A', ownerId: OWNER, dnsTtl: 10 },
     now: () => Date.parse('2023-11-24T11:09:24Z'),
   };
-  return { registry, tasks, deps };
+  return { registry, tasks, versions, deps };
 }
 
 const runningEvent = () => loadEvent('07-fargate-running-multicontainer-service-connect-sdi.json');
@@ -84,7 +86,7 @@ describe('handleTaskEvent', () => {
     expect(registry.writes).toHaveLength(1);
   });
 
-  it('does not let an older RUNNING event overwrite a newer registration', async () => {
+  it('does not let an older RUNNING event overwrite a newer registration recorded in Cloud Map', async () => {
     const { registry, deps } = setup();
     registry.seed('cdp-demo-test-15', TASK_ID, {
       REGISTRAR_OWNER: OWNER,
@@ -183,6 +185,55 @@ describe('handleTaskEvent', () => {
     }
     expect(tasks.reads).toBe(0);
     expect(registry.writes).toEqual([]);
+  });
+
+  it('drops a RUNNING event older than the version already recorded', async () => {
+    const { registry, versions, deps } = setup();
+    await versions.claimRunning(TASK_ARN, 9, { namespace: 'kudos.local', services: ['cdp-demo-test-15'] });
+    await expect(handleTaskEvent(runningEvent(), deps)).resolves.toMatchObject({
+      result: 'skipped',
+      reason: 'stale-event',
+    });
+    expect(registry.writes).toEqual([]);
+  });
+
+  it('drops a late RUNNING event once the STOPPED event was handled', async () => {
+    const { registry, deps } = setup();
+    await handleTaskEvent(stoppingEvent(), deps);
+    await expect(handleTaskEvent(runningEvent(), deps)).resolves.toMatchObject({
+      result: 'skipped',
+      reason: 'task-leaving',
+    });
+    expect(registry.writes).toEqual([]);
+  });
+
+  it('undoes a registration when the task started to leave while it was being written', async () => {
+    const { registry, deps } = setup();
+    // The leaving event is handled while the RUNNING handler's write is in flight.
+    const register = registry.register.bind(registry);
+    registry.register = async (service, id, attributes) => {
+      await handleTaskEvent(stoppingEvent(), deps);
+      await register(service, id, attributes);
+    };
+    await expect(handleTaskEvent(runningEvent(), deps)).resolves.toMatchObject({
+      result: 'skipped',
+      reason: 'task-leaving',
+    });
+    expect(await registry.listInstances({ id: '', name: 'cdp-demo-test-15', namespaceId: '' })).toEqual([]);
+  });
+
+  it('deregisters from where the task was registered, without reading ECS', async () => {
+    const { registry, tasks, deps } = setup();
+    tasks.serviceTagMap.set('cdp-demo-test-15', { 'discovery:name': 'api' });
+    await handleTaskEvent(runningEvent(), deps);
+    tasks.serviceTagMap.clear();
+    const reads = tasks.reads;
+    await expect(handleTaskEvent(stoppingEvent(), deps)).resolves.toMatchObject({
+      result: 'deregistered',
+      service: 'api',
+    });
+    expect(tasks.reads).toBe(reads);
+    expect(registry.writes).toEqual([`register api/${TASK_ID}`, `deregister api/${TASK_ID}`]);
   });
 
   it('throws a Cloud Map failure so that Lambda retries the event', async () => {
