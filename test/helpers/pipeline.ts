@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { CreatePrivateDnsNamespaceCommand } from '@aws-sdk/client-servicediscovery';
+import type { Context } from 'aws-lambda';
+import { parse } from 'yaml';
+import { createServiceDiscoveryClient } from '../../lib/aws-clients';
+import { createEmulator, type Emulator, type EventPattern } from '../../local/emulator';
+import { startDynalite } from './dynalite';
+
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+/** The register function's EventBridge pattern as serverless.yml declares it. */
+export function registerPattern(): EventPattern {
+  const doc = parse(readFileSync(join(__dirname, '..', '..', 'serverless.yml'), 'utf8'));
+  const pattern = doc.functions.register.events.find((e: { eventBridge?: unknown }) => e.eventBridge).eventBridge
+    .pattern;
+  return pattern as EventPattern;
+}
+
+const lambdaContext = {
+  functionName: 'register',
+  awsRequestId: 'integration',
+  getRemainingTimeInMillis: () => 60_000,
+} as unknown as Context;
+
+/**
+ * The whole pipeline in one process, over real HTTP: the emulator (ECS, Cloud Map, EventBridge),
+ * dynalite (the task table), and the real register handler as the rule's target, with its real SDK
+ * clients pointed at them through the standard AWS_ENDPOINT_URL_* variables.
+ */
+export async function startPipeline(options: { timeScale?: number; namespace?: string } = {}) {
+  const dynamo = await startDynalite('registrar-tasks');
+  const emulator: Emulator = await createEmulator({ port: 0, timeScale: options.timeScale ?? 0.002 });
+  const namespace = options.namespace ?? 'kudos.local';
+  Object.assign(process.env, {
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL_SERVICEDISCOVERY: emulator.url,
+    AWS_ENDPOINT_URL_ECS: emulator.url,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    NAMESPACE: namespace,
+    TASK_TABLE: dynamo.tableName,
+    OPERATION_TIMEOUT_MS: '10000',
+  });
+  const cloudMap = createServiceDiscoveryClient({ endpoint: emulator.url, region: 'us-east-1' });
+  await cloudMap.send(new CreatePrivateDnsNamespaceCommand({ Name: namespace, Vpc: 'vpc-local' }));
+  await emulator.idle();
+  // Required only now: the handler reads its configuration at cold start.
+  const { handler } = require('../../functions/register') as typeof import('../../functions/register');
+  const outcomes: unknown[] = [];
+  emulator.addRule({
+    name: 'register',
+    pattern: registerPattern(),
+    target: async (event) => {
+      outcomes.push(await handler(event, lambdaContext));
+    },
+  });
+  const ecs = new ECSClient({ endpoint: emulator.url, region: 'us-east-1', credentials });
+  return {
+    emulator,
+    ecs,
+    cloudMap,
+    outcomes,
+    stop: async () => {
+      await emulator.close();
+      await dynamo.stop();
+      ecs.destroy();
+      cloudMap.destroy();
+    },
+  };
+}
