@@ -216,7 +216,7 @@ describe('tasks', () => {
     for (const key of Object.keys(fixture.detail)) expect(running?.detail).toHaveProperty(key);
     expect(running?.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(running?.detail.createdAt).toMatch(/\.\d{3}Z$/);
-    expect((running?.detail.attachments as { type: string }[])[0]?.type).toBe('eni');
+    expect(running?.detail.attachments).toEqual([expect.objectContaining({ type: 'eni' })]);
   });
 
   it('containers with a health check report UNKNOWN, then HEALTHY, or UNHEALTHY via the health knob (API Reference, Container healthStatus)', async () => {
@@ -333,6 +333,24 @@ describe('services', () => {
     const [replacement] = await tasks();
     expect(replacement?.taskArn).not.toBe(first?.taskArn);
     expect(replacement?.lastStatus).toBe('RUNNING');
+  });
+
+  it('a service task whose essential container turns UNHEALTHY is stopped and replaced (Developer Guide, container health checks)', async () => {
+    await taskDefinition('api', true);
+    await service(1);
+    await h.emulator.idle();
+    const [sick] = await tasks();
+    const response = await fetch(`${h.emulator.url}/_local/health`, {
+      method: 'POST',
+      body: JSON.stringify({ cluster: 'kudos', service: 'api', status: 'UNHEALTHY' }),
+    });
+    expect(await response.json()).toEqual({ status: 'UNHEALTHY', tasks: [sick?.taskArn] });
+    await h.emulator.idle();
+    const [replacement] = await tasks();
+    expect(replacement?.taskArn).not.toBe(sick?.taskArn);
+    expect(replacement?.healthStatus).toBe('HEALTHY');
+    const [stopped] = await tasks('STOPPED');
+    expect(stopped?.stoppedReason).toBe('Task failed container health checks');
   });
 
   it('a new task definition rolls the service: new tasks run before old ones stop (API Reference, UpdateService taskDefinition)', async () => {
