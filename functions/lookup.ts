@@ -35,4 +35,5 @@ function coldStart(): LookupApp | Error {
   }
 }
 
+/** The Lambda entry point (serverless.yml: functions/lookup.handler). */
 export const handler = createHandler(coldStart());

@@ -39,12 +39,21 @@ export interface LookupApp {
 const SERVICE_LIST_ENTRIES = 16;
 
 /**
- * The default health max age (HEALTH_MAX_AGE_MS), 5 s. Cloud Map leaves the revision as it is when an
- * instance's health changes, so without a bound a cached answer could show (or filter by) an old
- * health for ever. Cloud Map's own health is already late: a custom health status takes effect about
- * 30 s after it is set, and Route 53 checks need 30 s times their threshold, so 5 s more stays small
- * beside that. At steady load the bound costs nothing extra upstream: when an answer reaches it, the
- * reload replaces that interval's revision check, so one key still costs at most one call per interval.
+ * The default health max age (HEALTH_MAX_AGE_MS): 5 s.
+ *
+ * Why a bound at all: Cloud Map does not change InstancesRevision when an instance's health changes,
+ * so a revision check alone would keep an answer filtered by (and showing) an old health for ever. It
+ * applies to every answer, `health=all` too, because every answer carries each instance's `health`.
+ *
+ * Why 5 s: Cloud Map's own health is already late. It applies an UpdateInstanceCustomHealthStatus
+ * about 30 s after receiving it, and Route 53 health checks take 30 s per failure threshold step, so
+ * 5 s more (6 s with the 1 s Cache-Control) adds little beside that. Shorter would buy little
+ * freshness for more DiscoverInstances calls; longer would let a caller keep sending to a task Cloud
+ * Map already calls unhealthy for a noticeable share of that 30 s.
+ *
+ * What it costs: nothing extra at steady load. When an answer reaches the age, the full read replaces
+ * that interval's revision check (DiscoverInstances returns the revision too), so a hot key still costs
+ * at most one Cloud Map call per CACHE_INTERVAL_MS per container.
  */
 export const DEFAULT_HEALTH_MAX_AGE_MS = 5000;
 

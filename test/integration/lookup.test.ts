@@ -12,7 +12,7 @@ import { createServiceDiscoveryClient } from '../../lib/aws-clients';
 import { type LocalHttpServer, startLocalHttpServer } from '../../lib/lookup/local-http-server';
 import { createCloudMapLookupApp } from '../../lib/lookup/lookup-app';
 import { createEmulator, type Emulator } from '../../local/emulator';
-import { lambdaContext, manualClock, testConfig, v2Event } from '../unit/lookup/helpers';
+import { lambdaContext, manualClock, testConfig, v1Event, v2Event } from '../unit/lookup/helpers';
 import { HOSTILE_INPUTS } from '../unit/lookup/hostile-inputs';
 
 /**
@@ -109,6 +109,14 @@ describe('lookup against the emulator', () => {
     const c = await lookup(`/namespaces/${ids.namespace}/services/api`, 'health=all');
     expect(a.headers.etag).toBe(b.headers.etag);
     expect(c.headers.etag).toBe(a.headers.etag);
+  });
+
+  it('answers a REST API v1 event with the same set as the HTTP API v2 event', async () => {
+    const { handler, lookup } = lookupUnderTest();
+    const v2 = await lookup('/resolve/api.kudos.local', 'health=all');
+    const v1 = await handler(v1Event('/resolve/api.kudos.local', [['health', 'all']]), lambdaContext);
+    expect(v1.statusCode).toBe(200);
+    expect(v1.headers.etag).toBe(v2.headers.etag);
   });
 
   it('filters with attr. and prefers with prefer.', async () => {
