@@ -1,0 +1,545 @@
+/**
+ * Deploy-time configuration of ecs-cloudmap-registrar.
+ *
+ * serverless.yml reads the parts that depend on its parameters from here (`${file(./serverless/deploy-config.js):NAME}`):
+ * the parameters are read once, validated (a wrong value fails `osls package` naming the parameter, before
+ * CloudFormation sees it), and turned into the EventBridge pattern, the lookup routes of the chosen mode, the
+ * per-function IAM roles and the resources that exist only in some modes. Static resources live in resources/*.yml.
+ */
+
+const PROJECT = 'ecs-cloudmap-registrar';
+/** The tag key CloudMapRegistry puts on every service it creates (lib/cloud-map/cloud-map-registry.ts). */
+const MANAGED_TAG_KEY = 'managed-by';
+/** The lookup routes (issue 4); the handler reads both HTTP API (v2) and REST (v1) payloads. */
+const LOOKUP_ROUTES = [
+  '/services',
+  '/services/{service}',
+  '/namespaces/{namespace}/services/{service}',
+  '/resolve/{name}',
+];
+/** lastStatus values after which a task is leaving (lib/plan.ts LEAVING_LAST_STATUSES). */
+const LEAVING_LAST_STATUSES = ['DEACTIVATING', 'STOPPING', 'DEPROVISIONING', 'STOPPED'];
+
+const NAMESPACE_ID = /^ns-[a-z0-9]{16}$/;
+const NAMESPACE_NAME = /^[!-~]{1,1024}$/;
+const CLUSTER_NAME = /^[A-Za-z0-9_-]{1,255}$/;
+const CLUSTER_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/([A-Za-z0-9_-]{1,255})$/;
+const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
+const VPC_ENDPOINT_ID = /^vpce-[0-9a-f]{8,17}$/;
+const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,32}$/;
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+const OWNER_ID = /^[a-zA-Z0-9!-~]{1,1024}$/;
+
+/** A wrong parameter: the message names it and says what is accepted. */
+class DeployParamError extends Error {
+  constructor(name, message) {
+    super(`param "${name}": ${message}`);
+    this.name = 'DeployParamError';
+  }
+}
+
+const sub = (text) => ({ 'Fn::Sub': text });
+const arnPrefix = (service) => `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}`;
+
+function oneOf(name, value, allowed) {
+  if (!allowed.includes(value)) throw new DeployParamError(name, `"${value}" is not one of ${allowed.join(', ')}`);
+  return value;
+}
+
+function integer(name, value, min, max) {
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new DeployParamError(name, `"${value}" is not an integer from ${min} to ${max}`);
+  }
+  return Number(value);
+}
+
+/** A comma-separated list; `none`/`all`/empty mean no entries. */
+function list(value) {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item && item !== 'none' && item !== 'all');
+}
+
+function matching(name, values, pattern, what) {
+  for (const value of values) if (!pattern.test(value)) throw new DeployParamError(name, `"${value}" is not ${what}`);
+  return values;
+}
+
+/** Reads and checks every parameter; the result is plain data, everything else is derived from it. */
+async function readSettings(resolveVariable) {
+  const param = async (name) => {
+    const value = await resolveVariable(`param:${name}`);
+    return value == null ? '' : String(value).trim();
+  };
+  const stage = String(await resolveVariable('sls:stage'));
+
+  const namespace = await param('namespace');
+  const namespaceIsId = NAMESPACE_ID.test(namespace);
+  if (!namespaceIsId && !NAMESPACE_NAME.test(namespace)) {
+    throw new DeployParamError('namespace', 'give an existing namespace id (ns-...) or a namespace name');
+  }
+  const namespaceType = oneOf('namespaceType', await param('namespaceType'), ['dns', 'http']);
+  const createNamespace = oneOf('createNamespace', await param('createNamespace'), ['true', 'false']) === 'true';
+  const namespaceVpcId = (await param('namespaceVpcId')).replace(/^none$/, '');
+  if (createNamespace) {
+    if (namespaceIsId) throw new DeployParamError('namespace', 'a namespace to create needs a name, not an id');
+    if (namespaceType === 'dns' && !VPC_ID.test(namespaceVpcId)) {
+      throw new DeployParamError(
+        'namespaceVpcId',
+        'a private DNS namespace to create needs the id of its VPC (vpc-...)',
+      );
+    }
+  }
+  if (namespaceVpcId && !VPC_ID.test(namespaceVpcId)) {
+    throw new DeployParamError('namespaceVpcId', `"${namespaceVpcId}" is not a VPC id`);
+  }
+  const hostedZoneId = (await param('namespaceHostedZoneId')).replace(/^none$/, '');
+  if (hostedZoneId && (!HOSTED_ZONE_ID.test(hostedZoneId) || createNamespace || namespaceType !== 'dns')) {
+    throw new DeployParamError(
+      'namespaceHostedZoneId',
+      'give the Route 53 hosted zone id (Z...) of an existing DNS namespace, or leave it unset',
+    );
+  }
+
+  const clusters = list(await param('watchedClusters')).map((cluster) => {
+    const arn = CLUSTER_ARN.exec(cluster);
+    if (arn) return { name: arn[1], arn: cluster };
+    if (CLUSTER_NAME.test(cluster)) return { name: cluster, arn: sub(`${arnPrefix('ecs')}:cluster/${cluster}`) };
+    throw new DeployParamError('watchedClusters', `"${cluster}" is neither an ECS cluster name nor a cluster ARN`);
+  });
+
+  const dnsRecords = (await param('dnsRecords')).toUpperCase().replace(/[,\s]+/g, '+');
+  oneOf('dnsRecords', dnsRecords, ['A', 'AAAA', 'A+AAAA']);
+  const dnsTtl = integer('dnsTtl', await param('dnsTtl'), 0, 2_147_483_647);
+  const defaultPort = integer('defaultPort', await param('defaultPort'), 1, 65_535);
+  const ownerId = await param('ownerId');
+  if (!OWNER_ID.test(ownerId)) throw new DeployParamError('ownerId', 'use 1 to 1024 printable ASCII characters');
+
+  const lookupMode = oneOf('lookupMode', await param('lookupMode'), ['iam', 'private']);
+  const lookupAuth = oneOf('lookupAuth', await param('lookupAuth'), ['iam', 'none']);
+  if (lookupAuth === 'none' && lookupMode !== 'private') {
+    throw new DeployParamError('lookupAuth', 'open access (none) is allowed only with lookupMode=private');
+  }
+  const vpcEndpointIds = matching(
+    'lookupVpcEndpointIds',
+    list(await param('lookupVpcEndpointIds')),
+    VPC_ENDPOINT_ID,
+    'a VPC endpoint id (vpce-...)',
+  );
+  if (lookupMode === 'private' && vpcEndpointIds.length === 0) {
+    throw new DeployParamError(
+      'lookupVpcEndpointIds',
+      'a private API needs the execute-api VPC endpoint id(s) allowed to call it',
+    );
+  }
+  const lookupNamespacesParam = await param('lookupNamespaces');
+  let lookupNamespaces;
+  if (lookupNamespacesParam === '*') {
+    lookupNamespaces = '*';
+  } else if (list(lookupNamespacesParam).length > 0) {
+    lookupNamespaces = matching('lookupNamespaces', list(lookupNamespacesParam), NAMESPACE_NAME, 'a namespace name');
+  } else if (!namespaceIsId) {
+    lookupNamespaces = [namespace];
+  } else {
+    throw new DeployParamError(
+      'lookupNamespaces',
+      'the namespace is given by id, so name the namespace(s) the lookup may read (DiscoverInstances takes names), or *',
+    );
+  }
+
+  const maxConcurrencyParam = await param('registerMaxConcurrency');
+  const registerMaxConcurrency =
+    maxConcurrencyParam === 'none' ? undefined : integer('registerMaxConcurrency', maxConcurrencyParam, 1, 1000);
+  const alarmTopicArn = (await param('alarmTopicArn')).replace(/^none$/, '');
+  if (alarmTopicArn && !SNS_TOPIC_ARN.test(alarmTopicArn)) {
+    throw new DeployParamError('alarmTopicArn', `"${alarmTopicArn}" is not an SNS topic ARN`);
+  }
+
+  return {
+    stage,
+    namespace,
+    namespaceIsId,
+    namespaceType,
+    createNamespace,
+    namespaceVpcId,
+    hostedZoneId,
+    clusters,
+    dnsRecords,
+    dnsTtl,
+    defaultPort,
+    ownerId,
+    lookupMode,
+    lookupAuth,
+    vpcEndpointIds,
+    lookupNamespaces,
+    throttleRate: integer('lookupThrottleRate', await param('lookupThrottleRate'), 1, 10_000),
+    throttleBurst: integer('lookupThrottleBurst', await param('lookupThrottleBurst'), 1, 5_000),
+    cacheIntervalMs: integer('cacheIntervalMs', await param('cacheIntervalMs'), 0, 3_600_000),
+    registerMaxConcurrency,
+    logRetentionInDays: oneOf('logRetentionDays', await param('logRetentionDays'), [
+      '1',
+      '3',
+      '5',
+      '7',
+      '14',
+      '30',
+      '60',
+      '90',
+      '120',
+      '150',
+      '180',
+      '365',
+      '400',
+      '545',
+      '731',
+      '1096',
+      '1827',
+      '2192',
+      '2557',
+      '2922',
+      '3288',
+      '3653',
+    ]),
+    alarmTopicArn,
+    registrationLagAlarmMs: integer('registrationLagAlarmMs', await param('registrationLagAlarmMs'), 1000, 86_400_000),
+  };
+}
+
+let settingsPromise;
+
+/** The validated settings, read once per osls run (a failed read is not kept: osls retries unresolved variables). */
+function settingsOf({ resolveVariable }) {
+  if (!settingsPromise) {
+    settingsPromise = readSettings(resolveVariable);
+    settingsPromise.catch(() => {
+      settingsPromise = undefined;
+    });
+  }
+  return settingsPromise;
+}
+
+const functionName = (s, fn) => `${PROJECT}-${s.stage}-${fn}`;
+
+/** What the functions get as NAMESPACE: the created namespace's id, or the parameter as given. */
+function namespaceRef(s) {
+  return s.createNamespace ? { Ref: 'CloudMapNamespace' } : s.namespace;
+}
+
+/** The namespace's ARN when the stack knows its id; otherwise every namespace of the account and region. */
+function namespaceArn(s) {
+  if (s.createNamespace) return { 'Fn::GetAtt': ['CloudMapNamespace', 'Arn'] };
+  return sub(`${arnPrefix('servicediscovery')}:namespace/${s.namespaceIsId ? s.namespace : '*'}`);
+}
+
+/** The namespace's name when the stack knows it (for conditions on record names). */
+function namespaceName(s) {
+  return s.namespaceIsId ? undefined : s.namespace.toLowerCase().replace(/\.$/, '');
+}
+
+/**
+ * The rule's pattern: only task state changes the register function acts on (lib/plan.ts isRunning / isLeaving),
+ * and only from the watched clusters, so nothing else ever invokes it.
+ */
+function rulePattern(s) {
+  return {
+    source: ['aws.ecs'],
+    'detail-type': ['ECS Task State Change'],
+    detail: {
+      ...(s.clusters.length ? { clusterArn: s.clusters.map((c) => c.arn) } : {}),
+      $or: [
+        { lastStatus: ['RUNNING'], desiredStatus: ['RUNNING'] },
+        { lastStatus: LEAVING_LAST_STATUSES },
+        { desiredStatus: ['STOPPED'] },
+      ],
+    },
+  };
+}
+
+/** The lookup routes: HTTP API with IAM on every route, or a private REST API (IAM or open). */
+function lookupEvents(s) {
+  if (s.lookupMode === 'iam') {
+    return LOOKUP_ROUTES.map((path) => ({ httpApi: { method: 'GET', path, authorizer: { type: 'aws_iam' } } }));
+  }
+  return LOOKUP_ROUTES.map((path) => ({
+    http: { method: 'get', path, ...(s.lookupAuth === 'iam' ? { authorizer: 'aws_iam' } : {}) },
+  }));
+}
+
+/**
+ * The private REST API's resource policy: only requests through the given VPC endpoints; with IAM auth, only
+ * principals of this account (another account's principal is refused even when its own policy allows it).
+ */
+function apiGateway(s) {
+  if (s.lookupMode !== 'private') return {};
+  const principal = s.lookupAuth === 'iam' ? { AWS: sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:root`) } : '*';
+  return {
+    resourcePolicy: [
+      { Effect: 'Allow', Principal: principal, Action: 'execute-api:Invoke', Resource: ['execute-api:/*'] },
+      {
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'execute-api:Invoke',
+        Resource: ['execute-api:/*'],
+        Condition: { StringNotEquals: { 'aws:SourceVpce': s.vpcEndpointIds } },
+      },
+    ],
+  };
+}
+
+const logStatement = (s, fn) => ({
+  Sid: 'WriteOwnLogs',
+  Effect: 'Allow',
+  Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+  Resource: [sub(`${arnPrefix('logs')}:log-group:/aws/lambda/${functionName(s, fn)}:*`)],
+});
+
+/** Statements that resolve the configured namespace: by id (GetNamespace on it) or by name (ListNamespaces). */
+function namespaceResolution(s) {
+  if (s.createNamespace || s.namespaceIsId) {
+    return [
+      { Sid: 'ReadNamespace', Effect: 'Allow', Action: ['servicediscovery:GetNamespace'], Resource: [namespaceArn(s)] },
+    ];
+  }
+  return [
+    // ListNamespaces has no resource type and no condition key: it can only be granted on "*".
+    { Sid: 'FindNamespaceByName', Effect: 'Allow', Action: ['servicediscovery:ListNamespaces'], Resource: '*' },
+  ];
+}
+
+/** The register function's permissions; see the README's list for every `Resource: "*"`. */
+function registerStatements(s) {
+  const clusterScoped = s.clusters.length > 0;
+  const ecsResources = (kind) =>
+    clusterScoped
+      ? s.clusters.map((c) => sub(`${arnPrefix('ecs')}:${kind}/${c.name}/*`))
+      : [sub(`${arnPrefix('ecs')}:${kind}/*`)];
+  const clusterCondition = clusterScoped
+    ? { Condition: { ArnEquals: { 'ecs:cluster': s.clusters.map((c) => c.arn) } } }
+    : {};
+  const managedRequestTag = {
+    StringEquals: { [`aws:RequestTag/${MANAGED_TAG_KEY}`]: s.ownerId },
+    'ForAllValues:StringEquals': { 'aws:TagKeys': [MANAGED_TAG_KEY] },
+  };
+  const serviceArns = sub(`${arnPrefix('servicediscovery')}:service/*`);
+  const statements = [
+    logStatement(s, 'register'),
+    {
+      // The on-failure destination is written with the function's own role.
+      Sid: 'SendFailedEventsToDlq',
+      Effect: 'Allow',
+      Action: ['sqs:SendMessage'],
+      Resource: [{ 'Fn::GetAtt': ['RegisterDlq', 'Arn'] }],
+    },
+    {
+      // The version store orders events per task (lib/dynamodb/dynamodb-version-store.ts).
+      Sid: 'ReadAndWriteTaskVersions',
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      Resource: [{ 'Fn::GetAtt': ['TaskTable', 'Arn'] }],
+    },
+    {
+      Sid: 'DescribeTasksOfWatchedClusters',
+      Effect: 'Allow',
+      Action: ['ecs:DescribeTasks'],
+      Resource: ecsResources('task'),
+      ...clusterCondition,
+    },
+    {
+      Sid: 'ReadServiceTagsOfWatchedClusters',
+      Effect: 'Allow',
+      Action: ['ecs:DescribeServices'],
+      Resource: ecsResources('service'),
+      ...clusterCondition,
+    },
+    {
+      // DescribeTaskDefinition has no resource type and no condition key.
+      Sid: 'ReadTaskDefinitions',
+      Effect: 'Allow',
+      Action: ['ecs:DescribeTaskDefinition'],
+      Resource: '*',
+    },
+    ...namespaceResolution(s),
+    {
+      // ListServices and GetOperation have no resource type and no condition key.
+      Sid: 'FindServicesAndFollowOperations',
+      Effect: 'Allow',
+      Action: ['servicediscovery:ListServices', 'servicediscovery:GetOperation'],
+      Resource: '*',
+    },
+    {
+      Sid: 'CreateManagedServicesInTheNamespace',
+      Effect: 'Allow',
+      Action: ['servicediscovery:CreateService'],
+      Resource: [namespaceArn(s), serviceArns],
+      Condition: managedRequestTag,
+    },
+    {
+      // CreateService with Tags also authorizes TagResource: only our tag, only at creation (the request carries it).
+      Sid: 'TagManagedServicesOnCreate',
+      Effect: 'Allow',
+      Action: ['servicediscovery:TagResource'],
+      Resource: [serviceArns],
+      Condition: managedRequestTag,
+    },
+    {
+      // Reads are not limited to managed services: the registrar must see who holds a name before refusing it.
+      Sid: 'ReadInstances',
+      Effect: 'Allow',
+      Action: ['servicediscovery:ListInstances', 'servicediscovery:GetInstance'],
+      Resource: [serviceArns],
+    },
+    {
+      Sid: 'WriteInstancesOfManagedServices',
+      Effect: 'Allow',
+      Action: ['servicediscovery:RegisterInstance', 'servicediscovery:DeregisterInstance'],
+      Resource: [serviceArns],
+      Condition: { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG_KEY}`]: s.ownerId } },
+    },
+  ];
+  if (s.namespaceType === 'dns') statements.push(route53Statement(s));
+  return statements;
+}
+
+/**
+ * Cloud Map writes the DNS records of a DNS namespace with the caller's permissions. Our services use a custom
+ * health check, so Cloud Map never creates Route 53 health checks for them: record changes are all it needs.
+ */
+function route53Statement(s) {
+  let zone;
+  if (s.createNamespace) {
+    zone = {
+      'Fn::Sub': [
+        `arn:\${AWS::Partition}:route53:::hostedzone/\${Zone}`,
+        { Zone: { 'Fn::GetAtt': ['CloudMapNamespace', 'HostedZoneId'] } },
+      ],
+    };
+  } else {
+    zone = sub(`arn:\${AWS::Partition}:route53:::hostedzone/${s.hostedZoneId || '*'}`);
+  }
+  const name = namespaceName(s);
+  return {
+    Sid: 'WriteRecordsOfTheNamespace',
+    Effect: 'Allow',
+    Action: ['route53:ChangeResourceRecordSets'],
+    Resource: [zone],
+    Condition: {
+      'ForAllValues:StringEquals': { 'route53:ChangeResourceRecordSetsRecordTypes': ['A', 'AAAA', 'SRV'] },
+      ...(name
+        ? { 'ForAllValues:StringLike': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': [`*.${name}`] } }
+        : {}),
+    },
+  };
+}
+
+/** The lookup function's permissions: reads only. */
+function lookupStatements(s) {
+  return [
+    logStatement(s, 'lookup'),
+    {
+      // Both list actions have no resource type and no condition key.
+      Sid: 'ListNamespacesAndServices',
+      Effect: 'Allow',
+      Action: ['servicediscovery:ListNamespaces', 'servicediscovery:ListServices'],
+      Resource: '*',
+    },
+    {
+      Sid: 'ReadNamespaces',
+      Effect: 'Allow',
+      Action: ['servicediscovery:GetNamespace'],
+      Resource: [sub(`${arnPrefix('servicediscovery')}:namespace/*`)],
+    },
+    {
+      // Discovery is authorized by namespace and service name, not by ARN.
+      Sid: 'DiscoverInstancesOfAllowedNamespaces',
+      Effect: 'Allow',
+      Action: ['servicediscovery:DiscoverInstances', 'servicediscovery:DiscoverInstancesRevision'],
+      Resource: '*',
+      ...(s.lookupNamespaces === '*'
+        ? {}
+        : { Condition: { StringEquals: { 'servicediscovery:NamespaceName': s.lookupNamespaces } } }),
+    },
+  ];
+}
+
+function role(description, statements) {
+  return {
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      Description: description,
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'lambda.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+          },
+        ],
+      },
+      Policies: [{ PolicyName: 'least-privilege', PolicyDocument: { Version: '2012-10-17', Statement: statements } }],
+    },
+  };
+}
+
+function namespaceResource(s) {
+  const common = {
+    Name: s.namespace,
+    Description: `Cloud Map namespace of ${PROJECT} (${s.stage})`,
+    Tags: [{ Key: MANAGED_TAG_KEY, Value: s.ownerId }],
+  };
+  return s.namespaceType === 'dns'
+    ? { Type: 'AWS::ServiceDiscovery::PrivateDnsNamespace', Properties: { ...common, Vpc: s.namespaceVpcId } }
+    : { Type: 'AWS::ServiceDiscovery::HttpNamespace', Properties: common };
+}
+
+/** Resources, outputs and extensions that depend on the parameters. */
+function resources(s) {
+  const Resources = {
+    RegisterRole: role(`${PROJECT} ${s.stage}: register function`, registerStatements(s)),
+    LookupRole: role(`${PROJECT} ${s.stage}: lookup function`, lookupStatements(s)),
+  };
+  const Outputs = {};
+  if (s.createNamespace) {
+    Resources.CloudMapNamespace = namespaceResource(s);
+    Outputs.NamespaceId = {
+      Description: 'Id of the Cloud Map namespace this stack created',
+      Value: { Ref: 'CloudMapNamespace' },
+    };
+  }
+  const extensions = {};
+  if (s.registerMaxConcurrency !== undefined) {
+    extensions.RegisterLambdaFunction = { Properties: { ReservedConcurrentExecutions: s.registerMaxConcurrency } };
+  }
+  if (s.lookupMode === 'iam') {
+    // HTTP APIs have no throttling setting in the framework: it goes on the $default stage.
+    extensions.HttpApiStage = {
+      Properties: {
+        DefaultRouteSettings: {
+          DetailedMetricsEnabled: false,
+          ThrottlingRateLimit: s.throttleRate,
+          ThrottlingBurstLimit: s.throttleBurst,
+        },
+      },
+    };
+  }
+  return { Resources, Outputs, extensions };
+}
+
+/** Wraps a derivation so osls can address it: `${file(./serverless/deploy-config.js):NAME}`. */
+const derived = (derive) => async (context) => derive(await settingsOf(context));
+
+module.exports = {
+  namespace: derived(namespaceRef),
+  rulePattern: derived(rulePattern),
+  lookupEvents: derived(lookupEvents),
+  endpointType: derived((s) => (s.lookupMode === 'private' ? 'PRIVATE' : 'REGIONAL')),
+  vpcEndpointIds: derived((s) => (s.lookupMode === 'private' ? s.vpcEndpointIds : [])),
+  apiGateway: derived(apiGateway),
+  logRetentionInDays: derived((s) => Number(s.logRetentionInDays)),
+  cacheIntervalMs: derived((s) => String(s.cacheIntervalMs)),
+  dnsRecords: derived((s) => s.dnsRecords),
+  alarmActions: derived((s) => (s.alarmTopicArn ? [s.alarmTopicArn] : [])),
+  registrationLagAlarmMs: derived((s) => s.registrationLagAlarmMs),
+  resources: derived(resources),
+};
