@@ -1,0 +1,217 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreatePrivateDnsNamespaceCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
+import dynalite from 'dynalite';
+import { createEmulator, type Emulator, PortInUseError } from './emulator';
+import { lambdaInvokeTarget, loadFunctionRules } from './rules';
+
+/**
+ * `npm start`: the whole pipeline on 127.0.0.1 with no AWS account. The emulator (ECS, Cloud Map,
+ * EventBridge) on :4566, dynalite for the register function's task table, and serverless-offline running
+ * the real functions from serverless.yml (HTTP API on :3000, Lambda invoke endpoint on :3002). Task
+ * events reach the functions through the rules osls resolves from serverless.yml.
+ */
+
+const HOST = '127.0.0.1';
+const STAGE = 'local';
+const NAMESPACE = 'kudos.local';
+const TASK_TABLE = 'registrar-tasks';
+const ROOT = join(__dirname, '..');
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+interface StartOptions {
+  port: number;
+  timeScale: number;
+  httpPort: number;
+  lambdaPort: number;
+}
+
+/** A startup problem worth one line to the user, not a stack trace. */
+class StartError extends Error {
+  override readonly name = 'StartError';
+}
+
+const USAGE =
+  'usage: npm start -- [--port N (or LOCAL_AWS_PORT, default 4566)] [--time-scale X (or LOCAL_TIME_SCALE, default 0.1)]';
+
+function parseOptions(argv: string[], env: NodeJS.ProcessEnv): StartOptions {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (flag !== '--port' && flag !== '--time-scale') throw new StartError(`unknown option ${flag}\n${USAGE}`);
+    if (value === undefined) throw new StartError(`${flag} needs a value\n${USAGE}`);
+    flags.set(flag, value);
+  }
+  const port = Number(flags.get('--port') ?? env.LOCAL_AWS_PORT ?? 4566);
+  const timeScale = Number(flags.get('--time-scale') ?? env.LOCAL_TIME_SCALE ?? 0.1);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new StartError(`--port must be a TCP port\n${USAGE}`);
+  if (!Number.isFinite(timeScale) || timeScale < 0)
+    throw new StartError(`--time-scale must be a number >= 0\n${USAGE}`);
+  // serverless-offline's ports are fixed by serverless.yml (custom.serverless-offline).
+  return { port, timeScale, httpPort: 3000, lambdaPort: 3002 };
+}
+
+/** Fails fast, in one line, when a port the stack needs is taken. */
+function assertPortFree(port: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE' ? new StartError(`port ${port} (${what}) on ${HOST} is already in use`) : error,
+      ),
+    );
+    probe.listen(port, HOST, () => probe.close(() => resolve()));
+  });
+}
+
+/** dynalite (in-memory DynamoDB) with the register function's task table, keyed by taskArn. */
+async function startTaskTable(): Promise<{ endpoint: string; stop: () => Promise<void> }> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, HOST, () => resolve()));
+  const endpoint = `http://${HOST}:${(server.address() as AddressInfo).port}`;
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials });
+  await client.send(
+    new CreateTableCommand({
+      TableName: TASK_TABLE,
+      KeySchema: [{ AttributeName: 'taskArn', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'taskArn', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  client.destroy();
+  return { endpoint, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+async function createNamespace(emulator: Emulator): Promise<void> {
+  const client = new ServiceDiscoveryClient({ endpoint: emulator.url, region: 'us-east-1', credentials });
+  // A private DNS namespace, as in AWS: DiscoverInstances finds it by its name (its HttpName).
+  await client.send(new CreatePrivateDnsNamespaceCommand({ Name: NAMESPACE, Vpc: 'vpc-local' }));
+  client.destroy();
+}
+
+/** serverless-offline in its own process group, so Ctrl-C can stop it and everything it spawned. */
+function spawnOffline(env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn('npx', ['osls', 'offline', 'start', '--stage', STAGE, '--localEnvironment'], {
+    cwd: ROOT,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream) createInterface({ input: stream }).on('line', (line) => console.log(`[offline] ${line}`));
+  }
+  return child;
+}
+
+/** Resolves once `url` answers HTTP at all; rejects if the process serving it dies or time runs out. */
+async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new StartError(`serverless-offline exited (code ${child.exitCode}) before ${url} answered`);
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(1000) });
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  }
+  throw new StartError(`${url} did not answer within ${timeoutMs / 1000} s`);
+}
+
+function stopGroup(child: ChildProcess | undefined): void {
+  if (!child?.pid || child.exitCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+    setTimeout(() => {
+      if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGKILL');
+    }, 3000).unref();
+  } catch {
+    // The group is already gone.
+  }
+}
+
+function banner(options: StartOptions, emulator: Emulator): string {
+  return [
+    '',
+    'Ready. The local stack answers on 127.0.0.1 (no AWS account involved):',
+    `  AWS endpoint (ECS, Cloud Map, EventBridge)  ${emulator.url}`,
+    `  Lookup API                                  http://${HOST}:${options.httpPort}`,
+    `  Lambda invoke endpoint                      http://${HOST}:${options.lambdaPort}`,
+    `  Cloud Map namespace                         ${NAMESPACE}`,
+    '',
+    'Try next:',
+    '  npm run local:create-service -- api        # a cluster, a task definition and an ECS service of 2 tasks',
+    `  curl http://${HOST}:${options.httpPort}/services/api`,
+    '  npm run local:create-service -- api --count 0   # scale it to 0, then curl again',
+    '',
+    `Knobs: curl ${emulator.url}/_local/events | /_local/faults | /_local/dlq | /_local/time | /_local/health`,
+    `Time scale ${options.timeScale} (ECS transitions and Lambda retries run that much faster than in AWS).`,
+    'Ctrl-C stops everything.',
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2), process.env);
+  await assertPortFree(options.httpPort, 'serverless-offline HTTP');
+  await assertPortFree(options.lambdaPort, 'serverless-offline Lambda');
+  const rules = await loadFunctionRules(STAGE, ROOT);
+  const lambdaEndpoint = `http://${HOST}:${options.lambdaPort}`;
+  const emulator = await createEmulator({
+    port: options.port,
+    timeScale: options.timeScale,
+    log: (line) => console.log(`[aws] ${line}`),
+    rules: rules.map((rule) => ({
+      name: rule.name,
+      pattern: rule.pattern,
+      target: lambdaInvokeTarget(lambdaEndpoint, rule.functionName),
+    })),
+  });
+  let offline: ChildProcess | undefined;
+  let table: Awaited<ReturnType<typeof startTaskTable>> | undefined;
+  const shutdown = async (code: number) => {
+    stopGroup(offline);
+    await Promise.allSettled([emulator.close(), table?.stop()]);
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+  try {
+    table = await startTaskTable();
+    await createNamespace(emulator);
+    offline = spawnOffline({
+      ...process.env,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_ENDPOINT_URL_SERVICEDISCOVERY: emulator.url,
+      AWS_ENDPOINT_URL_ECS: emulator.url,
+      AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
+      TASK_TABLE,
+      SLS_TELEMETRY_DISABLED: '1',
+    });
+    offline.once('exit', (code) => {
+      console.error(`serverless-offline exited (code ${code}); stopping the local stack`);
+      void shutdown(code || 1);
+    });
+    await waitForHttp(`http://${HOST}:${options.httpPort}/services`, offline);
+    await waitForHttp(lambdaEndpoint, offline);
+    for (const rule of rules)
+      console.log(`[aws] rule ${rule.name} -> ${rule.functionName}: ${JSON.stringify(rule.pattern)}`);
+    console.log(banner(options, emulator));
+  } catch (error) {
+    console.error(error instanceof StartError || error instanceof PortInUseError ? error.message : error);
+    await shutdown(1);
+  }
+}
+
+main().catch((error: unknown) => {
+  // Startup errors the user can act on get one line; anything else keeps its stack for a bug report.
+  console.error(error instanceof StartError || error instanceof PortInUseError ? error.message : error);
+  process.exit(1);
+});
