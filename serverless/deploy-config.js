@@ -272,10 +272,14 @@ function lookupEvents(s) {
  */
 function apiGateway(s) {
   if (s.lookupMode !== 'private') return {};
-  const principal = s.lookupAuth === 'iam' ? { AWS: sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:root`) } : '*';
+  const allow = { Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: ['execute-api:/*'] };
+  if (s.lookupAuth === 'iam') {
+    // osls accepts only literal principals here, so the account is checked with a condition.
+    allow.Condition = { StringEquals: { 'aws:PrincipalAccount': { Ref: 'AWS::AccountId' } } };
+  }
   return {
     resourcePolicy: [
-      { Effect: 'Allow', Principal: principal, Action: 'execute-api:Invoke', Resource: ['execute-api:/*'] },
+      allow,
       {
         Effect: 'Deny',
         Principal: '*',
