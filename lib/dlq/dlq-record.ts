@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+/**
+ * What a message in one of the registrar's dead-letter queues holds. Two shapes land there:
+ * - the rule's DLQ gets the EventBridge event itself, as the rule would have delivered it;
+ * - the register function's on-failure destination gets a Lambda invocation record, with the event in
+ *   `requestPayload` and why it failed in `requestContext.condition` and `responsePayload`.
+ */
+export type DlqRecord =
+  | { kind: 'rule-event'; event: Record<string, unknown>; taskArn?: string }
+  | {
+      kind: 'destination-record';
+      event: Record<string, unknown>;
+      taskArn?: string;
+      /** `RetriesExhausted` or `EventAgeExceeded`. */
+      condition?: string;
+      /** The error the function last answered with, as Lambda recorded it. */
+      lastError?: string;
+    }
+  | { kind: 'unreadable'; reason: string };
+
+/** The fields that make a JSON object an EventBridge event. */
+const EventBridgeEvent = z
+  .object({
+    'detail-type': z.string(),
+    source: z.string(),
+    detail: z.record(z.string(), z.unknown()),
+  })
+  .loose();
+
+const DestinationRecord = z
+  .object({
+    requestContext: z
+      .object({
+        functionArn: z.string().optional(),
+        condition: z.string().optional(),
+        approximateInvokeCount: z.number().optional(),
+      })
+      .loose(),
+    requestPayload: z.unknown(),
+    responsePayload: z.unknown().optional(),
+  })
+  .loose();
+
+function taskArnOf(event: Record<string, unknown>): string | undefined {
+  const detail = event.detail as { taskArn?: unknown } | undefined;
+  return typeof detail?.taskArn === 'string' ? detail.taskArn : undefined;
+}
+
+/** The function error Lambda recorded (`{ errorType, errorMessage }`), as one line. */
+function lastErrorOf(responsePayload: unknown): string | undefined {
+  const payload = responsePayload as { errorType?: unknown; errorMessage?: unknown } | undefined;
+  if (typeof payload?.errorMessage !== 'string') return undefined;
+  return typeof payload.errorType === 'string' ? `${payload.errorType}: ${payload.errorMessage}` : payload.errorMessage;
+}
+
+/**
+ * Reads one DLQ message body. Never throws: a body that is neither shape is `unreadable`, with the reason,
+ * so the replay can report it and leave it in the queue for a person to look at.
+ */
+export function parseDlqMessage(body: string | undefined): DlqRecord {
+  if (!body) return { kind: 'unreadable', reason: 'empty message body' };
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { kind: 'unreadable', reason: 'message body is not JSON' };
+  }
+  const destination = DestinationRecord.safeParse(json);
+  if (destination.success) {
+    const payload = EventBridgeEvent.safeParse(destination.data.requestPayload);
+    if (!payload.success) {
+      return {
+        kind: 'unreadable',
+        reason: 'Lambda destination record whose requestPayload is not an EventBridge event',
+      };
+    }
+    const { condition } = destination.data.requestContext;
+    const lastError = lastErrorOf(destination.data.responsePayload);
+    const taskArn = taskArnOf(payload.data);
+    return {
+      kind: 'destination-record',
+      event: payload.data,
+      ...(taskArn ? { taskArn } : {}),
+      ...(condition ? { condition } : {}),
+      ...(lastError ? { lastError } : {}),
+    };
+  }
+  const event = EventBridgeEvent.safeParse(json);
+  if (event.success) {
+    const taskArn = taskArnOf(event.data);
+    return { kind: 'rule-event', event: event.data, ...(taskArn ? { taskArn } : {}) };
+  }
+  return { kind: 'unreadable', reason: 'neither an EventBridge event nor a Lambda destination record' };
+}
