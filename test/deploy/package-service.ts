@@ -101,8 +101,15 @@ function runPackage(
   })();
 }
 
-/** Packages the service with these parameters and returns its CloudFormation template and artifact sizes. */
-export async function packageService(params: Record<string, string> = {}, stage = 'prod'): Promise<PackagedService> {
+/**
+ * Packages the service with these parameters and returns its CloudFormation template and artifact sizes.
+ * `inspect` may read the artifacts directory before it is removed (the benchmark reads the zips).
+ */
+export async function packageService(
+  params: Record<string, string> = {},
+  stage = 'prod',
+  inspect?: (artifactsDir: string) => Promise<void>,
+): Promise<PackagedService> {
   const { exitCode, output, dir } = await runPackage(params, stage);
   try {
     if (exitCode !== 0) throw new Error(`osls package failed (exit ${exitCode}):\n${output}`);
@@ -114,6 +121,7 @@ export async function packageService(params: Record<string, string> = {}, stage 
     for (const name of await readdir(artifacts)) {
       if (name.endsWith('.zip')) zipBytes[name.slice(0, -'.zip'.length)] = (await stat(join(artifacts, name))).size;
     }
+    await inspect?.(artifacts);
     return { template, zipBytes };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -1,0 +1,184 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
+import { build, type Plugin } from 'esbuild';
+import { packageService } from '../test/deploy/package-service';
+
+/**
+ * `npm run bench bundle`: the size of each function's deployment zip (as `osls package` makes it, offline)
+ * and the import time of its bundle against a bare bundle of the same AWS SDK clients + middy, measured in
+ * the same run, each in a fresh Node process.
+ */
+
+const ROOT = join(__dirname, '..');
+/** Budgets of issue 5, zipped. */
+export const BUDGET_BYTES: Record<string, number> = { lookup: 160 * 1024, register: 230 * 1024 };
+/** Fresh processes per bundle; the median is kept (import time varies with the machine's other work). */
+const SAMPLES = 15;
+
+/** The `bundle` section of bench/results.json. */
+export interface BundleSection {
+  /** The largest function zip. */
+  maxZipBytes: number;
+  zipBytes: Record<string, number>;
+  budgetBytes: Record<string, number>;
+  withinBudget: boolean;
+  /** Median milliseconds to `require` each function's bundle, and its bare SDK clients + middy baseline. */
+  importMs: Record<string, { bundle: number; baseline: number }>;
+  importRatioByFunction: Record<string, number>;
+  /** The worst ratio over the functions (goal <= 1.1). */
+  importRatioVsBaseline: number;
+  samples: number;
+  node: string;
+}
+
+/** The files of a zip archive, read through its central directory (deflate or stored entries only). */
+function unzip(zip: Buffer): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (end < 0) throw new Error('not a zip archive');
+  const count = zip.readUInt16LE(end + 10);
+  let at = zip.readUInt32LE(end + 16);
+  for (let i = 0; i < count; i += 1) {
+    const method = zip.readUInt16LE(at + 10);
+    const compressedSize = zip.readUInt32LE(at + 20);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const extraLength = zip.readUInt16LE(at + 30);
+    const commentLength = zip.readUInt16LE(at + 32);
+    const localHeader = zip.readUInt32LE(at + 42);
+    const name = zip.toString('utf8', at + 46, at + 46 + nameLength);
+    const dataStart = localHeader + 30 + zip.readUInt16LE(localHeader + 26) + zip.readUInt16LE(localHeader + 28);
+    const data = zip.subarray(dataStart, dataStart + compressedSize);
+    if (!name.endsWith('/')) files.set(name, method === 8 ? inflateRawSync(data) : Buffer.from(data));
+    at += 46 + nameLength + extraLength + commentLength;
+  }
+  return files;
+}
+
+/** The packages a bundle took its AWS SDK clients from (`@aws-sdk/client-*`), read from its source. */
+function sdkClientPackages(bundle: string): string[] {
+  const found = new Set<string>();
+  for (const match of bundle.matchAll(/"(@aws-sdk\/client-[a-z0-9-]+)"/g)) if (match[1]) found.add(match[1]);
+  return [...found].sort();
+}
+
+/** The client class a package exports (`ECSClient`, `ServiceDiscoveryClient`, ...). */
+function clientClassOf(pkg: string): string {
+  const exported = Object.keys(require(pkg) as Record<string, unknown>).filter(
+    (name) => name.endsWith('Client') && !name.startsWith('_'),
+  );
+  if (exported.length !== 1) throw new Error(`${pkg} exports ${exported.length} client classes`);
+  return exported[0] as string;
+}
+
+/**
+ * A bare handler module with the same SDK clients (each built once, as the functions do at cold start) and
+ * middy, bundled with the functions' esbuild options and plugins, so only our own code makes the difference.
+ */
+async function baselineBundle(packages: string[]): Promise<string> {
+  const imports = packages.map((pkg, i) => `import { ${clientClassOf(pkg)} as C${i} } from '${pkg}';`);
+  const clients = packages.map((_, i) => `new C${i}({ region: 'us-east-1' })`);
+  const source = [
+    ...imports,
+    "import middy from '@middy/core';",
+    `export const clients = [${clients.join(', ')}];`,
+    'export const handler = middy().handler(async () => clients.length);',
+  ].join('\n');
+  const plugins = require(join(ROOT, 'serverless', 'esbuild-plugins.js')) as Plugin[];
+  const out = await build({
+    stdin: { contents: source, resolveDir: ROOT, loader: 'js' },
+    bundle: true,
+    minify: true,
+    format: 'cjs',
+    target: 'node22',
+    platform: 'node',
+    mainFields: ['module', 'main'],
+    plugins,
+    write: false,
+  });
+  const [file] = out.outputFiles;
+  if (!file) throw new Error('esbuild produced no baseline bundle');
+  return file.text;
+}
+
+/** Milliseconds one fresh Node process takes to `require` the file. */
+function importOnce(file: string): Promise<number> {
+  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
+  const env = {
+    PATH: process.env.PATH ?? '',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    NAMESPACE: 'kudos.local',
+    TASK_TABLE: 'bench-tasks',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    POWERTOOLS_SERVICE_NAME: 'ecs-cloudmap-registrar',
+    POWERTOOLS_METRICS_NAMESPACE: 'EcsCloudMapRegistrar',
+  };
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--no-deprecation', '-e', script], { env }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`importing ${file} failed: ${stderr || error.message}`));
+      else resolve(Number(stdout));
+    });
+  });
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** Packages the service, then measures each function's zip and import time against its baseline. */
+export async function runBundleBench(log: (line: string) => void = () => {}): Promise<BundleSection> {
+  const work = await mkdtemp(join(tmpdir(), 'registrar-bundle-bench-'));
+  try {
+    const bundles: Record<string, string> = {};
+    const { zipBytes } = await packageService({}, 'bench', async (artifacts) => {
+      for (const fn of Object.keys(BUDGET_BYTES)) {
+        const files = unzip(await readFile(join(artifacts, `${fn}.zip`)));
+        const handler = files.get(`functions/${fn}.js`);
+        if (!handler) throw new Error(`${fn}.zip has no functions/${fn}.js`);
+        bundles[fn] = handler.toString('utf8');
+      }
+    });
+    log(`zip bytes: ${JSON.stringify(zipBytes)}`);
+
+    const importMs: BundleSection['importMs'] = {};
+    const ratios: Record<string, number> = {};
+    for (const [fn, bundle] of Object.entries(bundles)) {
+      const bundleFile = join(work, `${fn}.js`);
+      const baselineFile = join(work, `${fn}-baseline.js`);
+      await writeFile(bundleFile, bundle);
+      await writeFile(baselineFile, await baselineBundle(sdkClientPackages(bundle)));
+      const own: number[] = [];
+      const bare: number[] = [];
+      // Interleaved, so a slow moment of the machine weighs on both sides alike.
+      for (let i = 0; i < SAMPLES; i += 1) {
+        own.push(await importOnce(bundleFile));
+        bare.push(await importOnce(baselineFile));
+      }
+      importMs[fn] = { bundle: round(median(own), 2), baseline: round(median(bare), 2) };
+      ratios[fn] = round(median(own) / median(bare), 3);
+      log(`${fn}: import ${importMs[fn]?.bundle} ms vs baseline ${importMs[fn]?.baseline} ms (x${ratios[fn]})`);
+    }
+
+    return {
+      maxZipBytes: Math.max(...Object.values(zipBytes)),
+      zipBytes,
+      budgetBytes: BUDGET_BYTES,
+      withinBudget: Object.entries(BUDGET_BYTES).every(([fn, budget]) => (zipBytes[fn] ?? Infinity) <= budget),
+      importMs,
+      importRatioByFunction: ratios,
+      importRatioVsBaseline: Math.max(...Object.values(ratios)),
+      samples: SAMPLES,
+      node: process.version,
+    };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+export default runBundleBench;
