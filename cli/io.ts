@@ -35,10 +35,16 @@ export async function readJsonInput(path: string, io: CliIo): Promise<unknown> {
 /** Splits `--flag value` / `--flag=value` / `--switch` options from positional arguments. */
 export function parseArgs(
   args: string[],
-  spec: { values: string[]; switches: string[] },
-): { positional: string[]; values: Record<string, string>; switches: Set<string> } {
+  spec: { values: string[]; switches: string[]; lists?: string[] },
+): {
+  positional: string[];
+  values: Record<string, string>;
+  switches: Set<string>;
+  lists: Record<string, string[]>;
+} {
   const positional: string[] = [];
   const values: Record<string, string> = {};
+  const lists: Record<string, string[]> = {};
   const switches = new Set<string>();
   for (let i = 0; i < args.length; i += 1) {
     const arg = args[i] ?? '';
@@ -49,15 +55,16 @@ export function parseArgs(
     const [flag, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
     if (spec.switches.includes(flag) && inline === undefined) {
       switches.add(flag);
-    } else if (spec.values.includes(flag)) {
+    } else if (spec.values.includes(flag) || spec.lists?.includes(flag)) {
       const value = inline ?? args[i + 1];
       if (value === undefined || (inline === undefined && value.startsWith('--')))
         throw new UsageError(`--${flag} needs a value`);
-      values[flag] = value;
+      if (spec.lists?.includes(flag)) lists[flag] = [...(lists[flag] ?? []), value];
+      else values[flag] = value;
       if (inline === undefined) i += 1;
     } else {
       throw new UsageError(`unknown option --${flag}`);
     }
   }
-  return { positional, values, switches };
+  return { positional, values, switches, lists };
 }

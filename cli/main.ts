@@ -1,11 +1,13 @@
 import { RegistrarError } from '../lib/errors';
 import { type CliIo, UsageError } from './io';
 import { PLAN_USAGE, planCommand } from './plan-command';
+import { RECONCILE_USAGE, reconcileCommand } from './reconcile-command';
 import { REPLAY_DLQ_USAGE, replayDlqCommand } from './replay-dlq-command';
 
 const COMMANDS: Record<string, { run: (args: string[], io: CliIo) => Promise<number>; usage: string }> = {
   plan: { run: planCommand, usage: PLAN_USAGE },
   'replay-dlq': { run: (args, io) => replayDlqCommand(args, io), usage: REPLAY_DLQ_USAGE },
+  reconcile: { run: reconcileCommand, usage: RECONCILE_USAGE },
 };
 
 const HELP = `usage: registrar <command> [options]

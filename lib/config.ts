@@ -88,6 +88,32 @@ export function loadRegistrarConfig(env: Env = process.env): RegistrarConfig {
   };
 }
 
+const reconcileShape = {
+  ...registrarShape,
+  /** Clusters to reconcile (names or ARNs, comma-separated); empty means every cluster. */
+  WATCHED_CLUSTERS: z.string().default(''),
+  /** Most deregistrations in one scheduled run; the rest wait for the next run. */
+  RECONCILE_MAX_DELETES: int(0, 100_000).default(50),
+};
+
+export interface ReconcileConfig extends RegistrarConfig {
+  clusters?: string[];
+  maxDeletes: number;
+}
+
+/** Reads and validates the reconcile function's environment (the register function's, plus its own). */
+export function loadReconcileConfig(env: Env = process.env): ReconcileConfig {
+  const v = parseEnv(reconcileShape, env);
+  const clusters = v.WATCHED_CLUSTERS.split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  return {
+    ...loadRegistrarConfig(env),
+    ...(clusters.length ? { clusters } : {}),
+    maxDeletes: v.RECONCILE_MAX_DELETES,
+  };
+}
+
 const lookupShape = {
   /** The namespace of `/services` and `/services/{service}`, by id (ns-...) or by name. */
   NAMESPACE: z.string().min(1),

@@ -1,3 +1,5 @@
+import type { TaskDetail } from './task-event';
+
 /**
  * The narrow ports between the domain and the outside systems. AWS adapters implement them with an
  * injected SDK client; tests and the local stack plug into the same shapes.
@@ -46,6 +48,8 @@ export interface Registry {
   findService(namespace: NamespaceInfo, name: string): Promise<ServiceInfo | undefined>;
   /** One instance, or undefined when the service does not have it. */
   getInstance(service: ServiceInfo, instanceId: string): Promise<InstanceRecord | undefined>;
+  /** Every service of the namespace, all pages. */
+  listServices(namespace: NamespaceInfo): Promise<ServiceInfo[]>;
   /** Every instance of the service, all pages. */
   listInstances(service: ServiceInfo): Promise<InstanceRecord[]>;
   /** Registers (or updates in place) and waits for the operation to succeed. */
@@ -84,6 +88,13 @@ export interface DescribedTask {
 
 /** Reads of ECS. */
 export interface TaskSource {
+  /** Every cluster ARN of the account and region. */
+  listClusters(): Promise<string[]>;
+  /**
+   * Every task of the cluster whose desired status is RUNNING, described with its tags, as task state
+   * change details (the event's detail has the shape of DescribeTasks' task).
+   */
+  listRunningTasks(cluster: string): Promise<{ detail: TaskDetail; tags: Record<string, string> }[]>;
   /** The task, or undefined when ECS no longer knows it. */
   describeTask(cluster: string, taskArn: string): Promise<DescribedTask | undefined>;
   /** Tags on the ECS service itself (DescribeServices include TAGS); {} when the service is gone. */

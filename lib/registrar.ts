@@ -91,32 +91,8 @@ async function handleRunning(event: TaskStateChange, deps: RegistrarDeps, lagMs:
   if (plan.action === 'ignore') return skipped(plan.reason, plan.message, taskId);
   if (plan.action === 'deregister') return handleLeaving(event, deps, lagMs);
 
-  const claim = await deps.versions.claimRunning(detail.taskArn, detail.version, {
-    namespace: plan.namespace,
-    services: [plan.service],
-  });
-  if (!claim.claimed) {
-    const leaving = claim.record?.state === 'leaving';
-    return skipped(
-      leaving ? 'task-leaving' : 'stale-event',
-      leaving
-        ? `the task is already recorded as leaving (version ${claim.record?.version}); event version ${detail.version}`
-        : `version ${claim.record?.version} is already recorded; event version ${detail.version}`,
-      taskId,
-    );
-  }
-  const blocked = await applyRegister(plan, deps);
-  if (blocked) return blocked;
-  // A leaving event may have been handled while this write was in flight: undo the write if so.
-  const after = await deps.versions.get(detail.taskArn);
-  if (after?.state === 'leaving') {
-    await deregisterOwned(plan.namespace, plan.service, plan.instanceId, deps);
-    return skipped(
-      'task-leaving',
-      `the task started to leave (version ${after.version}) while it was being registered; registration undone`,
-      taskId,
-    );
-  }
+  const done = await registerPlanned(plan, detail.taskArn, deps);
+  if (done) return done;
   return {
     result: 'registered',
     taskId,
@@ -125,6 +101,47 @@ async function handleRunning(event: TaskStateChange, deps: RegistrarDeps, lagMs:
     lagMs: lagMs(),
     ...(plan.warnings ? { warnings: plan.warnings } : {}),
   };
+}
+
+/**
+ * Applies a registration plan in order with other handlers: claims the version, writes, and re-reads
+ * the record after the write, undoing it when the task started to leave meanwhile. Returns the skip
+ * outcome when something stopped it, undefined when the instance is registered.
+ */
+export async function registerPlanned(
+  plan: RegisterPlan,
+  taskArn: string,
+  deps: RegistrarDeps,
+  options: { force?: boolean } = {},
+): Promise<Outcome | undefined> {
+  const taskId = plan.instanceId;
+  const claim = await deps.versions.claimRunning(taskArn, plan.version, {
+    namespace: plan.namespace,
+    services: [plan.service],
+  });
+  if (!claim.claimed) {
+    const leaving = claim.record?.state === 'leaving';
+    return skipped(
+      leaving ? 'task-leaving' : 'stale-event',
+      leaving
+        ? `the task is already recorded as leaving (version ${claim.record?.version}); event version ${plan.version}`
+        : `version ${claim.record?.version} is already recorded; event version ${plan.version}`,
+      taskId,
+    );
+  }
+  const blocked = await applyRegister(plan, deps, options.force ?? false);
+  if (blocked) return blocked;
+  // A leaving event may have been handled while this write was in flight: undo the write if so.
+  const after = await deps.versions.get(taskArn);
+  if (after?.state === 'leaving') {
+    await deregisterOwned(plan.namespace, plan.service, plan.instanceId, deps);
+    return skipped(
+      'task-leaving',
+      `the task started to leave (version ${after.version}) while it was being registered; registration undone`,
+      taskId,
+    );
+  }
+  return undefined;
 }
 
 /**
@@ -162,7 +179,7 @@ async function handleLeaving(event: TaskStateChange, deps: RegistrarDeps, lagMs:
 }
 
 /** Registers unless an instance blocks it; returns the skip outcome when one does. */
-async function applyRegister(plan: RegisterPlan, deps: RegistrarDeps): Promise<Outcome | undefined> {
+async function applyRegister(plan: RegisterPlan, deps: RegistrarDeps, force: boolean): Promise<Outcome | undefined> {
   const { registry, settings } = deps;
   const namespace = await registry.resolveNamespace(plan.namespace);
   const service = await registry.ensureService(namespace, {
@@ -171,7 +188,7 @@ async function applyRegister(plan: RegisterPlan, deps: RegistrarDeps): Promise<O
     ttlSeconds: settings.dnsTtl,
   });
   const instances = await registry.listInstances(service);
-  const blocked = registrationBlocker(plan, instances, settings.ownerId);
+  const blocked = registrationBlocker(plan, instances, settings.ownerId, force);
   if (blocked) return skipped(blocked.reason, blocked.message, plan.instanceId);
   await registry.register(service, plan.instanceId, plan.attributes);
   return undefined;
@@ -185,6 +202,8 @@ export function registrationBlocker(
   plan: RegisterPlan,
   instances: InstanceRecord[],
   ownerId: string,
+  /** Rewrite an instance of the same version (the reconciler fixing a wrong address or port). */
+  rewriteSameVersion = false,
 ): { reason: string; message: string } | undefined {
   const existing = instances.find((i) => i.id === plan.instanceId);
   if (existing) {
@@ -195,7 +214,7 @@ export function registrationBlocker(
       };
     }
     const known = Number(existing.attributes[ATTR.version]);
-    if (Number.isFinite(known) && known >= plan.version) {
+    if (Number.isFinite(known) && (known > plan.version || (known === plan.version && !rewriteSameVersion))) {
       return {
         reason: known === plan.version ? 'duplicate-event' : 'stale-event',
         message: `instance already registered from version ${known}; event version ${plan.version}`,
@@ -216,7 +235,7 @@ export function registrationBlocker(
 }
 
 /** Deregisters an instance this project owns; a missing service or instance is success. */
-async function deregisterOwned(
+export async function deregisterOwned(
   namespaceRef: string,
   serviceName: string,
   instanceId: string,

@@ -156,6 +156,26 @@ export class CloudMapRegistry implements Registry {
     }
   }
 
+  async listServices(namespace: NamespaceInfo): Promise<ServiceInfo[]> {
+    const services: ServiceInfo[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.client.send(
+        new ListServicesCommand({
+          NextToken: token,
+          MaxResults: 100,
+          Filters: [{ Name: 'NAMESPACE_ID', Values: [namespace.id], Condition: 'EQ' }],
+        }),
+      );
+      for (const s of out.Services ?? []) {
+        if (s.Id && s.Name) services.push({ id: s.Id, name: s.Name, namespaceId: namespace.id });
+      }
+      token = out.NextToken;
+    } while (token);
+    for (const info of services) this.remember(namespace, info);
+    return services;
+  }
+
   async listInstances(service: ServiceInfo): Promise<InstanceRecord[]> {
     const instances: InstanceRecord[] = [];
     let token: string | undefined;

@@ -3,10 +3,14 @@ import {
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   type ECSClient,
+  ListClustersCommand,
+  ListTasksCommand,
   type Tag,
+  type Task,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import type { DescribedTask, TaskDefinitionFacts, TaskSource } from '../ports';
+import { type TaskDetail, TaskDetailSchema } from '../task-event';
 
 /** ECS tags as a plain map (keys without a value are kept with ''). */
 export function tagMap(tags: Tag[] | undefined): Record<string, string> {
@@ -37,6 +41,49 @@ export function toTaskDefinitionFacts(def: TaskDefinition): TaskDefinitionFacts 
   };
 }
 
+/**
+ * A described task as the detail of a task state change event (ECS publishes the task's own shape),
+ * so the planner decides the same way for both; undefined when the task lacks a required field.
+ */
+export function taskToDetail(task: Task): TaskDetail | undefined {
+  const parsed = TaskDetailSchema.safeParse({
+    taskArn: task.taskArn,
+    clusterArn: task.clusterArn,
+    taskDefinitionArn: task.taskDefinitionArn,
+    lastStatus: task.lastStatus,
+    desiredStatus: task.desiredStatus,
+    version: task.version,
+    group: task.group,
+    launchType: task.launchType,
+    availabilityZone: task.availabilityZone,
+    containerInstanceArn: task.containerInstanceArn,
+    healthStatus: task.healthStatus,
+    attachments: (task.attachments ?? []).map((a) => ({
+      id: a.id,
+      type: a.type ?? '',
+      status: a.status,
+      details: (a.details ?? []).map((d) => ({ name: d.name ?? '', value: d.value })),
+    })),
+    containers: (task.containers ?? []).map((c) => ({
+      name: c.name ?? '',
+      lastStatus: c.lastStatus,
+      healthStatus: c.healthStatus,
+      networkInterfaces: (c.networkInterfaces ?? []).map((n) => ({
+        attachmentId: n.attachmentId,
+        privateIpv4Address: n.privateIpv4Address,
+        ipv6Address: n.ipv6Address,
+      })),
+      networkBindings: (c.networkBindings ?? []).map((b) => ({
+        bindIP: b.bindIP,
+        containerPort: b.containerPort,
+        hostPort: b.hostPort,
+        protocol: b.protocol,
+      })),
+    })),
+  });
+  return parsed.success ? parsed.data : undefined;
+}
+
 interface Cached<T> {
   value: T;
   expires: number;
@@ -54,6 +101,38 @@ export class EcsTaskSource implements TaskSource {
     private readonly client: ECSClient,
     private readonly options: { serviceTagsTtlMs: number; now?: () => number } = { serviceTagsTtlMs: 60_000 },
   ) {}
+
+  async listClusters(): Promise<string[]> {
+    const clusters: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const out = await this.client.send(new ListClustersCommand({ nextToken, maxResults: 100 }));
+      clusters.push(...(out.clusterArns ?? []));
+      nextToken = out.nextToken;
+    } while (nextToken);
+    return clusters;
+  }
+
+  async listRunningTasks(cluster: string): Promise<{ detail: TaskDetail; tags: Record<string, string> }[]> {
+    const result: { detail: TaskDetail; tags: Record<string, string> }[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListTasksCommand({ cluster, desiredStatus: 'RUNNING', nextToken, maxResults: 100 }),
+      );
+      const arns = page.taskArns ?? [];
+      if (arns.length > 0) {
+        // DescribeTasks takes at most 100 tasks per call: one call per page.
+        const out = await this.client.send(new DescribeTasksCommand({ cluster, tasks: arns, include: ['TAGS'] }));
+        for (const task of out.tasks ?? []) {
+          const detail = taskToDetail(task);
+          if (detail) result.push({ detail, tags: tagMap(task.tags) });
+        }
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return result;
+  }
 
   async describeTask(cluster: string, taskArn: string): Promise<DescribedTask | undefined> {
     const out = await this.client.send(new DescribeTasksCommand({ cluster, tasks: [taskArn], include: ['TAGS'] }));

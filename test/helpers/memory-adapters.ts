@@ -11,6 +11,7 @@ import type {
   TaskSource,
   VersionStore,
 } from '../../lib/ports';
+import type { TaskDetail } from '../../lib/task-event';
 
 /** An in-memory Registry for use-case tests: records every write so tests can count them. */
 export class MemoryRegistry implements Registry {
@@ -47,6 +48,10 @@ export class MemoryRegistry implements Registry {
 
   async getInstance(service: ServiceInfo, id: string): Promise<InstanceRecord | undefined> {
     return this.services.get(service.name)?.instances.get(id);
+  }
+
+  async listServices(): Promise<ServiceInfo[]> {
+    return [...this.services.values()].map((s) => s.info);
   }
 
   async listInstances(service: ServiceInfo): Promise<InstanceRecord[]> {
@@ -97,6 +102,14 @@ export class MemoryTaskSource implements TaskSource {
   readonly serviceTagMap = new Map<string, Record<string, string>>();
   readonly definitions = new Map<string, TaskDefinitionFacts>();
   reads = 0;
+
+  async listClusters(): Promise<string[]> {
+    return [];
+  }
+
+  async listRunningTasks(): Promise<{ detail: TaskDetail; tags: Record<string, string> }[]> {
+    return [];
+  }
 
   async describeTask(_cluster: string, taskArn: string): Promise<DescribedTask | undefined> {
     this.reads += 1;

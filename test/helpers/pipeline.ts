@@ -1,21 +1,22 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { CreatePrivateDnsNamespaceCommand } from '@aws-sdk/client-servicediscovery';
 import type { Context } from 'aws-lambda';
-import { parse } from 'yaml';
 import { createServiceDiscoveryClient } from '../../lib/aws-clients';
 import { createEmulator, type Emulator, type EventPattern } from '../../local/emulator';
+import type { FunctionRule } from '../../local/rules';
 import { startDynalite } from './dynalite';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
-/** The register function's EventBridge pattern as serverless.yml declares it. */
+/** The register function's EventBridge pattern as osls resolves serverless.yml (see test/global-setup.ts). */
 export function registerPattern(): EventPattern {
-  const doc = parse(readFileSync(join(__dirname, '..', '..', 'serverless.yml'), 'utf8'));
-  const pattern = doc.functions.register.events.find((e: { eventBridge?: unknown }) => e.eventBridge).eventBridge
-    .pattern;
-  return pattern as EventPattern;
+  const file = process.env.TEST_RULES_FILE;
+  if (!file) throw new Error('TEST_RULES_FILE is not set: run the tests with jest (test/global-setup.ts)');
+  const rules = JSON.parse(readFileSync(file, 'utf8')) as FunctionRule[];
+  const rule = rules.find((r) => r.name.startsWith('register-'));
+  if (!rule) throw new Error('serverless.yml has no EventBridge rule for the register function');
+  return rule.pattern;
 }
 
 const lambdaContext = {

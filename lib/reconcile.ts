@@ -1,0 +1,223 @@
+import { ATTR, planTaskEvent, type RegisterPlan } from './plan';
+import type { InstanceRecord, ServiceInfo } from './ports';
+import { deregisterOwned, type RegistrarDeps, registerPlanned } from './registrar';
+import { arnTail, TASK_STATE_CHANGE, type TaskDetail, type TaskStateChange } from './task-event';
+
+export interface ReconcileOptions {
+  /** Clusters to read (ARNs or names); default: every cluster of the account and region. */
+  clusters?: string[];
+  /** Compute and report, write nothing. */
+  dryRun?: boolean;
+  /** Lift the cap on deletions and the empty-listing guard. */
+  force?: boolean;
+  /** Most deregistrations in one run (without `force`); the rest wait for the next run. */
+  maxDeletes: number;
+  /** Cloud Map writes at once. */
+  concurrency?: number;
+  /** Called as work completes: for a progress bar. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ReconcileSummary {
+  registered: number;
+  deregistered: number;
+  updated: number;
+  unchanged: number;
+  /** Tasks or instances left alone for a reason (not owned, name taken, version race...). */
+  skipped: number;
+  /** Deregistrations held back by the cap or the empty-listing guard. */
+  deferred: number;
+  dryRun: boolean;
+}
+
+/** The attributes whose difference makes an instance wrong (address, port). */
+const ADDRESS_KEYS = [ATTR.ipv4, ATTR.ipv6, ATTR.port] as const;
+
+interface Owned {
+  service: ServiceInfo;
+  instance: InstanceRecord;
+}
+
+const key = (service: string, instanceId: string) => `${service.toLowerCase()}/${instanceId}`;
+
+/** Parses account and region from an ECS ARN (arn:aws:ecs:REGION:ACCOUNT:...). */
+function arnParts(arn: string): { region: string; account: string } {
+  const [, , , region = '', account = ''] = arn.split(':');
+  return { region, account };
+}
+
+/** A described task as the task state change event ECS would publish for it now. */
+export function taskEvent(detail: TaskDetail, now: Date): TaskStateChange {
+  const { region, account } = arnParts(detail.taskArn);
+  return {
+    version: '0',
+    id: `reconcile-${arnTail(detail.taskArn)}-${detail.version}`,
+    'detail-type': TASK_STATE_CHANGE,
+    source: 'aws.ecs',
+    account,
+    time: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region,
+    resources: [detail.taskArn],
+    detail,
+  } as TaskStateChange;
+}
+
+/** Runs `work` over `items` with at most `limit` at once. */
+async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next] as T;
+      next += 1;
+      await work(item);
+    }
+  });
+  await Promise.all(runners);
+}
+
+/** Every instance this project owns in the namespace, by `service/instanceId`. */
+async function ownedInstances(deps: RegistrarDeps, namespaceRef: string): Promise<Map<string, Owned>> {
+  const namespace = await deps.registry.resolveNamespace(namespaceRef);
+  const owned = new Map<string, Owned>();
+  for (const service of await deps.registry.listServices(namespace)) {
+    for (const instance of await deps.registry.listInstances(service)) {
+      if (instance.attributes[ATTR.owner] === deps.settings.ownerId)
+        owned.set(key(service.name, instance.id), { service, instance });
+    }
+  }
+  return owned;
+}
+
+/** What Cloud Map should hold for the tasks ECS runs now, by `service/instanceId`. */
+async function desiredRegistrations(
+  deps: RegistrarDeps,
+  clusters: string[],
+  now: Date,
+): Promise<{ desired: Map<string, { plan: RegisterPlan; taskArn: string }>; tasks: number }> {
+  const desired = new Map<string, { plan: RegisterPlan; taskArn: string }>();
+  let tasks = 0;
+  for (const cluster of clusters) {
+    for (const { detail, tags } of await deps.tasks.listRunningTasks(cluster)) {
+      tasks += 1;
+      const service = detail.group?.startsWith('service:') ? detail.group.slice('service:'.length) : undefined;
+      const [serviceTags, taskDefinition] = await Promise.all([
+        service ? deps.tasks.serviceTags(detail.clusterArn, service) : Promise.resolve({}),
+        deps.tasks.taskDefinition(detail.taskDefinitionArn),
+      ]);
+      const described = {
+        taskArn: detail.taskArn,
+        lastStatus: detail.lastStatus,
+        desiredStatus: detail.desiredStatus,
+        version: detail.version,
+        ...(detail.healthStatus ? { healthStatus: detail.healthStatus } : {}),
+        tags,
+      };
+      const plan = planTaskEvent(taskEvent(detail, now), { described, serviceTags, taskDefinition }, deps.settings);
+      if (plan.action === 'register')
+        desired.set(key(plan.service, plan.instanceId), { plan, taskArn: detail.taskArn });
+    }
+  }
+  return { desired, tasks };
+}
+
+function sameAddress(a: Record<string, string>, b: Record<string, string>): boolean {
+  return ADDRESS_KEYS.every((k) => a[k] === b[k]);
+}
+
+/**
+ * Makes Cloud Map equal to what ECS runs, for the instances this project owns: registers running tasks
+ * that are missing (backfill, lost events), fixes a wrong address or port, and deregisters instances
+ * whose task is gone, after re-checking each with DescribeTasks. It never touches an instance it does
+ * not own, deletes nothing when a listing fails (it throws first) or comes back empty while instances
+ * exist, and caps deletions per run unless forced.
+ */
+export async function reconcile(deps: RegistrarDeps, options: ReconcileOptions): Promise<ReconcileSummary> {
+  const now = new Date((deps.now ?? Date.now)());
+  const dryRun = options.dryRun ?? false;
+  const summary: ReconcileSummary = {
+    registered: 0,
+    deregistered: 0,
+    updated: 0,
+    unchanged: 0,
+    skipped: 0,
+    deferred: 0,
+    dryRun,
+  };
+  const clusters = options.clusters ?? (await deps.tasks.listClusters());
+  // Both listings complete before any write: a failure of either throws here and changes nothing.
+  const owned = await ownedInstances(deps, deps.settings.namespace);
+  const { desired, tasks } = await desiredRegistrations(deps, clusters, now);
+
+  const toRegister: { plan: RegisterPlan; taskArn: string; update: boolean }[] = [];
+  for (const [k, want] of desired) {
+    const have = owned.get(k);
+    if (!have) toRegister.push({ ...want, update: false });
+    else if (!sameAddress(have.instance.attributes, want.plan.attributes)) toRegister.push({ ...want, update: true });
+    else summary.unchanged += 1;
+  }
+  const stale = [...owned.entries()].filter(([k]) => !desired.has(k)).map(([, v]) => v);
+
+  const total = toRegister.length + stale.length;
+  let done = 0;
+  const progress = () => {
+    done += 1;
+    options.onProgress?.(done, total);
+  };
+  const concurrency = options.concurrency ?? 4;
+
+  await pool(toRegister, concurrency, async ({ plan, taskArn, update }) => {
+    if (!dryRun) {
+      const blocked = await registerPlanned(plan, taskArn, deps, { force: update });
+      if (blocked) {
+        summary.skipped += 1;
+        progress();
+        return;
+      }
+    }
+    if (update) summary.updated += 1;
+    else summary.registered += 1;
+    progress();
+  });
+
+  // An empty task listing beside existing instances looks like a wrong account, region or cluster list.
+  const guarded = tasks === 0 && owned.size > 0 && !options.force;
+  let deletesLeft = options.force ? Number.POSITIVE_INFINITY : options.maxDeletes;
+  await pool(stale, concurrency, async ({ service, instance }) => {
+    if (guarded) {
+      summary.deferred += 1;
+      progress();
+      return;
+    }
+    if (await stillRunning(deps, instance)) {
+      summary.skipped += 1;
+      progress();
+      return;
+    }
+    if (deletesLeft <= 0) {
+      summary.deferred += 1;
+      progress();
+      return;
+    }
+    deletesLeft -= 1;
+    if (!dryRun) {
+      const taskArn = instance.attributes[ATTR.taskArn];
+      if (taskArn) await deps.versions.markLeaving(taskArn, Number(instance.attributes[ATTR.version] ?? 0));
+      await deregisterOwned(deps.settings.namespace, service.name, instance.id, deps);
+    }
+    summary.deregistered += 1;
+    progress();
+  });
+  return summary;
+}
+
+/**
+ * The re-check before a deletion: the task may have started after the listing. True when ECS says the
+ * task is running, in which case the instance stays (the task's own events decide its fate).
+ */
+async function stillRunning(deps: RegistrarDeps, instance: InstanceRecord): Promise<boolean> {
+  const taskArn = instance.attributes[ATTR.taskArn];
+  const cluster = instance.attributes[ATTR.cluster];
+  if (!taskArn || !cluster) return false;
+  const described = await deps.tasks.describeTask(cluster, taskArn);
+  return described?.lastStatus === 'RUNNING' && described.desiredStatus === 'RUNNING';
+}

@@ -1,0 +1,196 @@
+import { PassThrough } from 'node:stream';
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  DescribeTasksCommand,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
+import {
+  CreateServiceCommand as CreateCloudMapServiceCommand,
+  ListInstancesCommand,
+  ListNamespacesCommand,
+  ListServicesCommand,
+  RegisterInstanceCommand,
+} from '@aws-sdk/client-servicediscovery';
+import { main } from '../../cli/main';
+import { loadReconcileConfig } from '../../lib/config';
+import { reconcile } from '../../lib/reconcile';
+import { createRegistrarDeps } from '../../lib/registrar-runtime';
+import { startPipeline } from '../helpers/pipeline';
+
+let pipeline: Awaited<ReturnType<typeof startPipeline>>;
+const taskDefinition = 'web';
+
+beforeAll(async () => {
+  pipeline = await startPipeline();
+  await pipeline.ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'web',
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [{ name: 'app', image: 'nginx', essential: true, portMappings: [{ containerPort: 80 }] }],
+    }),
+  );
+});
+afterAll(() => pipeline.stop());
+
+const deps = () => createRegistrarDeps(loadReconcileConfig());
+
+async function namespaceId(): Promise<string> {
+  const out = await pipeline.cloudMap.send(new ListNamespacesCommand({}));
+  return out.Namespaces?.find((n) => n.Name === 'kudos.local')?.Id ?? '';
+}
+
+async function serviceId(name: string): Promise<string | undefined> {
+  const out = await pipeline.cloudMap.send(
+    new ListServicesCommand({ Filters: [{ Name: 'NAMESPACE_ID', Values: [await namespaceId()], Condition: 'EQ' }] }),
+  );
+  return out.Services?.find((s) => s.Name === name)?.Id;
+}
+
+async function instances(name: string): Promise<Record<string, Record<string, string>>> {
+  const id = await serviceId(name);
+  if (!id) return {};
+  const out = await pipeline.cloudMap.send(new ListInstancesCommand({ ServiceId: id }));
+  return Object.fromEntries((out.Instances ?? []).map((i) => [i.Id ?? '', i.Attributes ?? {}]));
+}
+
+/** Each test runs its services in a cluster of its own, so the counts of one do not leak into another. */
+async function runningIds(service: string, cluster = service): Promise<string[]> {
+  const arns =
+    (await pipeline.ecs.send(new ListTasksCommand({ cluster, serviceName: service, desiredStatus: 'RUNNING' })))
+      .taskArns ?? [];
+  if (!arns.length) return [];
+  const tasks = (await pipeline.ecs.send(new DescribeTasksCommand({ cluster, tasks: arns }))).tasks ?? [];
+  return tasks
+    .filter((t) => t.lastStatus === 'RUNNING')
+    .map((t) => t.taskArn?.split('/').pop() ?? '')
+    .sort();
+}
+
+async function createService(name: string, desiredCount: number, cluster = name): Promise<void> {
+  await pipeline.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+  await pipeline.ecs.send(
+    new CreateServiceCommand({
+      cluster,
+      serviceName: name,
+      taskDefinition,
+      desiredCount,
+      launchType: 'FARGATE',
+      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-local'] } },
+    }),
+  );
+  await pipeline.emulator.idle();
+}
+
+describe('reconcile', () => {
+  it('backfills tasks that were running before the pipeline saw them', async () => {
+    pipeline.emulator.setEventDelivery(false);
+    await createService('backfill', 3);
+    pipeline.emulator.setEventDelivery(true);
+    expect(await instances('backfill')).toEqual({});
+    const summary = await reconcile(deps(), { maxDeletes: 50, clusters: ['backfill'] });
+    expect(summary).toMatchObject({ registered: 3, deregistered: 0 });
+    expect(Object.keys(await instances('backfill')).sort()).toEqual(await runningIds('backfill'));
+    await expect(reconcile(deps(), { maxDeletes: 50, clusters: ['backfill'] })).resolves.toMatchObject({
+      registered: 0,
+      unchanged: 3,
+    });
+  });
+
+  it('removes instances whose stop events were lost, and only up to the cap', async () => {
+    await createService('lost', 3);
+    // Another service keeps the cluster's listing non-empty (an empty listing deletes nothing).
+    await createService('keeper', 1, 'lost');
+    pipeline.emulator.setEventDelivery(false);
+    await pipeline.ecs.send(new UpdateServiceCommand({ cluster: 'lost', service: 'lost', desiredCount: 0 }));
+    await pipeline.emulator.idle();
+    pipeline.emulator.setEventDelivery(true);
+    expect(Object.keys(await instances('lost'))).toHaveLength(3);
+    await expect(reconcile(deps(), { maxDeletes: 1, clusters: ['lost'] })).resolves.toMatchObject({
+      deregistered: 1,
+      deferred: 2,
+    });
+    await expect(reconcile(deps(), { maxDeletes: 50, clusters: ['lost'] })).resolves.toMatchObject({
+      deregistered: 2,
+      deferred: 0,
+    });
+    expect(await instances('lost')).toEqual({});
+  });
+
+  it('fixes a wrong address and never touches an instance it does not own', async () => {
+    await createService('drift', 1);
+    const [taskId] = await runningIds('drift');
+    const id = (await serviceId('drift')) ?? '';
+    const owned = (await instances('drift'))[taskId ?? ''] ?? {};
+    await pipeline.cloudMap.send(
+      new RegisterInstanceCommand({
+        ServiceId: id,
+        InstanceId: taskId,
+        Attributes: { ...owned, AWS_INSTANCE_IPV4: '10.9.9.9' },
+      }),
+    );
+    await pipeline.cloudMap.send(
+      new RegisterInstanceCommand({
+        ServiceId: id,
+        InstanceId: 'manual',
+        Attributes: { AWS_INSTANCE_IPV4: '10.1.1.1' },
+      }),
+    );
+    await pipeline.emulator.idle();
+    await expect(reconcile(deps(), { maxDeletes: 50, clusters: ['drift'] })).resolves.toMatchObject({ updated: 1 });
+    const after = await instances('drift');
+    expect(after[taskId ?? '']?.AWS_INSTANCE_IPV4).toBe(owned.AWS_INSTANCE_IPV4);
+    expect(after.manual).toEqual({ AWS_INSTANCE_IPV4: '10.1.1.1' });
+  });
+
+  it('deletes nothing when the task listing comes back empty while instances exist', async () => {
+    await pipeline.ecs.send(new CreateClusterCommand({ clusterName: 'empty' }));
+    const before = await instances('backfill');
+    const summary = await reconcile(deps(), { maxDeletes: 50, clusters: ['empty'] });
+    expect(summary.deregistered).toBe(0);
+    expect(summary.deferred).toBeGreaterThan(0);
+    expect(await instances('backfill')).toEqual(before);
+  });
+
+  it('writes nothing in a dry run', async () => {
+    pipeline.emulator.setEventDelivery(false);
+    await createService('dry', 2);
+    pipeline.emulator.setEventDelivery(true);
+    await expect(reconcile(deps(), { maxDeletes: 50, clusters: ['dry'], dryRun: true })).resolves.toMatchObject({
+      registered: 2,
+      dryRun: true,
+    });
+    expect(await instances('dry')).toEqual({});
+  });
+
+  it('runs as `registrar reconcile`, ending with one JSON line', async () => {
+    await pipeline.cloudMap.send(
+      new CreateCloudMapServiceCommand({ Name: 'unrelated', NamespaceId: await namespaceId() }),
+    );
+    const stdout = new PassThrough();
+    let out = '';
+    stdout.on('data', (c) => {
+      out += c;
+    });
+    const stderr = new PassThrough();
+    let err = '';
+    stderr.on('data', (c) => {
+      err += c;
+    });
+    const code = await main(['reconcile', '--cluster', 'dry'], {
+      stdin: new PassThrough(),
+      stdout,
+      stderr,
+      env: process.env,
+    });
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const lines = out.trim().split('\n');
+    expect(JSON.parse(lines[lines.length - 1] ?? '')).toMatchObject({ registered: 2, deregistered: 0, updated: 0 });
+  });
+});
