@@ -13,7 +13,7 @@ main(process.argv.slice(2), {
     process.exitCode = code;
   },
   (error) => {
-    process.stderr.write(`registrar: ${error && error.message ? error.message : String(error)}\n`);
+    process.stderr.write(`registrar: ${error?.message ? error.message : String(error)}\n`);
     process.exitCode = 1;
   },
 );
