@@ -46,6 +46,10 @@ const registrarShape = {
   OPERATION_TIMEOUT_MS: int(1000, 600_000).default(30_000),
   /** How long the ECS service tags are cached in a warm container. */
   SERVICE_TAGS_TTL_MS: int(0, 3_600_000).default(60_000),
+  /** How long a RUNNING event waits in the function for a health-checked task to turn HEALTHY. */
+  HEALTH_WAIT_MS: int(0, 600_000).default(12_000),
+  /** How often it asks ECS (DescribeTasks) meanwhile. */
+  HEALTH_POLL_MS: int(200, 60_000).default(2_000),
   /** The DynamoDB table that orders events per task (key `taskArn`). */
   TASK_TABLE: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'not a DynamoDB table name'),
 };
@@ -62,6 +66,8 @@ export interface PlanConfig {
 export interface RegistrarConfig extends PlanConfig {
   operationTimeoutMs: number;
   serviceTagsTtlMs: number;
+  healthWaitMs: number;
+  healthPollMs: number;
   taskTable: string;
 }
 
@@ -84,6 +90,8 @@ export function loadRegistrarConfig(env: Env = process.env): RegistrarConfig {
     ...loadPlanConfig(env),
     operationTimeoutMs: v.OPERATION_TIMEOUT_MS,
     serviceTagsTtlMs: v.SERVICE_TAGS_TTL_MS,
+    healthWaitMs: v.HEALTH_WAIT_MS,
+    healthPollMs: v.HEALTH_POLL_MS,
     taskTable: v.TASK_TABLE,
   };
 }
@@ -94,11 +102,14 @@ const reconcileShape = {
   WATCHED_CLUSTERS: z.string().default(''),
   /** Most deregistrations in one scheduled run; the rest wait for the next run. */
   RECONCILE_MAX_DELETES: int(0, 100_000).default(50),
+  /** Time between two passes of the health sweep within one scheduled invocation. */
+  HEALTH_SWEEP_INTERVAL_MS: int(1000, 300_000).default(20_000),
 };
 
 export interface ReconcileConfig extends RegistrarConfig {
   clusters?: string[];
   maxDeletes: number;
+  healthSweepIntervalMs: number;
 }
 
 /** Reads and validates the reconcile function's environment (the register function's, plus its own). */
@@ -111,6 +122,7 @@ export function loadReconcileConfig(env: Env = process.env): ReconcileConfig {
     ...loadRegistrarConfig(env),
     ...(clusters.length ? { clusters } : {}),
     maxDeletes: v.RECONCILE_MAX_DELETES,
+    healthSweepIntervalMs: v.HEALTH_SWEEP_INTERVAL_MS,
   };
 }
 

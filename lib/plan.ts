@@ -69,7 +69,9 @@ export type IgnoreReason =
   | 'task-not-found'
   | 'task-no-longer-running'
   | 'stale-event'
-  | 'address-unavailable';
+  | 'address-unavailable'
+  | 'health-pending'
+  | 'unhealthy';
 
 export interface RegisterPlan {
   action: 'register';
@@ -144,6 +146,14 @@ export function discoveryName(
     );
   }
   return { name };
+}
+
+/**
+ * True when an essential container of the task defines a health check: ECS then derives the task's
+ * health from it, and the task joins discovery only once ECS reports it HEALTHY.
+ */
+export function isHealthGated(taskDefinition: TaskDefinitionFacts): boolean {
+  return taskDefinition.containers.some((c) => c.essential && c.hasHealthCheck);
 }
 
 /** Service tags first, then the task's own tags, which win (a task can override what it inherits). */
@@ -285,6 +295,13 @@ export function planTaskEvent(event: TaskStateChange, facts: TaskFacts, settings
     }
     if (!isRunning(now)) {
       return ignore('task-no-longer-running', `ECS says the task is ${now.lastStatus} (desired ${now.desiredStatus})`);
+    }
+  }
+  if (facts.taskDefinition && isHealthGated(facts.taskDefinition)) {
+    const health = facts.described?.healthStatus ?? detail.healthStatus ?? 'UNKNOWN';
+    if (health === 'UNHEALTHY') return ignore('unhealthy', 'ECS reports the task UNHEALTHY');
+    if (health !== 'HEALTHY') {
+      return ignore('health-pending', `the task has a container health check and is ${health}: it joins once HEALTHY`);
     }
   }
   const mode = networkMode(detail, facts);

@@ -56,6 +56,8 @@ export interface Registry {
   register(service: ServiceInfo, instanceId: string, attributes: Record<string, string>): Promise<void>;
   /** Deregisters and waits; an instance that is already gone is success. */
   deregister(service: ServiceInfo, instanceId: string): Promise<void>;
+  /** The health Cloud Map holds for each instance of the service (GetInstancesHealthStatus). */
+  getHealth(service: ServiceInfo): Promise<Record<string, string>>;
   /** Sets the custom health status of an instance. */
   setHealth(service: ServiceInfo, instanceId: string, status: CustomHealth): Promise<void>;
 }

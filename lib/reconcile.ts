@@ -1,7 +1,8 @@
-import { ATTR, planTaskEvent, type RegisterPlan } from './plan';
+import { fixHealth } from './health-sweep';
+import { ATTR, type RegisterPlan } from './plan';
 import type { InstanceRecord, ServiceInfo } from './ports';
 import { deregisterOwned, type RegistrarDeps, registerPlanned } from './registrar';
-import { arnTail, TASK_STATE_CHANGE, type TaskDetail, type TaskStateChange } from './task-event';
+import { planRunningTasks } from './running-tasks';
 
 export interface ReconcileOptions {
   /** Clusters to read (ARNs or names); default: every cluster of the account and region. */
@@ -40,28 +41,6 @@ interface Owned {
 
 const key = (service: string, instanceId: string) => `${service.toLowerCase()}/${instanceId}`;
 
-/** Parses account and region from an ECS ARN (arn:aws:ecs:REGION:ACCOUNT:...). */
-function arnParts(arn: string): { region: string; account: string } {
-  const [, , , region = '', account = ''] = arn.split(':');
-  return { region, account };
-}
-
-/** A described task as the task state change event ECS would publish for it now. */
-export function taskEvent(detail: TaskDetail, now: Date): TaskStateChange {
-  const { region, account } = arnParts(detail.taskArn);
-  return {
-    version: '0',
-    id: `reconcile-${arnTail(detail.taskArn)}-${detail.version}`,
-    'detail-type': TASK_STATE_CHANGE,
-    source: 'aws.ecs',
-    account,
-    time: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    region,
-    resources: [detail.taskArn],
-    detail,
-  } as TaskStateChange;
-}
-
 /** Runs `work` over `items` with at most `limit` at once. */
 async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -86,38 +65,6 @@ async function ownedInstances(deps: RegistrarDeps, namespaceRef: string): Promis
     }
   }
   return owned;
-}
-
-/** What Cloud Map should hold for the tasks ECS runs now, by `service/instanceId`. */
-async function desiredRegistrations(
-  deps: RegistrarDeps,
-  clusters: string[],
-  now: Date,
-): Promise<{ desired: Map<string, { plan: RegisterPlan; taskArn: string }>; tasks: number }> {
-  const desired = new Map<string, { plan: RegisterPlan; taskArn: string }>();
-  let tasks = 0;
-  for (const cluster of clusters) {
-    for (const { detail, tags } of await deps.tasks.listRunningTasks(cluster)) {
-      tasks += 1;
-      const service = detail.group?.startsWith('service:') ? detail.group.slice('service:'.length) : undefined;
-      const [serviceTags, taskDefinition] = await Promise.all([
-        service ? deps.tasks.serviceTags(detail.clusterArn, service) : Promise.resolve({}),
-        deps.tasks.taskDefinition(detail.taskDefinitionArn),
-      ]);
-      const described = {
-        taskArn: detail.taskArn,
-        lastStatus: detail.lastStatus,
-        desiredStatus: detail.desiredStatus,
-        version: detail.version,
-        ...(detail.healthStatus ? { healthStatus: detail.healthStatus } : {}),
-        tags,
-      };
-      const plan = planTaskEvent(taskEvent(detail, now), { described, serviceTags, taskDefinition }, deps.settings);
-      if (plan.action === 'register')
-        desired.set(key(plan.service, plan.instanceId), { plan, taskArn: detail.taskArn });
-    }
-  }
-  return { desired, tasks };
 }
 
 function sameAddress(a: Record<string, string>, b: Record<string, string>): boolean {
@@ -146,7 +93,12 @@ export async function reconcile(deps: RegistrarDeps, options: ReconcileOptions):
   const clusters = options.clusters ?? (await deps.tasks.listClusters());
   // Both listings complete before any write: a failure of either throws here and changes nothing.
   const owned = await ownedInstances(deps, deps.settings.namespace);
-  const { desired, tasks } = await desiredRegistrations(deps, clusters, now);
+  const planned = await planRunningTasks(deps, clusters, now);
+  const tasks = planned.length;
+  const desired = new Map<string, { plan: RegisterPlan; taskArn: string }>();
+  for (const { plan, detail } of planned) {
+    if (plan.action === 'register') desired.set(key(plan.service, plan.instanceId), { plan, taskArn: detail.taskArn });
+  }
 
   const toRegister: { plan: RegisterPlan; taskArn: string; update: boolean }[] = [];
   for (const [k, want] of desired) {
@@ -207,6 +159,7 @@ export async function reconcile(deps: RegistrarDeps, options: ReconcileOptions):
     summary.deregistered += 1;
     progress();
   });
+  if (!dryRun) summary.updated += (await fixHealth(deps, planned)).changed;
   return summary;
 }
 

@@ -3,6 +3,7 @@ import {
   ecsServiceName,
   isLeaving,
   isRunning,
+  type Plan,
   type PlanSettings,
   planTaskEvent,
   type RegisterPlan,
@@ -19,6 +20,10 @@ export type Outcome =
 
 export interface RegistrarSettings extends PlanSettings {
   dnsTtl: number;
+  /** How long a RUNNING event waits for a health-checked task to turn HEALTHY (0: no wait). */
+  healthWaitMs?: number;
+  /** How often ECS is asked meanwhile. */
+  healthPollMs?: number;
 }
 
 export interface RegistrarDeps {
@@ -27,7 +32,11 @@ export interface RegistrarDeps {
   versions: VersionStore;
   settings: RegistrarSettings;
   now?: () => number;
+  /** Waits between health polls; injectable so tests need not sleep. */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const skipped = (reason: string, message: string, taskId?: string): Outcome => ({
   result: 'skipped',
@@ -83,11 +92,31 @@ export async function handleTaskEvent(input: unknown, deps: RegistrarDeps): Prom
   return handleRunning(event, deps, lagMs);
 }
 
+/**
+ * Plans a RUNNING event; a health-checked task whose health ECS does not know yet is asked about again
+ * every `healthPollMs` until it turns HEALTHY or UNHEALTHY, for at most `healthWaitMs`. What is still
+ * pending then is left to the health sweep.
+ */
+async function planWaitingForHealth(event: TaskStateChange, deps: RegistrarDeps): Promise<Plan> {
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? defaultSleep;
+  const deadline = now() + (deps.settings.healthWaitMs ?? 0);
+  const poll = deps.settings.healthPollMs ?? 2000;
+  let facts = await gatherFacts(event, deps.tasks);
+  let plan = planTaskEvent(event, facts, deps.settings);
+  while (plan.action === 'ignore' && plan.reason === 'health-pending' && now() + poll <= deadline) {
+    await sleep(poll);
+    const described = await deps.tasks.describeTask(event.detail.clusterArn, event.detail.taskArn);
+    facts = { ...facts, described: described ?? null };
+    plan = planTaskEvent(event, facts, deps.settings);
+  }
+  return plan;
+}
+
 async function handleRunning(event: TaskStateChange, deps: RegistrarDeps, lagMs: () => number): Promise<Outcome> {
   const { detail } = event;
   const taskId = arnTail(detail.taskArn);
-  const facts = await gatherFacts(event, deps.tasks);
-  const plan = planTaskEvent(event, facts, deps.settings);
+  const plan = await planWaitingForHealth(event, deps);
   if (plan.action === 'ignore') return skipped(plan.reason, plan.message, taskId);
   if (plan.action === 'deregister') return handleLeaving(event, deps, lagMs);
 

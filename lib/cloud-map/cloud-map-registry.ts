@@ -4,6 +4,7 @@ import {
   DeregisterInstanceCommand,
   type DnsRecord,
   GetInstanceCommand,
+  GetInstancesHealthStatusCommand,
   GetOperationCommand,
   ListInstancesCommand,
   ListServicesCommand,
@@ -233,6 +234,19 @@ export class CloudMapRegistry implements Registry {
       throw error;
     }
     await this.waitForOperation(operationId);
+  }
+
+  async getHealth(service: ServiceInfo): Promise<Record<string, string>> {
+    const health: Record<string, string> = {};
+    let token: string | undefined;
+    do {
+      const out = await this.client.send(
+        new GetInstancesHealthStatusCommand({ ServiceId: service.id, NextToken: token, MaxResults: 100 }),
+      );
+      Object.assign(health, out.Status ?? {});
+      token = out.NextToken;
+    } while (token);
+    return health;
   }
 
   async setHealth(service: ServiceInfo, instanceId: string, status: CustomHealth): Promise<void> {

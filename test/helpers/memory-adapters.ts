@@ -90,6 +90,11 @@ export class MemoryRegistry implements Registry {
     this.services.get(service.name)?.instances.delete(id);
   }
 
+  async getHealth(service: ServiceInfo): Promise<Record<string, string>> {
+    const ids = [...(this.services.get(service.name)?.instances.keys() ?? [])];
+    return Object.fromEntries(ids.map((id) => [id, this.health.get(`${service.name}/${id}`) ?? 'HEALTHY']));
+  }
+
   async setHealth(service: ServiceInfo, id: string, status: CustomHealth): Promise<void> {
     this.writes.push(`health ${service.name}/${id} ${status}`);
     this.health.set(`${service.name}/${id}`, status);

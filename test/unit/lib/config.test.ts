@@ -11,6 +11,8 @@ describe('loadRegistrarConfig', () => {
       ownerId: 'ecs-cloudmap-registrar',
       operationTimeoutMs: 30000,
       serviceTagsTtlMs: 60000,
+      healthWaitMs: 12000,
+      healthPollMs: 2000,
       taskTable: 'tasks',
     });
   });

@@ -1,0 +1,37 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { loadReconcileConfig } from '../lib/config';
+import { type HealthSweepSummary, sweepHealth } from '../lib/health-sweep';
+import { logger, metrics } from '../lib/observability';
+import { createRegistrarDeps } from '../lib/registrar-runtime';
+
+// Configuration and SDK clients are built once per container.
+const config = loadReconcileConfig();
+const deps = createRegistrarDeps(config);
+
+/**
+ * Scheduled every minute: sweeps health-checked tasks every HEALTH_SWEEP_INTERVAL_MS within the
+ * invocation (a schedule cannot fire more often than once a minute), stopping before the next one.
+ */
+export const handler = middy<unknown, HealthSweepSummary[]>()
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .handler(async (_event: unknown, context: Context) => {
+    const passes: HealthSweepSummary[] = [];
+    const clusters = config.clusters ?? (await deps.tasks.listClusters());
+    const started = Date.now();
+    for (;;) {
+      const summary = await sweepHealth(deps, clusters, new Date());
+      passes.push(summary);
+      logger.info('health sweep', { ...summary, action: 'health-sweep' });
+      metrics.addMetric('HealthRegistered', MetricUnit.Count, summary.registered);
+      metrics.addMetric('HealthChanged', MetricUnit.Count, summary.healthChanged);
+      const next = started + passes.length * config.healthSweepIntervalMs;
+      // Stop when the next pass would start after the next scheduled invocation (60 s) or the timeout.
+      if (next - started >= 60_000 || next - Date.now() > context.getRemainingTimeInMillis() - 5_000) return passes;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - Date.now())));
+    }
+  });
