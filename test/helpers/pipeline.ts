@@ -42,6 +42,7 @@ export async function startPipeline(options: { timeScale?: number; namespace?: s
     NAMESPACE: namespace,
     TASK_TABLE: dynamo.tableName,
     OPERATION_TIMEOUT_MS: '10000',
+    HEALTH_POLL_MS: '200',
   });
   const cloudMap = createServiceDiscoveryClient({ endpoint: emulator.url, region: 'us-east-1' });
   await cloudMap.send(new CreatePrivateDnsNamespaceCommand({ Name: namespace, Vpc: 'vpc-local' }));

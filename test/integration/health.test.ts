@@ -1,0 +1,70 @@
+import { CreateClusterCommand, RegisterTaskDefinitionCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
+import { DiscoverInstancesCommand, type HealthStatusFilter } from '@aws-sdk/client-servicediscovery';
+import { loadReconcileConfig } from '../../lib/config';
+import { sweepHealth } from '../../lib/health-sweep';
+import { createRegistrarDeps } from '../../lib/registrar-runtime';
+import { startPipeline } from '../helpers/pipeline';
+
+let pipeline: Awaited<ReturnType<typeof startPipeline>>;
+const cluster = 'checked';
+
+beforeAll(async () => {
+  pipeline = await startPipeline();
+  await pipeline.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+  await pipeline.ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'checked',
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [
+        {
+          name: 'app',
+          image: 'nginx',
+          essential: true,
+          portMappings: [{ containerPort: 8080 }],
+          healthCheck: { command: ['CMD-SHELL', 'curl -f http://localhost:8080/ || exit 1'], interval: 5, retries: 3 },
+        },
+      ],
+    }),
+  );
+});
+afterAll(() => pipeline.stop());
+
+async function discover(healthStatus: HealthStatusFilter): Promise<string[]> {
+  const out = await pipeline.cloudMap.send(
+    new DiscoverInstancesCommand({ NamespaceName: 'kudos.local', ServiceName: 'checked', HealthStatus: healthStatus }),
+  );
+  return (out.Instances ?? []).map((i) => `${i.InstanceId}:${i.HealthStatus}`);
+}
+
+describe('health-gated membership on the local emulator', () => {
+  it('registers a health-checked task once HEALTHY, and follows ECS health through the sweep', async () => {
+    const { ecs, emulator, outcomes } = pipeline;
+    const run = await ecs.send(
+      new RunTaskCommand({
+        cluster,
+        taskDefinition: 'checked',
+        launchType: 'FARGATE',
+        tags: [{ key: 'discovery:name', value: 'checked' }],
+        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-local'] } },
+      }),
+    );
+    const taskArn = run.tasks?.[0]?.taskArn ?? '';
+    const id = taskArn.split('/').pop();
+    await emulator.idle();
+    expect(outcomes).toContainEqual(expect.objectContaining({ result: 'registered', taskId: id }));
+    await expect(discover('HEALTHY')).resolves.toEqual([`${id}:HEALTHY`]);
+
+    const deps = createRegistrarDeps(loadReconcileConfig());
+    emulator.setTaskHealth({ taskArn, cluster }, 'UNHEALTHY');
+    await expect(sweepHealth(deps, [cluster], new Date())).resolves.toMatchObject({ healthChanged: 1 });
+    await expect(discover('HEALTHY')).resolves.toEqual([]);
+    await expect(discover('ALL')).resolves.toEqual([`${id}:UNHEALTHY`]);
+
+    emulator.setTaskHealth({ taskArn, cluster }, 'HEALTHY');
+    await expect(sweepHealth(deps, [cluster], new Date())).resolves.toMatchObject({ healthChanged: 1 });
+    await expect(discover('HEALTHY')).resolves.toEqual([`${id}:HEALTHY`]);
+  });
+});

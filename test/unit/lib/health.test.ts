@@ -1,0 +1,164 @@
+import { sweepHealth } from '../../../lib/health-sweep';
+import { isHealthGated, type PlanSettings, planTaskEvent } from '../../../lib/plan';
+import type { DescribedTask, TaskDefinitionFacts } from '../../../lib/ports';
+import { handleTaskEvent, type RegistrarDeps } from '../../../lib/registrar';
+import { parseTaskEvent, type TaskDetail, type TaskStateChange } from '../../../lib/task-event';
+import { loadEvent } from '../../helpers/fixtures';
+import { MemoryRegistry, MemoryTaskSource, MemoryVersionStore } from '../../helpers/memory-adapters';
+
+const TASK_ARN = 'arn:aws:ecs:eu-west-2:332499610595:task/dev-ecs-public/f8bec92bed774ee4b27711702a862de5';
+const TASK_ID = 'f8bec92bed774ee4b27711702a862de5';
+const TASK_DEF = 'arn:aws:ecs:eu-west-2:332499610595:task-definition/cdp-demo-test-15:1';
+const SERVICE = { id: '', name: 'cdp-demo-test-15', namespaceId: '' };
+const settings: PlanSettings = {
+  namespace: 'kudos.local',
+  defaultPort: 80,
+  dnsRecords: 'A',
+  ownerId: 'ecs-cloudmap-registrar',
+};
+
+const gatedDefinition: TaskDefinitionFacts = {
+  arn: TASK_DEF,
+  family: 'cdp-demo-test-15',
+  networkMode: 'awsvpc',
+  containers: [
+    { name: 'log_router', essential: false, portMappings: [], hasHealthCheck: false },
+    { name: 'app', essential: true, portMappings: [{ containerPort: 8085 }], hasHealthCheck: true },
+  ],
+};
+
+function event(): TaskStateChange {
+  const parsed = parseTaskEvent(loadEvent('07-fargate-running-multicontainer-service-connect-sdi.json'));
+  if (!parsed.ok) throw new Error(parsed.message);
+  return parsed.event;
+}
+
+const described = (healthStatus?: string): DescribedTask => ({
+  taskArn: TASK_ARN,
+  lastStatus: 'RUNNING',
+  desiredStatus: 'RUNNING',
+  version: 5,
+  tags: {},
+  ...(healthStatus ? { healthStatus } : {}),
+});
+
+describe('health-gated membership in the plan', () => {
+  it('gates a task whose essential container defines a health check', () => {
+    expect(isHealthGated(gatedDefinition)).toBe(true);
+    const notEssential = {
+      ...gatedDefinition,
+      containers: gatedDefinition.containers.map((c) => ({ ...c, essential: c.name !== 'app' })),
+    };
+    expect(isHealthGated(notEssential)).toBe(false);
+  });
+
+  it.each([
+    ['UNKNOWN', 'health-pending'],
+    [undefined, 'health-pending'],
+    ['UNHEALTHY', 'unhealthy'],
+  ])('does not register a health-checked task that ECS reports %s', (health, reason) => {
+    const plan = planTaskEvent(event(), { described: described(health), taskDefinition: gatedDefinition }, settings);
+    expect(plan).toMatchObject({ action: 'ignore', reason });
+  });
+
+  it('registers a health-checked task once ECS reports it HEALTHY', () => {
+    const plan = planTaskEvent(event(), { described: described('HEALTHY'), taskDefinition: gatedDefinition }, settings);
+    expect(plan).toMatchObject({ action: 'register', attributes: { AWS_INSTANCE_PORT: '8085' } });
+  });
+});
+
+function setup(healthSequence: string[]) {
+  const registry = new MemoryRegistry();
+  const tasks = new MemoryTaskSource();
+  const versions = new MemoryVersionStore();
+  tasks.definitions.set(TASK_DEF, gatedDefinition);
+  let polls = 0;
+  tasks.describeTask = async () => {
+    tasks.reads += 1;
+    const health = healthSequence[Math.min(polls, healthSequence.length - 1)];
+    polls += 1;
+    return described(health);
+  };
+  let clock = 0;
+  const deps: RegistrarDeps = {
+    registry,
+    tasks,
+    versions,
+    settings: { ...settings, dnsTtl: 10, healthWaitMs: 10_000, healthPollMs: 2_000 },
+    now: () => clock,
+    sleep: async (ms) => {
+      clock += ms;
+    },
+  };
+  return { registry, tasks, versions, deps };
+}
+
+describe('a RUNNING event for a health-checked task', () => {
+  it('waits in the function until ECS reports HEALTHY, then registers', async () => {
+    const { registry, tasks, deps } = setup(['UNKNOWN', 'UNKNOWN', 'HEALTHY']);
+    await expect(handleTaskEvent(event(), deps)).resolves.toMatchObject({ result: 'registered' });
+    expect(tasks.reads).toBe(3);
+    expect(registry.writes).toEqual([`register cdp-demo-test-15/${TASK_ID}`]);
+  });
+
+  it('gives up after the bounded wait and leaves the task to the health sweep', async () => {
+    const { registry, tasks, deps } = setup(['UNKNOWN']);
+    await expect(handleTaskEvent(event(), deps)).resolves.toMatchObject({
+      result: 'skipped',
+      reason: 'health-pending',
+    });
+    expect(tasks.reads).toBe(6);
+    expect(registry.writes).toEqual([]);
+  });
+
+  it('does not register a task that turns UNHEALTHY while it waits', async () => {
+    const { registry, deps } = setup(['UNKNOWN', 'UNHEALTHY']);
+    await expect(handleTaskEvent(event(), deps)).resolves.toMatchObject({ result: 'skipped', reason: 'unhealthy' });
+    expect(registry.writes).toEqual([]);
+  });
+});
+
+describe('the health sweep', () => {
+  function listing(health: string) {
+    const detail = event().detail as TaskDetail;
+    return [{ detail: { ...detail, healthStatus: health }, tags: {} }];
+  }
+
+  it('registers a pending task once ECS reports it HEALTHY, and only once', async () => {
+    const { registry, tasks, deps } = setup(['UNKNOWN']);
+    await handleTaskEvent(event(), deps);
+    tasks.listRunningTasks = async () => listing('HEALTHY');
+    await expect(sweepHealth(deps, ['dev-ecs-public'], new Date())).resolves.toEqual({
+      registered: 1,
+      healthChanged: 0,
+      pending: 0,
+    });
+    await expect(sweepHealth(deps, ['dev-ecs-public'], new Date())).resolves.toEqual({
+      registered: 0,
+      healthChanged: 0,
+      pending: 0,
+    });
+    expect(registry.writes).toEqual([`register cdp-demo-test-15/${TASK_ID}`]);
+  });
+
+  it('counts tasks still waiting for a health verdict', async () => {
+    const { tasks, deps } = setup(['UNKNOWN']);
+    tasks.listRunningTasks = async () => listing('UNKNOWN');
+    await expect(sweepHealth(deps, ['dev-ecs-public'], new Date())).resolves.toMatchObject({
+      pending: 1,
+      registered: 0,
+    });
+  });
+
+  it('marks a registered task UNHEALTHY when ECS does, and HEALTHY again when it recovers', async () => {
+    const { registry, tasks, deps } = setup(['HEALTHY']);
+    await handleTaskEvent(event(), deps);
+    tasks.listRunningTasks = async () => listing('UNHEALTHY');
+    await expect(sweepHealth(deps, ['dev-ecs-public'], new Date())).resolves.toMatchObject({ healthChanged: 1 });
+    await expect(registry.getHealth(SERVICE)).resolves.toEqual({ [TASK_ID]: 'UNHEALTHY' });
+    await expect(sweepHealth(deps, ['dev-ecs-public'], new Date())).resolves.toMatchObject({ healthChanged: 0 });
+    tasks.listRunningTasks = async () => listing('HEALTHY');
+    await expect(sweepHealth(deps, ['dev-ecs-public'], new Date())).resolves.toMatchObject({ healthChanged: 1 });
+    await expect(registry.getHealth(SERVICE)).resolves.toEqual({ [TASK_ID]: 'HEALTHY' });
+  });
+});
