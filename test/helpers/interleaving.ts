@@ -131,6 +131,15 @@ export async function playInterleaving(
   return { outcomes, deadLetters };
 }
 
+/** The registrar's settings in every property run. */
+export const SETTINGS: RegistrarDeps['settings'] = {
+  namespace: 'kudos.local',
+  defaultPort: 80,
+  dnsRecords: 'A',
+  ownerId: 'ecs-cloudmap-registrar',
+  dnsTtl: 10,
+};
+
 /** The registry and ECS for one run, with every port scheduled; `versions` is supplied by the caller. */
 export function scheduledDeps(
   s: fc.Scheduler,
@@ -143,13 +152,7 @@ export function scheduledDeps(
     registry: scheduled(registry, 'cloudmap', s, fail),
     tasks: scheduled(ecs, 'ecs', s, fail),
     versions: scheduled(versions, 'versions', s, fail),
-    settings: {
-      namespace: 'kudos.local',
-      defaultPort: 80,
-      dnsRecords: 'A',
-      ownerId: 'ecs-cloudmap-registrar',
-      dnsTtl: 10,
-    },
+    settings: SETTINGS,
     now: () => Date.parse('2023-11-24T11:09:30Z'),
   };
   return { deps, registry, ecs };
