@@ -1,12 +1,18 @@
 import type { AddressInfo } from 'node:net';
 import { Clock } from './clock';
 import { CloudMap } from './cloud-map/cloud-map';
-import { Ecs } from './ecs/ecs';
+import { EC2_VERSION, EC2_XMLNS, Ec2 } from './ec2/ec2';
+import { DEFAULT_INSTANCE_SUBNETS, Ecs } from './ecs/ecs';
+import type { ContainerInstance } from './ecs/model';
+import { SubnetPool } from './ecs/network';
 import { type BusEvent, type DeadLetter, EventBus, type EventRule } from './events/event-bus';
 import { putEvents } from './events/put-events';
 import { type FaultSettings, Faults } from './faults';
 import { createEndpoint, type KnobHandler } from './server';
 
+export { DEFAULT_INSTANCE_SUBNETS } from './ecs/ecs';
+export type { SubnetKind } from './ecs/network';
+export { subnetKind } from './ecs/network';
 export type { BusEvent, DeadLetter, EventRule, EventTarget } from './events/event-bus';
 export type { EventPattern } from './events/event-pattern';
 export { InvalidEventPatternError, matchesEventPattern, validateEventPattern } from './events/event-pattern';
@@ -25,6 +31,32 @@ export interface EmulatorOptions {
   timeScale?: number;
   /** Where the emulator reports retries, DLQ entries and dropped events. Default: nowhere. */
   log?: (line: string) => void;
+  /**
+   * Container instances (each on an emulated EC2 instance, spread over DEFAULT_INSTANCE_SUBNETS) that
+   * every cluster gets when it is created, so EC2-launch-type tasks have somewhere to run. Default 0.
+   */
+  containerInstancesPerCluster?: number;
+}
+
+/** A container instance and the EC2 instance behind it, as the container-instances knob reports them. */
+export interface ContainerInstanceInfo {
+  cluster: string;
+  containerInstanceArn: string;
+  ec2InstanceId: string;
+  /** Absent for an instance in an IPv6-only subnet. */
+  privateIpAddress?: string;
+  /** Present for an instance in a dual-stack or IPv6-only subnet. */
+  ipv6Address?: string;
+  availabilityZone: string;
+  subnetId: string;
+  status: string;
+}
+
+/** The container-instances knob's POST body: `count` new instances in `cluster`, over `subnets`. */
+export interface AddContainerInstances {
+  cluster?: string;
+  count?: number;
+  subnets?: string[];
 }
 
 /** The health knob's body: a task (ARN or id) or every live task of a service, in a cluster. */
@@ -55,6 +87,13 @@ export interface Emulator {
   setTimeScale(scale: number): void;
   /** `/_local/health`: health-checked containers of the target report `status` from now on. */
   setTaskHealth(target: HealthTarget, status: 'HEALTHY' | 'UNHEALTHY'): string[];
+  /**
+   * `/_local/container-instances` POST: launches EC2 instances and registers them in the cluster as
+   * container instances (default: 1, in the `default` cluster, over DEFAULT_INSTANCE_SUBNETS).
+   */
+  addContainerInstances(request: AddContainerInstances): ContainerInstanceInfo[];
+  /** `/_local/container-instances` GET: every container instance, with its EC2 instance's addresses. */
+  containerInstances(): ContainerInstanceInfo[];
   /** The same knobs by name, with the HTTP semantics: no body reads, a body replaces. */
   knob(name: string, body?: Record<string, unknown>): unknown;
   /** Resolves when no transition, operation, delivery or retry is pending. */
@@ -64,8 +103,9 @@ export interface Emulator {
 }
 
 /**
- * Starts an in-memory AWS endpoint (Cloud Map, ECS, EventBridge PutEvents) on 127.0.0.1. ECS task
- * events go through the rules to their targets with Lambda's asynchronous retry semantics.
+ * Starts an in-memory AWS endpoint (Cloud Map, ECS, EventBridge PutEvents, EC2 DescribeInstances) on
+ * 127.0.0.1. ECS task events go through the rules to their targets with Lambda's asynchronous retry
+ * semantics.
  */
 export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const region = options.region ?? 'us-east-1';
@@ -77,15 +117,40 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   for (const rule of options.rules ?? []) bus.addRule(rule);
   let deliver = true;
   let dropped = 0;
+  const pool = new SubnetPool(region);
+  const ec2 = new Ec2({ clock, pool, region, accountId });
   const ecs = new Ecs({
     clock,
     region,
     accountId,
+    pool,
+    ec2,
+    containerInstancesPerCluster: options.containerInstancesPerCluster,
     emit: (event) => {
       if (deliver) bus.publish(event as unknown as BusEvent);
       else dropped += 1;
     },
   });
+  const info = (instance: ContainerInstance): ContainerInstanceInfo => {
+    const host = ec2.get(instance.ec2InstanceId);
+    return {
+      cluster: instance.cluster.name,
+      containerInstanceArn: instance.arn,
+      ec2InstanceId: instance.ec2InstanceId,
+      privateIpAddress: host?.eni.privateIPv4Address,
+      ipv6Address: host?.eni.ipv6Address,
+      availabilityZone: instance.availabilityZone,
+      subnetId: host?.subnetId ?? '',
+      status: instance.status,
+    };
+  };
+  const addContainerInstances = (request: AddContainerInstances): ContainerInstanceInfo[] => {
+    const subnets = request.subnets ?? DEFAULT_INSTANCE_SUBNETS;
+    if (!Array.isArray(subnets) || !subnets.every((subnet) => typeof subnet === 'string' && subnet !== '')) {
+      throw new RangeError('subnets is a list of subnet ids');
+    }
+    return ecs.addContainerInstances(request.cluster, request.count ?? 1, subnets).map(info);
+  };
   const cloudMap = new CloudMap({ clock, region, accountId, failOperation: () => faults.failOperation() });
 
   const knobs: Record<string, KnobHandler> = {
@@ -110,6 +175,10 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       if (status !== 'HEALTHY' && status !== 'UNHEALTHY') throw new RangeError('status is HEALTHY or UNHEALTHY');
       return { status, tasks: ecs.setHealth(body as HealthTarget, status) };
     },
+    'container-instances': (body) => {
+      if (body) return { added: addContainerInstances(body as AddContainerInstances) };
+      return { containerInstances: ecs.allContainerInstances().map(info) };
+    },
   };
 
   const server = createEndpoint(
@@ -120,6 +189,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     ],
     knobs,
     log,
+    [{ name: 'ec2', version: EC2_VERSION, xmlns: EC2_XMLNS, handlers: ec2.handlers }],
   );
   await listen(server, options.port ?? 4566);
   const port = (server.address() as AddressInfo).port;
@@ -139,6 +209,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       clock.scale = scale;
     },
     setTaskHealth: (target, status) => ecs.setHealth(target, status),
+    addContainerInstances,
+    containerInstances: () => ecs.allContainerInstances().map(info),
     knob: (name, body) => {
       const handler = knobs[name];
       if (!handler) throw new RangeError(`no such knob: ${name}`);

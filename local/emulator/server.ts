@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { AwsError } from './aws-error';
+import { parseQueryBody, type QueryInput, queryErrorXml, queryResponseXml } from './query-protocol';
 import { randomUUID } from './random';
 import { type Input, toWire } from './wire';
 
@@ -11,6 +12,14 @@ export interface ServiceRoute {
   before?: () => Promise<void>;
 }
 
+/** One AWS service speaking the Query protocol (EC2): its API version, XML namespace and actions. */
+export interface QueryServiceRoute {
+  name: string;
+  version: string;
+  xmlns: string;
+  handlers: Record<string, (input: QueryInput) => Record<string, unknown>>;
+}
+
 /** A knob answers GET with its state and POST (with a JSON body) by replacing it. */
 export type KnobHandler = (body: Record<string, unknown> | undefined) => unknown;
 
@@ -19,15 +28,17 @@ const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 /**
  * The HTTP face of the emulator: AWS JSON 1.1 (`POST /` with `X-Amz-Target: <Prefix>.<Operation>`),
- * the `/_local/*` knobs, and `GET /` as a health check.
+ * the Query protocol (a form-encoded `POST /` without X-Amz-Target, routed by its `Version`), the
+ * `/_local/*` knobs, and `GET /` as a health check.
  */
 export function createEndpoint(
   routes: ServiceRoute[],
   knobs: Record<string, KnobHandler>,
   log: (line: string) => void,
+  queryRoutes: QueryServiceRoute[] = [],
 ): Server {
   return createServer((request, response) => {
-    void handle(request, response, routes, knobs).catch((error: unknown) => {
+    void handle(request, response, routes, knobs, queryRoutes).catch((error: unknown) => {
       log(`unexpected error: ${error instanceof Error ? error.stack : String(error)}`);
       if (!response.headersSent) sendJson(response, 500, { __type: 'InternalFailure', message: 'Internal failure.' });
     });
@@ -39,14 +50,21 @@ async function handle(
   response: ServerResponse,
   routes: ServiceRoute[],
   knobs: Record<string, KnobHandler>,
+  queryRoutes: QueryServiceRoute[],
 ): Promise<void> {
   const path = (request.url ?? '/').split('?')[0] ?? '/';
   if (path.startsWith('/_local/')) return handleKnob(request, response, knobs[path.slice('/_local/'.length)]);
   if (request.method !== 'POST') {
-    sendJson(response, 200, { status: 'running', services: routes.map((route) => route.prefix) }, 'application/json');
+    const services = [...routes.map((route) => route.prefix), ...queryRoutes.map((route) => route.name)];
+    sendJson(response, 200, { status: 'running', services }, 'application/json');
     return;
   }
   const target = String(request.headers['x-amz-target'] ?? '');
+  const contentType = String(request.headers['content-type'] ?? '');
+  // JSON services always send X-Amz-Target; a form body without one is a Query protocol call (EC2).
+  if (target === '' && contentType.startsWith('application/x-www-form-urlencoded')) {
+    return handleQuery(request, response, queryRoutes);
+  }
   const [prefix, operation] = target.split('.');
   const route = routes.find((candidate) => candidate.prefix === prefix);
   const handler = operation === undefined ? undefined : route?.handlers[operation];
@@ -60,6 +78,36 @@ async function handle(
   } catch (error) {
     sendError(response, error);
   }
+}
+
+async function handleQuery(
+  request: IncomingMessage,
+  response: ServerResponse,
+  queryRoutes: QueryServiceRoute[],
+): Promise<void> {
+  const requestId = randomUUID();
+  try {
+    const input = parseQueryBody(await readBody(request));
+    const action = input.get('Action') ?? '';
+    const version = input.get('Version') ?? '';
+    const route = queryRoutes.find((candidate) => candidate.version === version);
+    if (!route) throw new AwsError('NoSuchVersion', `The requested version (${version}) of service does not exist.`);
+    const handler = route.handlers[action];
+    if (!handler) throw new AwsError('InvalidAction', `The action ${action} is not valid for this web service.`);
+    sendXml(response, 200, queryResponseXml(action, route.xmlns, requestId, handler(input)), requestId);
+  } catch (error) {
+    if (!(error instanceof AwsError)) throw error;
+    sendXml(response, error.status, queryErrorXml(error.code, error.message, requestId), requestId);
+  }
+}
+
+function sendXml(response: ServerResponse, status: number, text: string, requestId: string): void {
+  response.writeHead(status, {
+    'content-type': 'text/xml;charset=UTF-8',
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-RequestId': requestId,
+  });
+  response.end(text);
 }
 
 async function handleKnob(

@@ -1,9 +1,29 @@
 import { AwsError, invalidParameter } from '../aws-error';
 import type { Clock } from '../clock';
+import type { Ec2, Ec2Instance } from '../ec2/ec2';
 import { randomDigits, randomHex, randomUUID } from '../random';
 import { type Input, paginate } from '../wire';
-import type { AwsVpcNetwork, Cluster, ContainerDefinition, EcsService, EcsTag, Task, TaskDefinition } from './model';
-import { SubnetPool } from './network';
+import {
+  bindPorts,
+  DYNAMIC_PORT_RANGE,
+  describeContainerInstance,
+  fits,
+  REGISTERED_CPU,
+  REGISTERED_MEMORY,
+  releasePorts,
+} from './container-instances';
+import type {
+  AwsVpcNetwork,
+  Cluster,
+  ContainerDefinition,
+  ContainerInstance,
+  EcsService,
+  EcsTag,
+  NetworkBinding,
+  Task,
+  TaskDefinition,
+} from './model';
+import type { SubnetPool } from './network';
 import { TaskLifecycle } from './task-lifecycle';
 import { describeTask, taskHealth, taskStateChangeEvent } from './task-view';
 import { describeService, describeTaskDefinition } from './views';
@@ -14,7 +34,16 @@ export interface EcsOptions {
   accountId: string;
   /** Receives every "ECS Task State Change" event; the emulator decides whether it is delivered. */
   emit: (event: Record<string, unknown>) => void;
+  /** Addresses for task ENIs; shared with EC2 so instances and tasks never share an address. */
+  pool: SubnetPool;
+  /** Launches the EC2 instances behind container instances. */
+  ec2: Ec2;
+  /** Container instances every new cluster starts with. Default 0. */
+  containerInstancesPerCluster?: number;
 }
+
+/** Subnets container instances are spread over when the caller names none (one per AZ). */
+export const DEFAULT_INSTANCE_SUBNETS: readonly string[] = ['subnet-ec2-1', 'subnet-ec2-2', 'subnet-ec2-3'];
 
 type Handler = (input: Input) => unknown;
 type LaunchType = Task['launchType'];
@@ -32,11 +61,12 @@ export class Ecs {
   private readonly taskDefinitions = new Map<string, TaskDefinition>();
   private readonly services = new Map<string, EcsService>();
   private readonly tasks = new Map<string, Task>();
+  private readonly containerInstances = new Map<string, ContainerInstance>();
   private readonly pool: SubnetPool;
   private readonly lifecycle: TaskLifecycle;
 
   constructor(private readonly options: EcsOptions) {
-    this.pool = new SubnetPool(options.region);
+    this.pool = options.pool;
     this.lifecycle = new TaskLifecycle(options.clock, this.pool, {
       changed: (task) => options.emit(taskStateChangeEvent(task, options.accountId, options.region)),
       settled: (task) => this.onSettled(task),
@@ -61,7 +91,37 @@ export class Ecs {
     TagResource: (input) => this.tagResource(input),
     UntagResource: (input) => this.untagResource(input),
     ListTagsForResource: (input) => ({ tags: [...this.taggable(input.resourceArn).tags] }),
+    RegisterContainerInstance: (input) => this.registerContainerInstance(input),
+    DescribeContainerInstances: (input) => this.describeContainerInstances(input),
+    ListContainerInstances: (input) => this.listContainerInstances(input),
   };
+
+  /**
+   * The container-instances knob: launches `count` EC2 instances spread over `subnets` and registers
+   * each in the cluster as its ECS agent would; services waiting for capacity are placed at once.
+   */
+  addContainerInstances(
+    clusterRef: string | undefined,
+    count: number,
+    subnets: readonly string[] = DEFAULT_INSTANCE_SUBNETS,
+  ): ContainerInstance[] {
+    const cluster = this.cluster(clusterRef);
+    if (!Number.isInteger(count) || count < 1 || count > 100) throw new RangeError('count is 1..100');
+    if (subnets.length === 0) throw new RangeError('subnets must name at least one subnet');
+    const added: ContainerInstance[] = [];
+    for (let i = 0; i < count; i++) {
+      const offset = this.instancesOf(cluster).length;
+      const subnet = subnets[offset % subnets.length] ?? 'subnet-local';
+      added.push(this.enroll(cluster, this.options.ec2.launch({ subnet }), [], []));
+    }
+    this.placePendingServices(cluster);
+    return added;
+  }
+
+  /** Every container instance, for the knob's GET. */
+  allContainerInstances(): ContainerInstance[] {
+    return [...this.containerInstances.values()];
+  }
 
   /**
    * The health knob: makes the health-checked containers of the given tasks (a task ARN or id, or every
@@ -91,6 +151,8 @@ export class Ecs {
     if (existing) return existing; // CreateCluster is idempotent for an existing cluster name.
     const cluster: Cluster = { arn: this.arn(`cluster/${name}`), name, tags: readTags(input.tags), settings: [] };
     this.clusters.set(name, cluster);
+    const perCluster = this.options.containerInstancesPerCluster ?? 0;
+    if (perCluster > 0) this.addContainerInstances(name, perCluster);
     return cluster;
   }
 
@@ -109,7 +171,7 @@ export class Ecs {
       clusterArn: cluster.arn,
       clusterName: cluster.name,
       status: 'ACTIVE',
-      registeredContainerInstancesCount: 0,
+      registeredContainerInstancesCount: this.instancesOf(cluster).length,
       runningTasksCount: tasks.filter((task) => task.lastStatus === 'RUNNING').length,
       pendingTasksCount: tasks.filter((task) => ['PROVISIONING', 'PENDING', 'ACTIVATING'].includes(task.lastStatus))
         .length,
@@ -149,6 +211,7 @@ export class Ecs {
     const containers = readContainers(input.containerDefinitions);
     const networkMode = (input.networkMode ?? 'bridge') as TaskDefinition['networkMode'];
     if (!['awsvpc', 'bridge', 'host', 'none'].includes(networkMode)) throw invalidParameter('Invalid networkMode.');
+    if (networkMode === 'awsvpc' || networkMode === 'host') checkSamePorts(containers, networkMode);
     const requires = Array.isArray(input.requiresCompatibilities)
       ? input.requiresCompatibilities.map(String)
       : undefined;
@@ -263,6 +326,7 @@ export class Ecs {
         },
       ],
       clientToken: typeof input.clientToken === 'string' ? input.clientToken : undefined,
+      events: [],
       extra,
     };
     this.services.set(`${cluster.name}/${name}`, service);
@@ -359,8 +423,10 @@ export class Ecs {
     const live = this.liveTasksOf(service);
     const current = live.filter((task) => task.startedBy === primary.id);
     if (current.length < service.desiredCount) {
-      for (let i = current.length; i < service.desiredCount; i++)
-        this.startServiceTask(service, primary.taskDefinition, primary.id);
+      for (let i = current.length; i < service.desiredCount; i++) {
+        // Without a container instance that fits, the scheduler waits; capacity or freed ports retry it.
+        if (!this.startServiceTask(service, primary.taskDefinition, primary.id)) break;
+      }
     } else if (current.length > service.desiredCount) {
       // Scale in the tasks that are least far along first, then the newest.
       const order = [...current].sort(
@@ -404,6 +470,12 @@ export class Ecs {
   }
 
   private onSettled(task: Task): void {
+    const instance = task.containerInstance;
+    if (instance && task.lastStatus === 'STOPPED') {
+      releasePorts(instance, task);
+      instance.version += 1;
+      this.placePendingServices(task.cluster);
+    }
     const service = [...this.services.values()].find((candidate) => candidate.arn === task.serviceArn);
     if (!service) return;
     if (task.desiredStatus === 'RUNNING' && taskHealth(task) === 'UNHEALTHY') {
@@ -413,7 +485,8 @@ export class Ecs {
     this.reconcile(service);
   }
 
-  private startServiceTask(service: EcsService, definition: TaskDefinition, deploymentId: string): void {
+  /** Starts one task of the service; false (and a service event) when no container instance can take it. */
+  private startServiceTask(service: EcsService, definition: TaskDefinition, deploymentId: string): boolean {
     const tags = [
       ...(service.enableECSManagedTags
         ? [
@@ -424,7 +497,7 @@ export class Ecs {
       ...(service.propagateTags === 'SERVICE' ? service.tags : []),
       ...(service.propagateTags === 'TASK_DEFINITION' ? definition.tags : []),
     ];
-    this.startTask({
+    const started = this.startTask({
       cluster: service.cluster,
       definition,
       launchType: service.launchType,
@@ -434,6 +507,23 @@ export class Ecs {
       serviceArn: service.arn,
       tags,
     });
+    if (started) return true;
+    this.serviceEvent(service, unplacedMessage(service.name, this.instancesOf(service.cluster)));
+    return false;
+  }
+
+  /** Adds to the service's event log, newest first, without repeating the newest message. */
+  private serviceEvent(service: EcsService, message: string): void {
+    if (service.events[0]?.message === message) return;
+    service.events.unshift({ id: randomUUID(), createdAt: this.options.clock.now(), message });
+    service.events.length = Math.min(service.events.length, 100);
+  }
+
+  /** New capacity or freed ports: services short of tasks in the cluster try to place them again. */
+  private placePendingServices(cluster: Cluster): void {
+    for (const service of this.services.values()) {
+      if (service.cluster === cluster && service.status === 'ACTIVE') this.reconcile(service);
+    }
   }
 
   private tasksOf(service: EcsService): Task[] {
@@ -455,7 +545,11 @@ export class Ecs {
     if (count < 1 || count > 10) throw invalidParameter('count must be between 1 and 10.');
     const startedBy = typeof input.startedBy === 'string' ? input.startedBy : undefined;
     const tags = [...readTags(input.tags), ...(input.propagateTags === 'TASK_DEFINITION' ? definition.tags : [])];
+    if (launchType === 'EC2' && this.instancesOf(cluster).length === 0) {
+      throw invalidParameter('No Container Instances were found in your cluster.');
+    }
     const tasks: unknown[] = [];
+    const failures = new Map<string, { arn: string; reason: string }>();
     for (let i = 0; i < count; i++) {
       const task = this.startTask({
         cluster,
@@ -466,9 +560,16 @@ export class Ecs {
         startedBy,
         tags,
       });
-      tasks.push(describeTask(task, false));
+      if (task) {
+        tasks.push(describeTask(task, false));
+        continue;
+      }
+      // ECS reports each container instance it could not use (Amazon ECS Developer Guide, API failure reasons).
+      for (const instance of this.instancesOf(cluster)) {
+        failures.set(instance.arn, { arn: instance.arn, reason: 'RESOURCE:PORTS' });
+      }
     }
-    return { tasks, failures: [] };
+    return { tasks, failures: [...failures.values()] };
   }
 
   private startTask(spec: {
@@ -480,11 +581,15 @@ export class Ecs {
     startedBy?: string;
     serviceArn?: string;
     tags: EcsTag[];
-  }): Task {
+  }): Task | undefined {
+    const subnet = spec.network ? this.pool.pickSubnet(spec.network.awsvpcConfiguration.subnets) : 'subnet-local';
+    const instance =
+      spec.launchType === 'EC2' ? this.place(spec.cluster, spec.definition, spec.network ? subnet : undefined) : null;
+    if (instance === undefined) return undefined;
     const id = randomHex(32);
     const arn = this.arn(`task/${spec.cluster.name}/${id}`);
     const now = this.options.clock.now();
-    const subnet = spec.network ? this.pool.pickSubnet(spec.network.awsvpcConfiguration.subnets) : 'subnet-local';
+    const mode = spec.definition.networkMode;
     const task: Task = {
       arn,
       id,
@@ -494,9 +599,9 @@ export class Ecs {
       startedBy: spec.startedBy,
       serviceArn: spec.serviceArn,
       launchType: spec.launchType,
-      containerInstanceArn:
-        spec.launchType === 'EC2' ? this.arn(`container-instance/${spec.cluster.name}/${randomHex(32)}`) : undefined,
-      availabilityZone: this.pool.availabilityZone(subnet),
+      containerInstance: instance ?? undefined,
+      // A task on an instance's network is in the instance's AZ; an awsvpc task is in its subnet's.
+      availabilityZone: instance && mode !== 'awsvpc' ? instance.availabilityZone : this.pool.availabilityZone(subnet),
       lastStatus: 'PROVISIONING',
       desiredStatus: 'RUNNING',
       version: 1,
@@ -504,14 +609,173 @@ export class Ecs {
       updatedAt: now,
       eni: spec.definition.networkMode === 'awsvpc' ? this.pool.allocate(subnet) : undefined,
       containers: spec.definition.containerDefinitions.map((container) =>
-        containerState(spec.cluster, id, container, spec.definition),
+        containerState(spec.cluster, id, container, instance ? bindPorts(instance, container, mode) : undefined),
       ),
       tags: dedupeTags(spec.tags),
       healthVerdict: 'HEALTHY',
     };
+    if (instance) instance.version += 1;
     this.tasks.set(arn, task);
     this.lifecycle.launch(task);
     return task;
+  }
+
+  /**
+   * Picks the container instance for an EC2 task: an ACTIVE one where the task's fixed host ports are
+   * free, in the awsvpc subnet's AZ when there is one, the least loaded first (close to ECS's default
+   * spread). Undefined when none fits. CPU and memory are not accounted for placement.
+   */
+  private place(
+    cluster: Cluster,
+    definition: TaskDefinition,
+    subnet: string | undefined,
+  ): ContainerInstance | undefined {
+    const fitting = this.instancesOf(cluster).filter((instance) => fits(instance, definition));
+    const zone = subnet === undefined ? undefined : this.pool.availabilityZone(subnet);
+    const sameZone = fitting.filter((instance) => instance.availabilityZone === zone);
+    const candidates = sameZone.length > 0 ? sameZone : fitting;
+    const load = (instance: ContainerInstance) =>
+      [...this.tasks.values()].filter((task) => task.containerInstance === instance && task.lastStatus !== 'STOPPED')
+        .length;
+    return candidates.reduce<ContainerInstance | undefined>(
+      (best, instance) => (best === undefined || load(instance) < load(best) ? instance : best),
+      undefined,
+    );
+  }
+
+  // ---- container instances ----
+
+  /** Container instances of the cluster that are registered (ACTIVE or DRAINING). */
+  private instancesOf(cluster: Cluster): ContainerInstance[] {
+    return [...this.containerInstances.values()].filter(
+      (instance) => instance.cluster === cluster && instance.status !== 'INACTIVE',
+    );
+  }
+
+  /** Registers an EC2 instance in the cluster, with the attributes its agent reports. */
+  private enroll(
+    cluster: Cluster,
+    ec2: Ec2Instance,
+    custom: { name: string; value?: string }[],
+    tags: EcsTag[],
+  ): ContainerInstance {
+    const id = randomHex(32);
+    const builtIn = [
+      { name: 'ecs.availability-zone', value: ec2.availabilityZone },
+      { name: 'ecs.instance-type', value: ec2.instanceType },
+      { name: 'ecs.ami-id', value: ec2.imageId },
+      { name: 'ecs.os-type', value: 'linux' },
+      { name: 'ecs.os-family', value: 'LINUX' },
+      { name: 'ecs.cpu-architecture', value: 'x86_64' },
+      { name: 'ecs.subnet-id', value: ec2.subnetId },
+      { name: 'ecs.capability.task-eni' },
+      { name: 'com.amazonaws.ecs.capability.docker-remote-api.1.44' },
+    ];
+    const customNames = new Set(custom.map((attribute) => attribute.name));
+    const instance: ContainerInstance = {
+      arn: this.arn(`container-instance/${cluster.name}/${id}`),
+      id,
+      cluster,
+      ec2InstanceId: ec2.instanceId,
+      availabilityZone: ec2.availabilityZone,
+      status: 'ACTIVE',
+      agentConnected: true,
+      registeredAt: this.options.clock.now(),
+      version: 1,
+      attributes: [...builtIn.filter((attribute) => !customNames.has(attribute.name)), ...custom],
+      tags,
+      cpu: REGISTERED_CPU,
+      memory: REGISTERED_MEMORY,
+      usedPorts: { tcp: new Set(), udp: new Set() },
+      lastDynamicPort: DYNAMIC_PORT_RANGE.last,
+    };
+    this.containerInstances.set(instance.arn, instance);
+    return instance;
+  }
+
+  private findContainerInstance(cluster: Cluster, ref: string): ContainerInstance | undefined {
+    const id = ref.split('/').pop() ?? '';
+    const found = this.containerInstances.get(this.arn(`container-instance/${cluster.name}/${id}`));
+    return found && (!ref.startsWith('arn:') || found.arn === ref) ? found : undefined;
+  }
+
+  /**
+   * RegisterContainerInstance, as the ECS agent calls it on boot (Amazon ECS API Reference): the
+   * instance identity document names the EC2 instance (adopted into the emulated EC2 if unknown, with
+   * its privateIp and availabilityZone); without one the emulator launches a fresh instance. An EC2
+   * instance already registered in the cluster, or a known containerInstanceArn, answers the same
+   * container instance with its attributes updated.
+   */
+  private registerContainerInstance(input: Input): unknown {
+    const cluster = this.cluster(input.cluster);
+    const custom = readAttributes(input.attributes);
+    const tags = readTags(input.tags);
+    const document = readIdentityDocument(input.instanceIdentityDocument);
+    const existing =
+      typeof input.containerInstanceArn === 'string'
+        ? this.findContainerInstance(cluster, input.containerInstanceArn)
+        : this.instancesOf(cluster).find((instance) => instance.ec2InstanceId === document.instanceId);
+    if (typeof input.containerInstanceArn === 'string' && !existing) {
+      throw invalidParameter('The referenced container instance was not found.');
+    }
+    if (existing) {
+      const names = new Set(custom.map((attribute) => attribute.name));
+      existing.attributes = [...existing.attributes.filter((attribute) => !names.has(attribute.name)), ...custom];
+      existing.tags = dedupeTags([...existing.tags, ...tags]);
+      existing.agentConnected = true;
+      existing.version += 1;
+      return { containerInstance: describeContainerInstance(existing, [...this.tasks.values()], true) };
+    }
+    const subnet = DEFAULT_INSTANCE_SUBNETS[this.instancesOf(cluster).length % DEFAULT_INSTANCE_SUBNETS.length];
+    const ec2 = this.options.ec2.launch({ subnet: subnet ?? 'subnet-local', ...document });
+    const instance = this.enroll(cluster, ec2, custom, tags);
+    this.placePendingServices(cluster);
+    return { containerInstance: describeContainerInstance(instance, [...this.tasks.values()], true) };
+  }
+
+  private describeContainerInstances(input: Input): unknown {
+    const cluster = this.cluster(input.cluster);
+    const refs = Array.isArray(input.containerInstances) ? input.containerInstances.map(String) : [];
+    if (refs.length === 0 || refs.length > 100) {
+      throw invalidParameter('containerInstances must name 1 to 100 container instances.');
+    }
+    const containerInstances: unknown[] = [];
+    const failures: unknown[] = [];
+    const tasks = [...this.tasks.values()];
+    for (const ref of refs) {
+      const instance = this.findContainerInstance(cluster, ref);
+      if (instance) containerInstances.push(describeContainerInstance(instance, tasks, includesTags(input)));
+      else
+        failures.push({
+          arn: ref.startsWith('arn:') ? ref : this.arn(`container-instance/${cluster.name}/${ref}`),
+          reason: 'MISSING',
+        });
+    }
+    return { containerInstances, failures };
+  }
+
+  /**
+   * ListContainerInstances: every state but INACTIVE unless `status` says otherwise; `filter` takes the
+   * cluster query language's attribute clauses (`attribute:NAME == VALUE`, `attribute:NAME exists`,
+   * joined by `and`), the only ones the emulator evaluates.
+   */
+  private listContainerInstances(input: Input): unknown {
+    const cluster = this.cluster(input.cluster);
+    const status = input.status === undefined ? undefined : String(input.status);
+    if (
+      status !== undefined &&
+      !['ACTIVE', 'DRAINING', 'REGISTERING', 'DEREGISTERING', 'REGISTRATION_FAILED'].includes(status)
+    ) {
+      throw invalidParameter('Invalid status.');
+    }
+    const matches = readInstanceFilter(input.filter);
+    const arns = [...this.containerInstances.values()]
+      .filter((instance) => instance.cluster === cluster)
+      .filter((instance) => (status === undefined ? instance.status !== 'INACTIVE' : instance.status === status))
+      .filter(matches)
+      .map((instance) => instance.arn);
+    const { page, nextToken } = paginate(arns, input.nextToken, input.maxResults, LIST_LIMITS);
+    return { containerInstanceArns: page, nextToken };
   }
 
   private findTask(cluster: Cluster, ref: string): Task | undefined {
@@ -689,7 +953,10 @@ function withDefaults(container: ContainerDefinition, networkMode: TaskDefinitio
     portMappings: (container.portMappings ?? []).map((mapping) => ({
       ...mapping,
       protocol: mapping.protocol ?? 'tcp',
-      hostPort: mapping.hostPort ?? (networkMode === 'awsvpc' || networkMode === 'host' ? mapping.containerPort : 0),
+      hostPort:
+        networkMode === 'awsvpc' || networkMode === 'host'
+          ? mapping.hostPort || mapping.containerPort
+          : (mapping.hostPort ?? 0),
     })),
     environment: container.environment ?? [],
     mountPoints: container.mountPoints ?? [],
@@ -701,10 +968,8 @@ function containerState(
   cluster: Cluster,
   taskId: string,
   container: ContainerDefinition,
-  definition: TaskDefinition,
+  networkBindings: NetworkBinding[] | undefined,
 ): Task['containers'][number] {
-  const bridged = definition.networkMode === 'bridge' || definition.networkMode === 'host';
-  let dynamicPort = 32768 + Math.floor(Math.random() * 28000);
   return {
     arn: `${cluster.arn.replace(':cluster/', ':container/')}/${taskId}/${randomUUID()}`,
     name: container.name,
@@ -715,13 +980,90 @@ function containerState(
     healthStatus: 'UNKNOWN',
     cpu: String(container.cpu ?? 0),
     memory: container.memory === undefined ? undefined : String(container.memory),
-    networkBindings: bridged
-      ? (container.portMappings ?? []).map((mapping) => ({
-          bindIP: '0.0.0.0',
-          containerPort: mapping.containerPort ?? 0,
-          hostPort: mapping.hostPort || dynamicPort++,
-          protocol: mapping.protocol ?? 'tcp',
-        }))
-      : undefined,
+    networkBindings,
   };
+}
+
+/** awsvpc and host tasks use the container's own port on the host (Amazon ECS API Reference, PortMapping hostPort). */
+function checkSamePorts(containers: ContainerDefinition[], networkMode: 'awsvpc' | 'host'): void {
+  for (const container of containers) {
+    for (const mapping of container.portMappings ?? []) {
+      if (mapping.hostPort && mapping.hostPort !== mapping.containerPort) {
+        throw new AwsError(
+          'ClientException',
+          `When networkMode=${networkMode}, the host ports and container ports in port mappings must match.`,
+        );
+      }
+    }
+  }
+}
+
+/** The service event ECS logs when it cannot place a task (Amazon ECS Developer Guide, service event messages). */
+function unplacedMessage(service: string, instances: ContainerInstance[]): string {
+  const reason =
+    instances.length === 0
+      ? 'Reason: No Container Instances were found in your cluster.'
+      : `The closest matching container-instance ${instances[0]?.id} is already using a port required by your task.`;
+  return `(service ${service}) was unable to place a task because no container instance met all of its requirements. ${reason}`;
+}
+
+function readAttributes(raw: unknown): { name: string; value?: string }[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) throw invalidParameter('attributes must be a list.');
+  return raw.map((item) => {
+    const attribute = item as { name?: unknown; value?: unknown };
+    if (typeof attribute.name !== 'string' || attribute.name === '')
+      throw invalidParameter('Attribute name is invalid.');
+    return typeof attribute.value === 'string'
+      ? { name: attribute.name, value: attribute.value }
+      : { name: attribute.name };
+  });
+}
+
+/** The fields of an EC2 instance identity document the emulator uses (the agent sends it as a JSON string). */
+function readIdentityDocument(raw: unknown): {
+  instanceId?: string;
+  privateIp?: string;
+  availabilityZone?: string;
+  instanceType?: string;
+} {
+  if (raw === undefined || raw === null || raw === '') return {};
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(String(raw)) as Record<string, unknown>;
+  } catch {
+    throw new AwsError('ClientException', 'instanceIdentityDocument is not a valid identity document.');
+  }
+  const text = (key: string) => (typeof parsed[key] === 'string' ? (parsed[key] as string) : undefined);
+  const instanceId = text('instanceId');
+  if (instanceId !== undefined && !/^i-[0-9a-f]{8,17}$/.test(instanceId)) {
+    throw new AwsError('ClientException', 'instanceIdentityDocument names an invalid instanceId.');
+  }
+  return {
+    instanceId,
+    privateIp: text('privateIp'),
+    availabilityZone: text('availabilityZone'),
+    instanceType: text('instanceType'),
+  };
+}
+
+/** ListContainerInstances' `filter`, limited to attribute clauses joined by `and`. */
+function readInstanceFilter(raw: unknown): (instance: ContainerInstance) => boolean {
+  if (raw === undefined || raw === null || raw === '') return () => true;
+  const clauses = String(raw)
+    .split(/\s+and\s+/i)
+    .map((clause) => {
+      const equals = /^attribute:(\S+)\s*==\s*(\S+)$/.exec(clause.trim());
+      if (equals) return { name: equals[1] ?? '', value: equals[2] };
+      const exists = /^attribute:(\S+)\s+exists$/.exec(clause.trim());
+      if (exists) return { name: exists[1] ?? '', value: undefined };
+      throw invalidParameter(`The emulator does not evaluate this filter expression: ${clause}`);
+    });
+  return (instance) =>
+    clauses.every((clause) =>
+      instance.attributes.some(
+        (attribute) =>
+          attribute.name === clause.name && (clause.value === undefined || attribute.value === clause.value),
+      ),
+    );
 }

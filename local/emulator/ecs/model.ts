@@ -30,7 +30,13 @@ export interface ContainerDefinition {
   essential?: boolean;
   cpu?: number;
   memory?: number;
-  portMappings?: { containerPort?: number; hostPort?: number; protocol?: string; name?: string }[];
+  portMappings?: {
+    containerPort?: number;
+    hostPort?: number;
+    protocol?: string;
+    name?: string;
+    appProtocol?: string;
+  }[];
   healthCheck?: { command: string[]; interval?: number; timeout?: number; retries?: number; startPeriod?: number };
   [key: string]: unknown;
 }
@@ -56,9 +62,45 @@ export interface NetworkInterface {
   subnetId: string;
   networkInterfaceId: string;
   macAddress: string;
-  privateIPv4Address: string;
-  privateDnsName: string;
+  /** Absent in an IPv6-only subnet. */
+  privateIPv4Address?: string;
+  /** Present in dual-stack and IPv6-only subnets. */
+  ipv6Address?: string;
+  privateDnsName?: string;
   status: 'PRECREATED' | 'ATTACHED' | 'DETACHED' | 'DELETED';
+  /** The address slot in its subnet, returned to the pool on release. */
+  slot: number;
+}
+
+/** A host port binding as DescribeTasks reports it (Amazon ECS API Reference, NetworkBinding). */
+export interface NetworkBinding {
+  bindIP: string;
+  containerPort: number;
+  hostPort: number;
+  protocol: string;
+}
+
+/** An ECS container instance: an emulated EC2 instance whose agent registered it into a cluster. */
+export interface ContainerInstance {
+  arn: string;
+  id: string;
+  cluster: Cluster;
+  ec2InstanceId: string;
+  availabilityZone: string;
+  status: 'ACTIVE' | 'DRAINING' | 'INACTIVE';
+  agentConnected: boolean;
+  registeredAt: Date;
+  /** ECS's per-instance counter, +1 on every change of the instance's state or resources. */
+  version: number;
+  attributes: { name: string; value?: string }[];
+  tags: EcsTag[];
+  /** CPU units and MiB the agent registered. */
+  cpu: number;
+  memory: number;
+  /** Host ports in use, by protocol: static ones the scheduler reserved and dynamic ones the agent picked. */
+  usedPorts: { tcp: Set<number>; udp: Set<number> };
+  /** The agent hands dynamic ports out in order, wrapping at the top of the range. */
+  lastDynamicPort: number;
 }
 
 export interface ContainerState {
@@ -74,7 +116,8 @@ export interface ContainerState {
   imageDigest?: string;
   cpu: string;
   memory?: string;
-  networkBindings?: { bindIP: string; containerPort: number; hostPort: number; protocol: string }[];
+  /** The host ports this container holds on its container instance (bridge and host network modes). */
+  networkBindings?: NetworkBinding[];
 }
 
 export interface Task {
@@ -87,7 +130,8 @@ export interface Task {
   /** The ECS service that owns the task, if any. */
   serviceArn?: string;
   launchType: 'FARGATE' | 'EC2' | 'EXTERNAL';
-  containerInstanceArn?: string;
+  /** The container instance an EC2 task was placed on. */
+  containerInstance?: ContainerInstance;
   availabilityZone: string;
   lastStatus: TaskStatus;
   desiredStatus: 'RUNNING' | 'STOPPED';
@@ -133,6 +177,8 @@ export interface EcsService {
   createdAt: Date;
   deployments: Deployment[];
   clientToken?: string;
+  /** The service's event log, newest first (DescribeServices `events`). */
+  events: { id: string; createdAt: Date; message: string }[];
   extra: Record<string, unknown>;
 }
 

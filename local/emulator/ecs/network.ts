@@ -2,8 +2,29 @@ import { randomHex, randomUUID } from '../random';
 import type { NetworkInterface } from './model';
 
 /**
- * Hands out ENIs with private IPv4 addresses from local subnets: each subnet name gets its own
- * 10.0.x.0/20 block and availability zone, and an address returns to the pool when its task stops.
+ * The address families of a subnet, read from its id so that a test or a demo picks one with no knob:
+ * an id containing `ipv6only` is IPv6-only, one containing `dualstack` is dual-stack, any other is
+ * IPv4-only (real subnet ids are `subnet-` and hex, so these names cannot clash with copied ones).
+ */
+export type SubnetKind = 'ipv4' | 'dualstack' | 'ipv6only';
+
+/** The kind of a subnet, by the naming convention above. */
+export function subnetKind(subnet: string): SubnetKind {
+  const id = subnet.toLowerCase();
+  if (id.includes('ipv6only')) return 'ipv6only';
+  if (id.includes('dualstack')) return 'dualstack';
+  return 'ipv4';
+}
+
+/** Slots 0-3 and the last one of every subnet are AWS's (Amazon VPC User Guide, "Subnet CIDR blocks"). */
+const FIRST_HOST = 4;
+const LAST_HOST = 4094;
+
+/**
+ * Hands out network interfaces from local subnets, for task ENIs and emulated EC2 instances alike, so
+ * no two share an address. Each subnet name gets its own 10.0.x.0/20 block, its own fd00:ec2:0:x::/64
+ * prefix (x = index + 1, so the text is already in RFC 5952 canonical form) (a unique local range, never routed) and an availability zone; an address returns to the pool
+ * when its task stops.
  */
 export class SubnetPool {
   private readonly subnets: string[] = [];
@@ -23,42 +44,50 @@ export class SubnetPool {
     return `${this.region}${'abcdef'[this.indexOf(subnet) % 6]}`;
   }
 
+  /** A new interface in `subnet`, with the addresses the subnet's kind gives (see {@link subnetKind}). */
   allocate(subnet: string): NetworkInterface {
     const index = this.indexOf(subnet);
     const taken = this.used.get(subnet) ?? new Set<number>();
     this.used.set(subnet, taken);
-    // AWS reserves the first four addresses and the last one of every subnet.
-    let host = 4;
+    let host = FIRST_HOST;
     while (taken.has(host)) host += 1;
-    if (host > 4094) throw new Error(`subnet ${subnet} has no free address`);
+    if (host > LAST_HOST) throw new Error(`subnet ${subnet} has no free address`);
     taken.add(host);
-    const third = (index % 16) * 16 + Math.floor(host / 256);
-    const ip = `10.0.${third}.${host % 256}`;
+    const kind = subnetKind(subnet);
+    const ipv4 = kind === 'ipv6only' ? undefined : `10.0.${(index % 16) * 16 + Math.floor(host / 256)}.${host % 256}`;
+    const ipv6 = kind === 'ipv4' ? undefined : `fd00:ec2:0:${(index + 1).toString(16)}::${host.toString(16)}`;
     return {
       attachmentId: randomUUID(),
       subnetId: subnet,
       networkInterfaceId: `eni-0${randomHex(16)}`,
       macAddress: `02:${randomHex(10).match(/../g)?.join(':')}`,
-      privateIPv4Address: ip,
-      privateDnsName: this.dnsName(ip),
+      privateIPv4Address: ipv4,
+      ipv6Address: ipv6,
+      // IPv6-only subnets have no IPv4 name; EC2 names their resources by id instead (resource-based names).
+      privateDnsName: ipv4 === undefined ? undefined : this.dnsName(ipv4),
       status: 'PRECREATED',
+      slot: host,
     };
   }
 
   release(eni: NetworkInterface): void {
-    const [, , third, fourth] = eni.privateIPv4Address.split('.').map(Number);
-    if (third === undefined || fourth === undefined) return;
-    this.used.get(eni.subnetId)?.delete((third % 16) * 256 + fourth);
+    this.used.get(eni.subnetId)?.delete(eni.slot);
+  }
+
+  /** The EC2 private DNS name of an IPv4 address (ip-10-0-1-5.ec2.internal in us-east-1). */
+  dnsName(ip: string): string {
+    const host = `ip-${ip.replaceAll('.', '-')}`;
+    return this.region === 'us-east-1' ? `${host}.ec2.internal` : `${host}.${this.region}.compute.internal`;
+  }
+
+  /** The resource-based DNS name EC2 gives an instance (the only kind in IPv6-only subnets). */
+  resourceDnsName(id: string): string {
+    return this.region === 'us-east-1' ? `${id}.ec2.internal` : `${id}.${this.region}.compute.internal`;
   }
 
   private indexOf(subnet: string): number {
     let index = this.subnets.indexOf(subnet);
     if (index < 0) index = this.subnets.push(subnet) - 1;
     return index;
-  }
-
-  private dnsName(ip: string): string {
-    const host = `ip-${ip.replaceAll('.', '-')}`;
-    return this.region === 'us-east-1' ? `${host}.ec2.internal` : `${host}.${this.region}.compute.internal`;
   }
 }

@@ -38,7 +38,7 @@ function taskBody(task: Task, attachmentType: string): Record<string, unknown> {
     clusterArn: task.cluster.arn,
     connectivity: task.connectivityAt ? 'CONNECTED' : undefined,
     connectivityAt: task.connectivityAt,
-    containerInstanceArn: task.containerInstanceArn,
+    containerInstanceArn: task.containerInstance?.arn,
     containers: task.containers.map((container) => ({
       containerArn: container.arn,
       exitCode: container.exitCode,
@@ -48,9 +48,16 @@ function taskBody(task: Task, attachmentType: string): Record<string, unknown> {
       imageDigest: container.imageDigest,
       runtimeId: container.runtimeId,
       taskArn: task.arn,
-      networkBindings: container.networkBindings,
+      // The agent reports bindings once the container runs (Amazon ECS API Reference, PortMapping).
+      networkBindings: container.runtimeId === undefined ? undefined : container.networkBindings,
       networkInterfaces: task.eni
-        ? [{ attachmentId: task.eni.attachmentId, privateIpv4Address: task.eni.privateIPv4Address }]
+        ? [
+            {
+              attachmentId: task.eni.attachmentId,
+              privateIpv4Address: task.eni.privateIPv4Address,
+              ipv6Address: task.eni.ipv6Address,
+            },
+          ]
         : [],
       healthStatus: container.healthStatus,
       cpu: container.cpu,
@@ -95,13 +102,15 @@ function eniAttachment(task: Task, type: string): Record<string, unknown> {
     id: eni.attachmentId,
     type,
     status: eni.status,
+    // Dual-stack ENIs add ipv6Address; IPv6-only ones have no IPv4 address nor IPv4-based DNS name.
     details: [
       { name: 'subnetId', value: eni.subnetId },
       { name: 'networkInterfaceId', value: eni.networkInterfaceId },
       { name: 'macAddress', value: eni.macAddress },
       { name: 'privateDnsName', value: eni.privateDnsName },
       { name: 'privateIPv4Address', value: eni.privateIPv4Address },
-    ],
+      { name: 'ipv6Address', value: eni.ipv6Address },
+    ].filter((detail) => detail.value !== undefined),
   };
 }
 

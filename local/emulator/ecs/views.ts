@@ -63,7 +63,7 @@ export function describeService(service: EcsService, liveTasks: Task[], includeT
         rolloutState: tasks.every((task) => task.lastStatus === 'RUNNING') ? 'COMPLETED' : 'IN_PROGRESS',
       };
     }),
-    events: [],
+    events: service.events,
     createdAt: service.createdAt,
     placementConstraints: [],
     placementStrategy: [],

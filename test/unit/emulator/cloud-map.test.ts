@@ -62,7 +62,7 @@ const ip = (n: number, extra: Record<string, string> = {}) => ({
 
 describe('namespaces', () => {
   it('CreatePrivateDnsNamespace returns an OperationId and the namespace is usable at once (API Reference, CreatePrivateDnsNamespace, GetNamespace)', async () => {
-    h.emulator.setTimeScale(0.05); // keeps the operation PENDING for 100 ms, long enough to look
+    h.emulator.setTimeScale(0.5); // keeps the operation PENDING for 1 s, long enough to look on a loaded machine
     const { OperationId } = await h.cloudMap.send(
       new CreatePrivateDnsNamespaceCommand({ Name: 'kudos.local', Vpc: 'vpc-1' }),
     );
