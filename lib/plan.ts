@@ -24,6 +24,7 @@ export const ATTR = {
   launchType: 'ECS_LAUNCH_TYPE',
   version: 'ECS_TASK_VERSION',
   owner: 'REGISTRAR_OWNER',
+  portName: 'ECS_PORT_NAME',
 } as const;
 
 /** Tags that steer registration. */
@@ -31,6 +32,7 @@ export const TAG = {
   enabled: 'discovery:enabled',
   name: 'discovery:name',
   port: 'discovery:port',
+  namedPortPrefix: 'discovery:port:',
   attrPrefix: 'discovery:attr:',
 } as const;
 
@@ -45,6 +47,8 @@ export interface PlanSettings {
   /** DNS records for services of awsvpc tasks. */
   dnsRecords: 'A' | 'AAAA' | 'A+AAAA';
   ownerId: string;
+  /** Cluster name -> namespace, for clusters that do not use `namespace`. */
+  clusterNamespaces?: Record<string, string>;
 }
 
 /**
@@ -55,6 +59,11 @@ export interface TaskFacts {
   described?: DescribedTask | null;
   serviceTags?: Record<string, string>;
   taskDefinition?: TaskDefinitionFacts;
+  /**
+   * The private address of the container instance a bridge or host task runs on (DescribeContainerInstances,
+   * then EC2). Undefined: not looked up; null: ECS or EC2 no longer know it.
+   */
+  containerInstance?: { ipv4?: string; ipv6?: string } | null;
 }
 
 /** Stable reason codes for ignored events. */
@@ -73,12 +82,22 @@ export type IgnoreReason =
   | 'health-pending'
   | 'unhealthy';
 
-export interface RegisterPlan {
-  action: 'register';
-  namespace: string;
+/** One Cloud Map instance of a task: a task exposing several named ports has one per port. */
+export interface Registration {
   service: string;
   instanceId: string;
   attributes: Record<string, string>;
+}
+
+export interface RegisterPlan {
+  action: 'register';
+  namespace: string;
+  /** The first registration (the task's primary port). */
+  service: string;
+  instanceId: string;
+  attributes: Record<string, string>;
+  /** Every registration, the first included, when the task exposes several named ports. */
+  registrations?: Registration[];
   /** DNS records the Cloud Map service gets if it has to be created. */
   dnsRecords: DnsRecordSet;
   /** The event's `detail.version`, for ordering. */
@@ -94,8 +113,20 @@ export interface DeregisterPlan {
   namespace: string;
   service: string;
   instanceId: string;
+  /** Every Cloud Map service the task is in, the first included, when it exposes several named ports. */
+  registrations?: { service: string; instanceId: string }[];
   version: number;
   notes?: string[];
+}
+
+/** Every registration of a register plan (the top-level one alone unless it has several). */
+export function registrationsOf(plan: RegisterPlan): Registration[] {
+  return plan.registrations ?? [{ service: plan.service, instanceId: plan.instanceId, attributes: plan.attributes }];
+}
+
+/** Every Cloud Map service a deregister plan removes the task from. */
+export function servicesOf(plan: DeregisterPlan | RegisterPlan): string[] {
+  return plan.registrations?.map((r) => r.service) ?? [plan.service];
 }
 
 export interface IgnorePlan {
@@ -180,9 +211,16 @@ export function taskAddresses(detail: TaskDetail): { ipv4?: string; ipv6?: strin
 }
 
 /** awsvpc unless the task definition says otherwise; an event without an ENI is bridge or host. */
-function networkMode(detail: TaskDetail, facts: TaskFacts): TaskDefinitionFacts['networkMode'] {
+/**
+ * The task's network mode: the task definition's; from the event alone, awsvpc when it carries an ENI or
+ * a task address, otherwise bridge (the EC2 default; host tasks look the same in events).
+ */
+export function networkMode(detail: TaskDetail, facts: TaskFacts): TaskDefinitionFacts['networkMode'] {
   if (facts.taskDefinition) return facts.taskDefinition.networkMode;
-  return detail.attachments.some((a) => a.type === 'eni') ? 'awsvpc' : 'bridge';
+  const ownAddress = detail.containers.some((c) =>
+    c.networkInterfaces.some((n) => n.privateIpv4Address || n.ipv6Address),
+  );
+  return detail.attachments.some((a) => a.type === 'eni') || ownAddress ? 'awsvpc' : 'bridge';
 }
 
 function parsePort(value: string | undefined): number | undefined {
@@ -191,16 +229,18 @@ function parsePort(value: string | undefined): number | undefined {
   return port >= 1 && port <= 65535 ? port : undefined;
 }
 
+type PortSource = 'tag' | 'task-definition' | 'event' | 'default';
+
 /**
- * The port: tag `discovery:port`, else the first port mapping of the task definition's first essential
- * container that has one, else a port the event itself carries, else the configured default.
+ * The primary container port: tag `discovery:port`, else the first port mapping of the task definition's
+ * first essential container that has one, else a port the event itself carries, else the configured default.
  */
-export function taskPort(
+export function primaryPort(
   detail: TaskDetail,
   facts: TaskFacts,
   tags: Record<string, string>,
   defaultPort: number,
-): { port: number; source: 'tag' | 'task-definition' | 'event' | 'default'; warning?: string } {
+): { port: number; source: PortSource; warning?: string } {
   const tagged = tags[TAG.port];
   const fromTag = parsePort(tagged);
   const warning =
@@ -217,6 +257,68 @@ export function taskPort(
     .find((b) => b.containerPort !== undefined)?.containerPort;
   if (bound !== undefined) return withWarning({ port: bound, source: 'event' as const });
   return withWarning({ port: defaultPort, source: 'default' as const });
+}
+
+/**
+ * The port a client connects to for a container port: itself in awsvpc mode; in host mode too (the
+ * container binds the host's port); in bridge mode the host port ECS bound it to (dynamic ports
+ * included), read from the event's `networkBindings`.
+ */
+export function reachablePort(
+  detail: TaskDetail,
+  mode: TaskDefinitionFacts['networkMode'],
+  containerPort: number,
+): number | undefined {
+  if (mode === 'awsvpc' || mode === 'host') return containerPort;
+  return detail.containers
+    .flatMap((c) => c.networkBindings)
+    .find((b) => b.containerPort === containerPort && b.hostPort)?.hostPort;
+}
+
+/** A named port of the task: a `discovery:port:NAME` tag, or a named port mapping of an essential container. */
+export interface NamedPort {
+  name: string;
+  containerPort: number;
+}
+
+const PORT_NAME = /^[a-z0-9_][a-z0-9_-]{0,63}$/i;
+
+/**
+ * The task's named ports. Tags `discovery:port:NAME=PORT` win; without them, the named port mappings of
+ * the essential containers count only when there are two or more (a single named port is the primary
+ * port, as Service Connect users name theirs).
+ */
+export function namedPorts(facts: TaskFacts, tags: Record<string, string>): { ports: NamedPort[]; warnings: string[] } {
+  const warnings: string[] = [];
+  const tagged: NamedPort[] = [];
+  for (const [key, value] of Object.entries(tags)) {
+    if (!key.startsWith(TAG.namedPortPrefix)) continue;
+    const name = key.slice(TAG.namedPortPrefix.length);
+    const port = parsePort(value);
+    if (!PORT_NAME.test(name) || port === undefined) {
+      warnings.push(`ignored ${key.slice(0, 80)}="${value.slice(0, 20)}": needs a port name and a port`);
+      continue;
+    }
+    tagged.push({ name: name.toLowerCase(), containerPort: port });
+  }
+  if (tagged.length > 0) return { ports: tagged.sort((a, b) => a.name.localeCompare(b.name)), warnings };
+  const mapped = (facts.taskDefinition?.containers ?? [])
+    .filter((c) => c.essential)
+    .flatMap((c) => c.portMappings)
+    .filter(
+      (m): m is typeof m & { name: string; containerPort: number } => Boolean(m.name) && m.containerPort !== undefined,
+    )
+    .filter((m) => PORT_NAME.test(m.name))
+    .map((m) => ({ name: m.name.toLowerCase(), containerPort: m.containerPort }));
+  return { ports: mapped.length >= 2 ? mapped : [], warnings };
+}
+
+/** The task's Cloud Map service names: the primary, then `<name>-<port name>` for each named port. */
+function serviceNames(
+  name: string,
+  ports: NamedPort[],
+): { primary: string; named: { service: string; port: NamedPort }[] } {
+  return { primary: name, named: ports.map((port) => ({ service: `${name}-${port.name}`, port })) };
 }
 
 /**
@@ -277,9 +379,22 @@ export function planTaskEvent(event: TaskStateChange, facts: TaskFacts, settings
   if (facts.described === undefined) {
     notes.push('planned from the event alone: no tags, task definition or current task status were read from ECS');
   }
-  const target = { namespace: settings.namespace, service: named.name, instanceId, version: detail.version };
+  const { ports: exposedPorts, warnings: portWarnings } = namedPorts(facts, tags);
+  const names = serviceNames(named.name, exposedPorts);
+  const namespace = settings.clusterNamespaces?.[clusterName(detail.clusterArn)] ?? settings.namespace;
+  const target = { namespace, service: names.primary, instanceId, version: detail.version };
   // Deregistration ignores the opt-out tag: an instance registered before the tag was added must still go.
-  if (leaving) return { action: 'deregister', ...target, ...(notes.length ? { notes } : {}) };
+  if (leaving) {
+    const registrations = names.named.length
+      ? [{ service: names.primary, instanceId }, ...names.named.map((n) => ({ service: n.service, instanceId }))]
+      : undefined;
+    return {
+      action: 'deregister',
+      ...target,
+      ...(registrations ? { registrations } : {}),
+      ...(notes.length ? { notes } : {}),
+    };
+  }
 
   if (tags[TAG.enabled]?.trim().toLowerCase() === 'false') {
     return ignore('opted-out', `task is tagged ${TAG.enabled}=false`);
@@ -305,20 +420,41 @@ export function planTaskEvent(event: TaskStateChange, facts: TaskFacts, settings
     }
   }
   const mode = networkMode(detail, facts);
-  const addresses = taskAddresses(detail);
-  if (!addresses.ipv4 && !addresses.ipv6) {
+  const onInstance = mode === 'bridge' || mode === 'host';
+  let addresses: { ipv4?: string; ipv6?: string };
+  if (onInstance) {
+    if (facts.containerInstance === undefined) {
+      addresses = {};
+      notes.push(
+        `${mode} network mode: the address is the container instance's private IP (DescribeContainerInstances, then EC2 DescribeInstances), read at registration`,
+      );
+    } else if (facts.containerInstance === null || (!facts.containerInstance.ipv4 && !facts.containerInstance.ipv6)) {
+      return ignore('address-unavailable', `the container instance of this ${mode} task has no known private IP`);
+    } else {
+      addresses = facts.containerInstance;
+      notes.push(`${mode} network mode: the address is the container instance's`);
+    }
+  } else {
+    addresses = taskAddresses(detail);
+    if (!addresses.ipv4 && !addresses.ipv6) {
+      return ignore('address-unavailable', `task has no private IP in its event (network mode ${mode})`);
+    }
+  }
+  const primary = primaryPort(detail, facts, tags, settings.defaultPort);
+  if (primary.source === 'default') notes.push(`port ${primary.port} is the configured default`);
+  const port = reachablePort(detail, mode, primary.port);
+  if (port === undefined) {
     return ignore(
       'address-unavailable',
-      `task has no private IP in its event (network mode ${mode}); bridge and host tasks need their container instance's address`,
+      `no network binding for container port ${primary.port} in this bridge task's event`,
     );
   }
-  const port = taskPort(detail, facts, tags, settings.defaultPort);
-  if (port.source === 'default') notes.push(`port ${port.port} is the configured default`);
+  if (port !== primary.port) notes.push(`host port ${port} is bound to container port ${primary.port}`);
   const ecsService = ecsServiceName(detail);
   const base: Record<string, string> = {
     ...(addresses.ipv4 ? { [ATTR.ipv4]: addresses.ipv4 } : {}),
     ...(addresses.ipv6 ? { [ATTR.ipv6]: addresses.ipv6 } : {}),
-    [ATTR.port]: String(port.port),
+    [ATTR.port]: String(port),
     ...(detail.availabilityZone ? { [ATTR.availabilityZone]: detail.availabilityZone } : {}),
     [ATTR.region]: event.region,
     [ATTR.cluster]: clusterName(detail.clusterArn),
@@ -330,12 +466,31 @@ export function planTaskEvent(event: TaskStateChange, facts: TaskFacts, settings
     [ATTR.owner]: settings.ownerId,
   };
   const { attributes, warnings } = withCustomAttributes(base, tags);
-  if (port.warning) warnings.push(port.warning);
+  if (primary.warning) warnings.push(primary.warning);
+  warnings.push(...portWarnings);
+  const registrations: Registration[] = [{ service: names.primary, instanceId, attributes }];
+  for (const { service, port: named } of names.named) {
+    const reachable = reachablePort(detail, mode, named.containerPort);
+    if (!isValidServiceName(service) || reachable === undefined) {
+      warnings.push(
+        reachable === undefined
+          ? `port ${named.name} (${named.containerPort}) has no network binding: not registered`
+          : `"${service}" is not a valid Cloud Map service name: port ${named.name} not registered`,
+      );
+      continue;
+    }
+    registrations.push({
+      service,
+      instanceId,
+      attributes: { ...attributes, [ATTR.port]: String(reachable), [ATTR.portName]: named.name },
+    });
+  }
   return {
     action: 'register',
     ...target,
     attributes,
-    dnsRecords: mode === 'awsvpc' ? settings.dnsRecords : 'SRV',
+    ...(registrations.length > 1 ? { registrations } : {}),
+    dnsRecords: onInstance ? 'SRV' : settings.dnsRecords,
     ...(notes.length ? { notes } : {}),
     ...(warnings.length ? { warnings } : {}),
   };

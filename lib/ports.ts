@@ -103,6 +103,11 @@ export interface TaskSource {
   serviceTags(cluster: string, serviceName: string): Promise<Record<string, string>>;
   /** The task definition; cached per container. */
   taskDefinition(arn: string): Promise<TaskDefinitionFacts>;
+  /** The private address of a container instance (bridge and host tasks); undefined when unknown. */
+  containerInstanceAddress(
+    cluster: string,
+    containerInstanceArn: string,
+  ): Promise<{ ipv4?: string; ipv6?: string } | undefined>;
 }
 
 /** What the registrar last recorded of a task: the newest version applied and where it registered it. */

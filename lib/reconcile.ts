@@ -1,5 +1,5 @@
 import { fixHealth } from './health-sweep';
-import { ATTR, type RegisterPlan } from './plan';
+import { ATTR, type RegisterPlan, type Registration, registrationsOf } from './plan';
 import type { InstanceRecord, ServiceInfo } from './ports';
 import { deregisterOwned, type RegistrarDeps, registerPlanned } from './registrar';
 import { planRunningTasks } from './running-tasks';
@@ -95,21 +95,30 @@ export async function reconcile(deps: RegistrarDeps, options: ReconcileOptions):
   const owned = await ownedInstances(deps, deps.settings.namespace);
   const planned = await planRunningTasks(deps, clusters, now);
   const tasks = planned.length;
-  const desired = new Map<string, { plan: RegisterPlan; taskArn: string }>();
+  const desired = new Map<string, { plan: RegisterPlan; taskArn: string; registration: Registration }>();
   for (const { plan, detail } of planned) {
-    if (plan.action === 'register') desired.set(key(plan.service, plan.instanceId), { plan, taskArn: detail.taskArn });
+    if (plan.action !== 'register') continue;
+    for (const registration of registrationsOf(plan)) {
+      desired.set(key(registration.service, registration.instanceId), { plan, taskArn: detail.taskArn, registration });
+    }
   }
 
-  const toRegister: { plan: RegisterPlan; taskArn: string; update: boolean }[] = [];
+  // One write per task (all its registrations), counted per instance: missing or with a wrong address.
+  const toWrite = new Map<string, { plan: RegisterPlan; taskArn: string; missing: number; wrong: number }>();
   for (const [k, want] of desired) {
     const have = owned.get(k);
-    if (!have) toRegister.push({ ...want, update: false });
-    else if (!sameAddress(have.instance.attributes, want.plan.attributes)) toRegister.push({ ...want, update: true });
-    else summary.unchanged += 1;
+    if (have && sameAddress(have.instance.attributes, want.registration.attributes)) {
+      summary.unchanged += 1;
+      continue;
+    }
+    const entry = toWrite.get(want.taskArn) ?? { plan: want.plan, taskArn: want.taskArn, missing: 0, wrong: 0 };
+    if (have) entry.wrong += 1;
+    else entry.missing += 1;
+    toWrite.set(want.taskArn, entry);
   }
   const stale = [...owned.entries()].filter(([k]) => !desired.has(k)).map(([, v]) => v);
 
-  const total = toRegister.length + stale.length;
+  const total = toWrite.size + stale.length;
   let done = 0;
   const progress = () => {
     done += 1;
@@ -117,17 +126,14 @@ export async function reconcile(deps: RegistrarDeps, options: ReconcileOptions):
   };
   const concurrency = options.concurrency ?? 4;
 
-  await pool(toRegister, concurrency, async ({ plan, taskArn, update }) => {
-    if (!dryRun) {
-      const blocked = await registerPlanned(plan, taskArn, deps, { force: update });
-      if (blocked) {
-        summary.skipped += 1;
-        progress();
-        return;
-      }
+  await pool([...toWrite.values()], concurrency, async ({ plan, taskArn, missing, wrong }) => {
+    // Forced: a same-version instance with a wrong address is rewritten in place.
+    const blocked = dryRun ? undefined : await registerPlanned(plan, taskArn, deps, { force: true });
+    if (blocked) summary.skipped += missing + wrong;
+    else {
+      summary.registered += missing;
+      summary.updated += wrong;
     }
-    if (update) summary.updated += 1;
-    else summary.registered += 1;
     progress();
   });
 

@@ -1,3 +1,4 @@
+import { missingForRecords } from './cloud-map/limits';
 import {
   ATTR,
   ecsServiceName,
@@ -7,10 +8,13 @@ import {
   type PlanSettings,
   planTaskEvent,
   type RegisterPlan,
+  type Registration,
+  registrationsOf,
+  servicesOf,
   type TaskFacts,
 } from './plan';
 import type { InstanceRecord, Registry, TaskSource, VersionStore } from './ports';
-import { arnTail, parseTaskEvent, type TaskStateChange } from './task-event';
+import { arnTail, parseTaskEvent, type TaskDetail, type TaskStateChange } from './task-event';
 
 /** What became of one event: for logs, metrics and tests. */
 export type Outcome =
@@ -59,12 +63,28 @@ export async function gatherFacts(event: TaskStateChange, tasks: TaskSource): Pr
   const { detail } = event;
   const cluster = detail.clusterArn;
   const service = ecsServiceName(detail);
+  // The task definition also names the ports (a leaving task's named-port services) and the network mode.
   const [described, serviceTags, taskDefinition] = await Promise.all([
     tasks.describeTask(cluster, detail.taskArn),
     service ? tasks.serviceTags(cluster, service) : Promise.resolve({}),
-    isLeaving(detail) ? Promise.resolve(undefined) : tasks.taskDefinition(detail.taskDefinitionArn),
+    tasks.taskDefinition(detail.taskDefinitionArn),
   ]);
-  return { described: described ?? null, serviceTags, ...(taskDefinition ? { taskDefinition } : {}) };
+  const facts: TaskFacts = { described: described ?? null, serviceTags, taskDefinition };
+  return withContainerInstance(facts, detail, tasks);
+}
+
+/** Adds the container instance's address for a running bridge or host task. */
+export async function withContainerInstance(
+  facts: TaskFacts,
+  detail: TaskDetail,
+  tasks: TaskSource,
+): Promise<TaskFacts> {
+  const mode = facts.taskDefinition?.networkMode;
+  if (isLeaving(detail) || (mode !== 'bridge' && mode !== 'host')) return facts;
+  const address = detail.containerInstanceArn
+    ? await tasks.containerInstanceAddress(detail.clusterArn, detail.containerInstanceArn)
+    : undefined;
+  return { ...facts, containerInstance: address ?? null };
 }
 
 /**
@@ -144,9 +164,10 @@ export async function registerPlanned(
   options: { force?: boolean } = {},
 ): Promise<Outcome | undefined> {
   const taskId = plan.instanceId;
+  const registrations = registrationsOf(plan);
   const claim = await deps.versions.claimRunning(taskArn, plan.version, {
     namespace: plan.namespace,
-    services: [plan.service],
+    services: registrations.map((r) => r.service),
   });
   if (!claim.claimed) {
     const leaving = claim.record?.state === 'leaving';
@@ -158,12 +179,17 @@ export async function registerPlanned(
       taskId,
     );
   }
-  const blocked = await applyRegister(plan, deps, options.force ?? false);
-  if (blocked) return blocked;
+  // Each registration on its own: a named port whose service is refused does not hold back the others.
+  const blocked: Outcome[] = [];
+  for (const registration of registrations) {
+    const refused = await applyRegister(plan, registration, deps, options.force ?? false);
+    if (refused) blocked.push(refused);
+  }
+  if (blocked.length === registrations.length) return blocked[0];
   // A leaving event may have been handled while this write was in flight: undo the write if so.
   const after = await deps.versions.get(taskArn);
   if (after?.state === 'leaving') {
-    await deregisterOwned(plan.namespace, plan.service, plan.instanceId, deps);
+    for (const r of registrations) await deregisterOwned(plan.namespace, r.service, r.instanceId, deps);
     return skipped(
       'task-leaving',
       `the task started to leave (version ${after.version}) while it was being registered; registration undone`,
@@ -190,7 +216,7 @@ async function handleLeaving(event: TaskStateChange, deps: RegistrarDeps, lagMs:
     const plan = planTaskEvent(event, await gatherFacts(event, deps.tasks), deps.settings);
     if (plan.action === 'ignore') return skipped(plan.reason, plan.message, taskId);
     namespace = plan.namespace;
-    services = [plan.service];
+    services = servicesOf(plan);
   }
   const refused: string[] = [];
   for (const service of services) {
@@ -207,19 +233,33 @@ async function handleLeaving(event: TaskStateChange, deps: RegistrarDeps, lagMs:
   return { result: 'deregistered', taskId, service: services.join(','), namespace, lagMs: lagMs() };
 }
 
-/** Registers unless an instance blocks it; returns the skip outcome when one does. */
-async function applyRegister(plan: RegisterPlan, deps: RegistrarDeps, force: boolean): Promise<Outcome | undefined> {
+/** Registers one registration unless something blocks it; returns the skip outcome when something does. */
+async function applyRegister(
+  plan: RegisterPlan,
+  registration: Registration,
+  deps: RegistrarDeps,
+  force: boolean,
+): Promise<Outcome | undefined> {
   const { registry, settings } = deps;
   const namespace = await registry.resolveNamespace(plan.namespace);
+  const dnsRecords = namespace.type === 'HTTP' ? 'none' : plan.dnsRecords;
+  const missing = missingForRecords(dnsRecords, registration.attributes);
+  if (missing) {
+    return skipped(
+      'address-unavailable',
+      `${registration.service}: ${missing}${dnsRecords === 'A' && registration.attributes[ATTR.ipv6] ? ' (IPv6-only tasks need DNS_RECORDS=AAAA)' : ''}`,
+      registration.instanceId,
+    );
+  }
   const service = await registry.ensureService(namespace, {
-    name: plan.service,
-    dnsRecords: namespace.type === 'HTTP' ? 'none' : plan.dnsRecords,
+    name: registration.service,
+    dnsRecords,
     ttlSeconds: settings.dnsTtl,
   });
   const instances = await registry.listInstances(service);
-  const blocked = registrationBlocker(plan, instances, settings.ownerId, force);
-  if (blocked) return skipped(blocked.reason, blocked.message, plan.instanceId);
-  await registry.register(service, plan.instanceId, plan.attributes);
+  const blocked = registrationBlocker(plan, registration, instances, settings.ownerId, force);
+  if (blocked) return skipped(blocked.reason, blocked.message, registration.instanceId);
+  await registry.register(service, registration.instanceId, registration.attributes);
   return undefined;
 }
 
@@ -229,17 +269,18 @@ async function applyRegister(plan: RegisterPlan, deps: RegistrarDeps, force: boo
  */
 export function registrationBlocker(
   plan: RegisterPlan,
+  registration: Registration,
   instances: InstanceRecord[],
   ownerId: string,
   /** Rewrite an instance of the same version (the reconciler fixing a wrong address or port). */
   rewriteSameVersion = false,
 ): { reason: string; message: string } | undefined {
-  const existing = instances.find((i) => i.id === plan.instanceId);
+  const existing = instances.find((i) => i.id === registration.instanceId);
   if (existing) {
     if (existing.attributes[ATTR.owner] !== ownerId) {
       return {
         reason: 'not-owned',
-        message: `instance ${plan.instanceId} in ${plan.service} was not created by ${ownerId}; left untouched`,
+        message: `instance ${registration.instanceId} in ${registration.service} was not created by ${ownerId}; left untouched`,
       };
     }
     const known = Number(existing.attributes[ATTR.version]);
@@ -250,14 +291,14 @@ export function registrationBlocker(
       };
     }
   }
-  const mine = holder(plan.attributes);
+  const mine = holder(registration.attributes);
   const other = instances.find(
-    (i) => i.id !== plan.instanceId && holder(i.attributes) && holder(i.attributes) !== mine,
+    (i) => i.id !== registration.instanceId && holder(i.attributes) && holder(i.attributes) !== mine,
   );
   if (other) {
     return {
       reason: 'name-taken',
-      message: `Cloud Map service "${plan.service}" is held by tasks of ECS service ${holder(other.attributes)}; refusing ${mine ?? 'a standalone task'}`,
+      message: `Cloud Map service "${registration.service}" is held by tasks of ECS service ${holder(other.attributes)}; refusing ${mine ?? 'a standalone task'}`,
     };
   }
   return undefined;

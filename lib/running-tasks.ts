@@ -1,5 +1,5 @@
 import { isHealthGated, type Plan, planTaskEvent } from './plan';
-import type { RegistrarDeps } from './registrar';
+import { type RegistrarDeps, withContainerInstance } from './registrar';
 import { arnTail, TASK_STATE_CHANGE, type TaskDetail, type TaskStateChange } from './task-event';
 
 /** A task ECS runs now, with the plan the registrar makes for it. */
@@ -54,7 +54,8 @@ export async function planRunningTasks(deps: RegistrarDeps, clusters: string[], 
         ...(detail.healthStatus ? { healthStatus: detail.healthStatus } : {}),
         tags,
       };
-      const plan = planTaskEvent(taskEvent(detail, now), { described, serviceTags, taskDefinition }, deps.settings);
+      const facts = await withContainerInstance({ described, serviceTags, taskDefinition }, detail, deps.tasks);
+      const plan = planTaskEvent(taskEvent(detail, now), facts, deps.settings);
       planned.push({ detail, plan, gated: isHealthGated(taskDefinition) });
     }
   }

@@ -51,3 +51,20 @@ export function attributesLength(attributes: Record<string, string>): number {
 export function isCustomAttribute(key: string): boolean {
   return !key.startsWith('AWS_');
 }
+
+/**
+ * What an instance lacks for the DNS records of its service (RegisterInstance: an A record needs
+ * AWS_INSTANCE_IPV4, an AAAA record AWS_INSTANCE_IPV6, both for A+AAAA; SRV needs AWS_INSTANCE_PORT and an
+ * address), or undefined when it has all of it. `none` (an HTTP namespace) needs nothing.
+ */
+export function missingForRecords(records: string, attributes: Record<string, string>): string | undefined {
+  const has = (key: string) => Boolean(attributes[key]);
+  const needs: string[] = [];
+  if ((records === 'A' || records === 'A+AAAA') && !has('AWS_INSTANCE_IPV4')) needs.push('AWS_INSTANCE_IPV4');
+  if ((records === 'AAAA' || records === 'A+AAAA') && !has('AWS_INSTANCE_IPV6')) needs.push('AWS_INSTANCE_IPV6');
+  if (records === 'SRV') {
+    if (!has('AWS_INSTANCE_PORT')) needs.push('AWS_INSTANCE_PORT');
+    if (!has('AWS_INSTANCE_IPV4') && !has('AWS_INSTANCE_IPV6')) needs.push('AWS_INSTANCE_IPV4 or AWS_INSTANCE_IPV6');
+  }
+  return needs.length ? `${records} records need ${needs.join(' and ')}` : undefined;
+}

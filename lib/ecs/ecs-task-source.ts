@@ -1,4 +1,5 @@
 import {
+  DescribeContainerInstancesCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
@@ -9,6 +10,7 @@ import {
   type Task,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
+import { createEc2AddressLookup, type Ec2AddressLookup, type InstanceAddress } from '../ec2/ec2-addresses';
 import type { DescribedTask, TaskDefinitionFacts, TaskSource } from '../ports';
 import { type TaskDetail, TaskDetailSchema } from '../task-event';
 
@@ -96,11 +98,41 @@ interface Cached<T> {
 export class EcsTaskSource implements TaskSource {
   private readonly definitions = new Map<string, Promise<TaskDefinitionFacts>>();
   private readonly serviceTagCache = new Map<string, Cached<Promise<Record<string, string>>>>();
+  private readonly instanceAddresses = new Map<string, Promise<InstanceAddress | undefined>>();
+  private readonly ec2: Ec2AddressLookup;
 
   constructor(
     private readonly client: ECSClient,
-    private readonly options: { serviceTagsTtlMs: number; now?: () => number } = { serviceTagsTtlMs: 60_000 },
-  ) {}
+    private readonly options: { serviceTagsTtlMs: number; now?: () => number; ec2?: Ec2AddressLookup } = {
+      serviceTagsTtlMs: 60_000,
+    },
+  ) {
+    this.ec2 = options.ec2 ?? createEc2AddressLookup();
+  }
+
+  /**
+   * The private address of a container instance: DescribeContainerInstances gives its EC2 instance, EC2
+   * its address. Cached per container instance (its address does not change while it lives).
+   */
+  containerInstanceAddress(cluster: string, containerInstanceArn: string): Promise<InstanceAddress | undefined> {
+    let found = this.instanceAddresses.get(containerInstanceArn);
+    if (!found) {
+      found = this.client
+        .send(new DescribeContainerInstancesCommand({ cluster, containerInstances: [containerInstanceArn] }))
+        .then((out) => {
+          const instanceId = out.containerInstances?.[0]?.ec2InstanceId;
+          return instanceId ? this.ec2(instanceId) : undefined;
+        });
+      if (this.instanceAddresses.size >= 1000) this.instanceAddresses.clear();
+      this.instanceAddresses.set(containerInstanceArn, found);
+      // A failure or an unknown instance is not cached: the next task asks again.
+      found.then(
+        (address) => address ?? this.instanceAddresses.delete(containerInstanceArn),
+        () => this.instanceAddresses.delete(containerInstanceArn),
+      );
+    }
+    return found;
+  }
 
   async listClusters(): Promise<string[]> {
     const clusters: string[] = [];

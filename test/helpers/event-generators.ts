@@ -126,10 +126,12 @@ export function describedAt(lifecycle: TaskLifecycle, step: TaskStep): Described
   };
 }
 
+let fixture: ReturnType<typeof loadEvent> | undefined;
+
 /** The event ECS emits when the task enters `step`, built on the real Fargate service fixture. */
 export function eventAt(lifecycle: TaskLifecycle, step: TaskStep): Record<string, unknown> {
-  const base = loadEvent('07-fargate-running-multicontainer-service-connect-sdi.json');
-  const event = withDetail(base, {
+  fixture ??= loadEvent('07-fargate-running-multicontainer-service-connect-sdi.json');
+  const event = withDetail(fixture, {
     taskArn: lifecycle.taskArn,
     clusterArn: CLUSTER_ARN,
     taskDefinitionArn: TASK_DEFINITION_ARN,

@@ -125,6 +125,12 @@ export class MemoryTaskSource implements TaskSource {
     return this.serviceTagMap.get(serviceName) ?? {};
   }
 
+  readonly containerInstances = new Map<string, { ipv4?: string; ipv6?: string }>();
+
+  async containerInstanceAddress(_cluster: string, arn: string): Promise<{ ipv4?: string; ipv6?: string } | undefined> {
+    return this.containerInstances.get(arn);
+  }
+
   async taskDefinition(arn: string): Promise<TaskDefinitionFacts> {
     const found = this.definitions.get(arn);
     if (!found) throw new Error(`no task definition ${arn}`);

@@ -333,9 +333,9 @@ describe('deciding not to register', () => {
     expect(planTaskEvent(event, { described: running() }, settings)).toMatchObject({ reason: 'invalid-instance-id' });
   });
 
-  it('does not register a bridge-mode task without an address of its own', () => {
+  it('does not register a bridge-mode task whose container instance has no known address', () => {
     const event = parse(loadEvent('written/ec2-bridge-running-service.json'));
-    expect(planTaskEvent(event, { described: running() }, settings)).toMatchObject({
+    expect(planTaskEvent(event, { described: running(), containerInstance: null }, settings)).toMatchObject({
       action: 'ignore',
       reason: 'address-unavailable',
     });
