@@ -241,6 +241,32 @@ describe('EC2 launch type', () => {
     }
   });
 
+  it('a host-mode service task’s RUNNING event is shaped like the written fixture ec2-host-running-service.json (ECS Developer Guide, task state change events)', async () => {
+    await start({ containerInstancesPerCluster: 1 });
+    await taskDefinition('webserver', 'host', [{ containerPort: 80 }]);
+    await h.ecs.send(
+      new CreateServiceCommand({
+        cluster: 'web',
+        serviceName: 'webserver',
+        taskDefinition: 'webserver',
+        desiredCount: 1,
+      }),
+    );
+    await h.emulator.idle();
+    const running = events.find((event) => event.detail.lastStatus === 'RUNNING')?.detail ?? {};
+    const fixture = require('../../fixtures/written/ec2-host-running-service.json');
+    for (const key of Object.keys(fixture.detail)) {
+      // The fixture's task came from an Auto Scaling group capacity provider; the emulator places by launch type.
+      if (key !== 'capacityProviderName') expect(running).toHaveProperty(key);
+    }
+    expect(running).toMatchObject({ attachments: [], group: 'service:webserver', launchType: 'EC2' });
+    const [container] = running.containers as Record<string, unknown>[];
+    expect(container).toMatchObject({
+      networkInterfaces: [],
+      networkBindings: [{ bindIP: '0.0.0.0', containerPort: 80, hostPort: 80, protocol: 'tcp' }],
+    });
+  });
+
   it('RunTask with launchType EC2 in a cluster without container instances is InvalidParameterException (ECS API Reference, RunTask)', async () => {
     await start();
     await taskDefinition('web', 'bridge', [{ containerPort: 80 }]);

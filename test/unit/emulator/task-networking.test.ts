@@ -91,6 +91,18 @@ describe('IPv6 task networking (Amazon ECS API Reference, NetworkInterface and A
     });
   });
 
+  it('the IPv6-only RUNNING event has the ENI details and container interfaces of the written fixture fargate-running-ipv6-only-service.json', async () => {
+    await runIn('subnet-ipv6only-a');
+    const running = events.find((event) => event.detail.lastStatus === 'RUNNING');
+    const fixture = require('../../fixtures/written/fargate-running-ipv6-only-service.json');
+    const names = (attachments: { type: string; details: { name: string }[] }[]) =>
+      attachments.find((attachment) => attachment.type === 'eni')?.details.map((detail) => detail.name);
+    expect(names(running?.detail.attachments as never)).toEqual(names(fixture.detail.attachments));
+    const keys = (containers: { networkInterfaces: object[] }[]) =>
+      Object.keys(containers[0]?.networkInterfaces[0] ?? {});
+    expect(keys(running?.detail.containers as never)).toEqual(keys(fixture.detail.containers));
+  });
+
   it('tasks in one dual-stack subnet get distinct IPv6 addresses; IPv4-only subnets give none', async () => {
     const first = detailsOf(await runIn('subnet-dualstack-a'));
     const second = detailsOf(await runIn('subnet-dualstack-a'));
