@@ -29,6 +29,13 @@ const VPC_ENDPOINT_ID = /^vpce-[0-9a-f]{8,17}$/;
 const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,32}$/;
 const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 const OWNER_ID = /^[a-zA-Z0-9!-~]{1,1024}$/;
+/** An EventBridge rate: `1 minute`, `5 minutes`, `1 hour`, `2 days` (singular for 1 only, as EventBridge insists). */
+const RATE = /^(\d+) (minute|hour|day)(s?)$/;
+
+/** The register function's wait for a Cloud Map operation (OPERATION_TIMEOUT_MS, lib/config.ts default). */
+const OPERATION_TIMEOUT_MS = 30_000;
+/** Time the register function needs beside its two waits (ECS reads, the version store, Cloud Map calls). */
+const REGISTER_TIMEOUT_MARGIN_S = 15;
 
 /** A wrong parameter: the message names it and says what is accepted. */
 class DeployParamError extends Error {
@@ -59,6 +66,19 @@ function list(value) {
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item && item !== 'none' && item !== 'all');
+}
+
+/** An EventBridge schedule rate (`5 minutes`); the result is the schedule expression `rate(5 minutes)`. */
+function rate(name, value) {
+  const match = RATE.exec(value);
+  const count = match ? Number(match[1]) : 0;
+  if (!match || count < 1 || (count === 1) === (match[3] === 's')) {
+    throw new DeployParamError(
+      name,
+      `"${value}" is not a rate such as "1 minute", "5 minutes", "1 hour" or "2 days" (singular for 1 only)`,
+    );
+  }
+  return `rate(${value})`;
 }
 
 function matching(name, values, pattern, what) {
@@ -104,8 +124,10 @@ async function readSettings(resolveVariable) {
 
   const clusters = list(await param('watchedClusters')).map((cluster) => {
     const arn = CLUSTER_ARN.exec(cluster);
-    if (arn) return { name: arn[1], arn: cluster };
-    if (CLUSTER_NAME.test(cluster)) return { name: cluster, arn: sub(`${arnPrefix('ecs')}:cluster/${cluster}`) };
+    if (arn) return { ref: cluster, name: arn[1], arn: cluster };
+    if (CLUSTER_NAME.test(cluster)) {
+      return { ref: cluster, name: cluster, arn: sub(`${arnPrefix('ecs')}:cluster/${cluster}`) };
+    }
     throw new DeployParamError('watchedClusters', `"${cluster}" is neither an ECS cluster name nor a cluster ARN`);
   });
 
@@ -175,7 +197,18 @@ async function readSettings(resolveVariable) {
     lookupNamespaces,
     throttleRate: integer('lookupThrottleRate', await param('lookupThrottleRate'), 1, 10_000),
     throttleBurst: integer('lookupThrottleBurst', await param('lookupThrottleBurst'), 1, 5_000),
+    // The ranges are those lib/config.ts accepts, so a value that packages also starts.
     cacheIntervalMs: integer('cacheIntervalMs', await param('cacheIntervalMs'), 0, 3_600_000),
+    cacheMaxEntries: integer('cacheMaxEntries', await param('cacheMaxEntries'), 1, 1_000_000),
+    healthMaxAgeMs: integer('healthMaxAgeMs', await param('healthMaxAgeMs'), 0, 3_600_000),
+    cacheControlMaxAge: integer('cacheControlMaxAge', await param('cacheControlMaxAge'), 0, 86_400),
+    staleIfErrorMs: integer('staleIfErrorMs', await param('staleIfErrorMs'), 0, 3_600_000),
+    healthWaitMs: integer('healthWaitMs', await param('healthWaitMs'), 0, 600_000),
+    healthPollMs: integer('healthPollMs', await param('healthPollMs'), 200, 60_000),
+    reconcileSchedule: rate('reconcileRate', await param('reconcileRate')),
+    reconcileMaxDeletes: integer('reconcileMaxDeletes', await param('reconcileMaxDeletes'), 0, 100_000),
+    // The sweep loops within one scheduled minute: a longer interval would mean one pass a minute anyway.
+    healthSweepIntervalMs: integer('healthSweepIntervalMs', await param('healthSweepIntervalMs'), 1000, 60_000),
     registerMaxConcurrency,
     logRetentionInDays: oneOf('logRetentionDays', await param('logRetentionDays'), [
       '1',
@@ -311,50 +344,31 @@ function namespaceResolution(s) {
   ];
 }
 
-/** The register function's permissions; see the README's list for every `Resource: "*"`. */
-function registerStatements(s) {
-  const clusterScoped = s.clusters.length > 0;
+/** The watched clusters' condition on ECS reads (none when every cluster is watched). */
+function clusterCondition(s) {
+  return s.clusters.length ? { Condition: { ArnEquals: { 'ecs:cluster': s.clusters.map((c) => c.arn) } } } : {};
+}
+
+/** What the register function reads of a task in ECS: the task, its service's tags, its task definition. */
+function ecsReadStatements(s) {
   const ecsResources = (kind) =>
-    clusterScoped
+    s.clusters.length
       ? s.clusters.map((c) => sub(`${arnPrefix('ecs')}:${kind}/${c.name}/*`))
       : [sub(`${arnPrefix('ecs')}:${kind}/*`)];
-  const clusterCondition = clusterScoped
-    ? { Condition: { ArnEquals: { 'ecs:cluster': s.clusters.map((c) => c.arn) } } }
-    : {};
-  const managedRequestTag = {
-    StringEquals: { [`aws:RequestTag/${MANAGED_TAG_KEY}`]: s.ownerId },
-    'ForAllValues:StringEquals': { 'aws:TagKeys': [MANAGED_TAG_KEY] },
-  };
-  const serviceArns = sub(`${arnPrefix('servicediscovery')}:service/*`);
-  const statements = [
-    logStatement(s, 'register'),
-    {
-      // The on-failure destination is written with the function's own role.
-      Sid: 'SendFailedEventsToDlq',
-      Effect: 'Allow',
-      Action: ['sqs:SendMessage'],
-      Resource: [{ 'Fn::GetAtt': ['RegisterDlq', 'Arn'] }],
-    },
-    {
-      // The version store orders events per task (lib/dynamodb/dynamodb-version-store.ts).
-      Sid: 'ReadAndWriteTaskVersions',
-      Effect: 'Allow',
-      Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-      Resource: [{ 'Fn::GetAtt': ['TaskTable', 'Arn'] }],
-    },
+  return [
     {
       Sid: 'DescribeTasksOfWatchedClusters',
       Effect: 'Allow',
       Action: ['ecs:DescribeTasks'],
       Resource: ecsResources('task'),
-      ...clusterCondition,
+      ...clusterCondition(s),
     },
     {
       Sid: 'ReadServiceTagsOfWatchedClusters',
       Effect: 'Allow',
       Action: ['ecs:DescribeServices'],
       Resource: ecsResources('service'),
-      ...clusterCondition,
+      ...clusterCondition(s),
     },
     {
       // DescribeTaskDefinition has no resource type and no condition key.
@@ -363,6 +377,47 @@ function registerStatements(s) {
       Action: ['ecs:DescribeTaskDefinition'],
       Resource: '*',
     },
+  ];
+}
+
+/** What the scheduled functions add to list running tasks (lib/running-tasks.ts, EcsTaskSource). */
+function ecsListStatements(s) {
+  return [
+    // With watched clusters the functions list only those; ListClusters is needed only to find them all.
+    ...(s.clusters.length
+      ? []
+      : [
+          {
+            // ListClusters has no resource type and no condition key.
+            Sid: 'ListClusters',
+            Effect: 'Allow',
+            Action: ['ecs:ListClusters'],
+            Resource: '*',
+          },
+        ]),
+    {
+      // ListTasks is authorized on container instances (Fargate tasks have none): "*" and the ecs:cluster key.
+      Sid: 'ListTasksOfWatchedClusters',
+      Effect: 'Allow',
+      Action: ['ecs:ListTasks'],
+      Resource: '*',
+      ...clusterCondition(s),
+    },
+  ];
+}
+
+/**
+ * The Cloud Map (and Route 53) permissions of a function that registers and deregisters tasks: find the
+ * namespace and services, create managed services, read instances, write instances of managed services only.
+ * `health` adds the custom health reads and writes of the scheduled functions (lib/health-sweep.ts fixHealth).
+ */
+function cloudMapStatements(s, { health }) {
+  const managedRequestTag = {
+    StringEquals: { [`aws:RequestTag/${MANAGED_TAG_KEY}`]: s.ownerId },
+    'ForAllValues:StringEquals': { 'aws:TagKeys': [MANAGED_TAG_KEY] },
+  };
+  const serviceArns = sub(`${arnPrefix('servicediscovery')}:service/*`);
+  const statements = [
     ...namespaceResolution(s),
     {
       // ListServices and GetOperation have no resource type and no condition key.
@@ -390,19 +445,67 @@ function registerStatements(s) {
       // Reads are not limited to managed services: the registrar must see who holds a name before refusing it.
       Sid: 'ReadInstances',
       Effect: 'Allow',
-      Action: ['servicediscovery:ListInstances', 'servicediscovery:GetInstance'],
+      Action: [
+        'servicediscovery:ListInstances',
+        'servicediscovery:GetInstance',
+        ...(health ? ['servicediscovery:GetInstancesHealthStatus'] : []),
+      ],
       Resource: [serviceArns],
     },
     {
       Sid: 'WriteInstancesOfManagedServices',
       Effect: 'Allow',
-      Action: ['servicediscovery:RegisterInstance', 'servicediscovery:DeregisterInstance'],
+      Action: [
+        'servicediscovery:RegisterInstance',
+        'servicediscovery:DeregisterInstance',
+        ...(health ? ['servicediscovery:UpdateInstanceCustomHealthStatus'] : []),
+      ],
       Resource: [serviceArns],
       Condition: { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG_KEY}`]: s.ownerId } },
     },
   ];
   if (s.namespaceType === 'dns') statements.push(route53Statement(s));
   return statements;
+}
+
+/** The version store orders events per task (lib/dynamodb/dynamodb-version-store.ts). */
+const taskVersionsStatement = {
+  Sid: 'ReadAndWriteTaskVersions',
+  Effect: 'Allow',
+  Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  Resource: [{ 'Fn::GetAtt': ['TaskTable', 'Arn'] }],
+};
+
+/** The register function's permissions; see the README's list for every `Resource: "*"`. */
+function registerStatements(s) {
+  return [
+    logStatement(s, 'register'),
+    {
+      // The on-failure destination is written with the function's own role.
+      Sid: 'SendFailedEventsToDlq',
+      Effect: 'Allow',
+      Action: ['sqs:SendMessage'],
+      Resource: [{ 'Fn::GetAtt': ['RegisterDlq', 'Arn'] }],
+    },
+    taskVersionsStatement,
+    ...ecsReadStatements(s),
+    ...cloudMapStatements(s, { health: false }),
+  ];
+}
+
+/**
+ * The permissions of a scheduled function (reconcile, healthSweep): the register function's reads and writes
+ * (both register through lib/registrar.ts registerPlanned and deregister through deregisterOwned), the task
+ * listing, and Cloud Map's custom health. No DLQ: a failed run is repeated by the next scheduled one.
+ */
+function scheduledStatements(s, fn) {
+  return [
+    logStatement(s, fn),
+    taskVersionsStatement,
+    ...ecsListStatements(s),
+    ...ecsReadStatements(s),
+    ...cloudMapStatements(s, { health: true }),
+  ];
 }
 
 /**
@@ -502,6 +605,8 @@ function resources(s) {
   const Resources = {
     RegisterRole: role(`${PROJECT} ${s.stage}: register function`, registerStatements(s)),
     LookupRole: role(`${PROJECT} ${s.stage}: lookup function`, lookupStatements(s)),
+    ReconcileRole: role(`${PROJECT} ${s.stage}: reconcile function`, scheduledStatements(s, 'reconcile')),
+    HealthSweepRole: role(`${PROJECT} ${s.stage}: health sweep function`, scheduledStatements(s, 'healthSweep')),
   };
   const Outputs = {};
   if (s.createNamespace) {
@@ -530,6 +635,15 @@ function resources(s) {
   return { Resources, Outputs, extensions };
 }
 
+/**
+ * The register function's timeout: its wait for a health-checked task to turn HEALTHY, then a Cloud Map
+ * operation's wait, plus the calls around them; at least the 60 s it always had, at most Lambda's 900 s.
+ */
+function registerTimeout(s) {
+  const needed = Math.ceil((s.healthWaitMs + OPERATION_TIMEOUT_MS) / 1000) + REGISTER_TIMEOUT_MARGIN_S;
+  return Math.min(900, Math.max(60, needed));
+}
+
 /** Wraps a derivation so osls can address it: `${file(./serverless/deploy-config.js):NAME}`. */
 const derived = (derive) => async (context) => derive(await settingsOf(context));
 
@@ -542,6 +656,18 @@ module.exports = {
   apiGateway: derived(apiGateway),
   logRetentionInDays: derived((s) => Number(s.logRetentionInDays)),
   cacheIntervalMs: derived((s) => String(s.cacheIntervalMs)),
+  cacheMaxEntries: derived((s) => String(s.cacheMaxEntries)),
+  healthMaxAgeMs: derived((s) => String(s.healthMaxAgeMs)),
+  cacheControlMaxAge: derived((s) => String(s.cacheControlMaxAge)),
+  staleIfErrorMs: derived((s) => String(s.staleIfErrorMs)),
+  healthWaitMs: derived((s) => String(s.healthWaitMs)),
+  healthPollMs: derived((s) => String(s.healthPollMs)),
+  operationTimeoutMs: derived(() => String(OPERATION_TIMEOUT_MS)),
+  registerTimeout: derived(registerTimeout),
+  watchedClusters: derived((s) => s.clusters.map((c) => c.ref).join(',')),
+  reconcileSchedule: derived((s) => s.reconcileSchedule),
+  reconcileMaxDeletes: derived((s) => String(s.reconcileMaxDeletes)),
+  healthSweepIntervalMs: derived((s) => String(s.healthSweepIntervalMs)),
   dnsRecords: derived((s) => s.dnsRecords),
   alarmActions: derived((s) => (s.alarmTopicArn ? [s.alarmTopicArn] : [])),
   registrationLagAlarmMs: derived((s) => s.registrationLagAlarmMs),

@@ -1,6 +1,13 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the ${...} are CloudFormation Fn::Sub placeholders, not JavaScript templates
 import { actionsOf, bySid, resourcesOf, STAR_RESOURCE_ALLOWED, type Statement, statementsOf } from './iam-policy';
-import { type CfnTemplate, onlyResourceOfType, packageService, resourcesOfType } from './package-service';
+import {
+  type CfnTemplate,
+  onlyResourceOfType,
+  packageService,
+  resourcesOfType,
+  scheduleOf,
+  taskStateRule,
+} from './package-service';
 
 /** The default deployment: HTTP API with IAM, existing DNS namespace by name, every cluster. */
 let template: CfnTemplate;
@@ -16,11 +23,32 @@ const resource = (id: string) => {
   if (!found) throw new Error(`no resource ${id}`);
   return found;
 };
+const environment = (fn: string) =>
+  (resource(fn).Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+const arn = (service: string, rest: string) =>
+  sub(`arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${rest}`);
+/** The register function's configuration, which the scheduled functions share (they register through it). */
+const REGISTRAR_ENVIRONMENT = {
+  NAMESPACE: 'kudos.local',
+  DNS_RECORDS: 'A',
+  DNS_TTL: '10',
+  DEFAULT_PORT: '80',
+  OWNER_ID: 'ecs-cloudmap-registrar',
+  TASK_TABLE: 'ecs-cloudmap-registrar-prod-tasks',
+  OPERATION_TIMEOUT_MS: '30000',
+  HEALTH_WAIT_MS: '12000',
+  HEALTH_POLL_MS: '2000',
+};
+/** The scheduled functions, by the logical id prefix osls gives them. */
+const SCHEDULED = [
+  ['Reconcile', 'reconcile'],
+  ['HealthSweep', 'healthSweep'],
+] as const;
 
 describe('default deployment (lookupMode=iam)', () => {
   describe('the EventBridge rule', () => {
     it('matches only ECS task state changes the register function acts on, from every cluster', () => {
-      const [, rule] = onlyResourceOfType(template, 'AWS::Events::Rule');
+      const [, rule] = taskStateRule(template);
 
       expect(rule.Properties.EventPattern).toEqual({
         source: ['aws.ecs'],
@@ -37,7 +65,7 @@ describe('default deployment (lookupMode=iam)', () => {
     });
 
     it('targets the register function with a retry policy and the rule DLQ', () => {
-      const [, rule] = onlyResourceOfType(template, 'AWS::Events::Rule');
+      const [, rule] = taskStateRule(template);
       const [target] = rule.Properties.Targets as Record<string, unknown>[];
 
       expect(target).toMatchObject({
@@ -80,8 +108,9 @@ describe('default deployment (lookupMode=iam)', () => {
     });
 
     it('sends what the register function still fails on to the register DLQ, after 2 retries and up to 6 hours', () => {
-      const [, config] = onlyResourceOfType(template, 'AWS::Lambda::EventInvokeConfig');
+      const config = resource('RegisterLambdaEvConf');
 
+      expect(config.Type).toBe('AWS::Lambda::EventInvokeConfig');
       expect(config.Properties).toEqual({
         FunctionName: { Ref: 'RegisterLambdaFunction' },
         Qualifier: '$LATEST',
@@ -112,19 +141,29 @@ describe('default deployment (lookupMode=iam)', () => {
       expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
     });
 
-    it('receive their configuration from the parameters', () => {
-      const register = resource('RegisterLambdaFunction').Properties as { Environment: { Variables: unknown } };
-      const lookup = resource('LookupLambdaFunction').Properties as { Environment: { Variables: unknown } };
+    it('give the register function time for the health wait plus a Cloud Map operation (12 + 30 s, at least 60 s)', () => {
+      expect(resource('RegisterLambdaFunction').Properties.Timeout).toBe(60);
+    });
 
-      expect(register.Environment.Variables).toMatchObject({
+    it('give the lookup function its cache settings (the defaults of loadLookupConfig)', () => {
+      expect(environment('LookupLambdaFunction')).toEqual({
         NAMESPACE: 'kudos.local',
-        DNS_RECORDS: 'A',
-        DNS_TTL: '10',
-        DEFAULT_PORT: '80',
-        OWNER_ID: 'ecs-cloudmap-registrar',
-        TASK_TABLE: 'ecs-cloudmap-registrar-prod-tasks',
+        POWERTOOLS_SERVICE_NAME: 'ecs-cloudmap-registrar',
+        POWERTOOLS_METRICS_NAMESPACE: 'EcsCloudMapRegistrar',
+        CACHE_INTERVAL_MS: '1000',
+        CACHE_MAX_ENTRIES: '1000',
+        HEALTH_MAX_AGE_MS: '5000',
+        CACHE_CONTROL_MAX_AGE: '1',
+        STALE_IF_ERROR_MS: '30000',
       });
-      expect(lookup.Environment.Variables).toMatchObject({ NAMESPACE: 'kudos.local', CACHE_INTERVAL_MS: '1000' });
+    });
+
+    it('give the register function its ordering, Cloud Map and health-wait settings', () => {
+      expect(environment('RegisterLambdaFunction')).toEqual({
+        POWERTOOLS_SERVICE_NAME: 'ecs-cloudmap-registrar',
+        POWERTOOLS_METRICS_NAMESPACE: 'EcsCloudMapRegistrar',
+        ...REGISTRAR_ENVIRONMENT,
+      });
     });
 
     it('keep their logs 30 days', () => {
@@ -136,6 +175,79 @@ describe('default deployment (lookupMode=iam)', () => {
     it('stay within the bundle budgets (lookup 160 KB, register 230 KB zipped)', () => {
       expect(zipBytes.lookup).toBeLessThanOrEqual(160 * 1024);
       expect(zipBytes.register).toBeLessThanOrEqual(230 * 1024);
+    });
+
+    it('package one zip per function, each size recorded (no budget for the scheduled functions)', () => {
+      expect(Object.keys(zipBytes).sort()).toEqual(['healthSweep', 'lookup', 'reconcile', 'register']);
+      for (const size of Object.values(zipBytes)) expect(size).toBeGreaterThan(0);
+      console.info(`function zips (bytes): ${JSON.stringify(zipBytes)}`);
+    });
+  });
+
+  describe('scheduled functions', () => {
+    it.each(SCHEDULED)('%s runs Node.js 22 on arm64 with its own role and no reserved concurrency', (id) => {
+      expect(resource(`${id}LambdaFunction`).Properties).toMatchObject({
+        Handler: `functions/${id === 'Reconcile' ? 'reconcile' : 'health-sweep'}.handler`,
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Role: { 'Fn::GetAtt': [`${id}Role`, 'Arn'] },
+      });
+      expect(resource(`${id}LambdaFunction`).Properties.ReservedConcurrentExecutions).toBeUndefined();
+    });
+
+    it('reconcile runs every 5 minutes with 600 s to finish', () => {
+      expect(scheduleOf(template, 'ReconcileLambdaFunction')).toEqual({
+        Name: 'ecs-cloudmap-registrar-prod-reconcile',
+        ScheduleExpression: 'rate(5 minutes)',
+        State: 'ENABLED',
+      });
+      expect(resource('ReconcileLambdaFunction').Properties.Timeout).toBe(600);
+    });
+
+    it('the health sweep runs every minute with 75 s to finish (it loops for 60 s)', () => {
+      expect(scheduleOf(template, 'HealthSweepLambdaFunction')).toEqual({
+        Name: 'ecs-cloudmap-registrar-prod-health-sweep',
+        ScheduleExpression: 'rate(1 minute)',
+        State: 'ENABLED',
+      });
+      expect(resource('HealthSweepLambdaFunction').Properties.Timeout).toBe(75);
+    });
+
+    it.each(SCHEDULED)('%s may be invoked by its own schedule rule only', (id) => {
+      const permissions = Object.values(resourcesOfType(template, 'AWS::Lambda::Permission')).filter(
+        (p) =>
+          JSON.stringify(p.Properties.FunctionName) ===
+          JSON.stringify({ 'Fn::GetAtt': [`${id}LambdaFunction`, 'Arn'] }),
+      );
+
+      expect(permissions.map((p) => p.Properties)).toEqual([
+        {
+          FunctionName: { 'Fn::GetAtt': [`${id}LambdaFunction`, 'Arn'] },
+          Action: 'lambda:InvokeFunction',
+          Principal: 'events.amazonaws.com',
+          SourceArn: { 'Fn::GetAtt': [`${id}EventsRuleSchedule1`, 'Arn'] },
+        },
+      ]);
+    });
+
+    it.each(SCHEDULED)('%s is not retried by Lambda (the next scheduled run is the retry)', (id) => {
+      expect(resource(`${id}LambdaEvConf`).Properties).toEqual({
+        FunctionName: { Ref: `${id}LambdaFunction` },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 0,
+        DestinationConfig: {},
+      });
+    });
+
+    it.each(SCHEDULED)("%s gets the register function's configuration plus the reconcile and sweep settings", (id) => {
+      expect(environment(`${id}LambdaFunction`)).toEqual({
+        POWERTOOLS_SERVICE_NAME: 'ecs-cloudmap-registrar',
+        POWERTOOLS_METRICS_NAMESPACE: 'EcsCloudMapRegistrar',
+        ...REGISTRAR_ENVIRONMENT,
+        WATCHED_CLUSTERS: '',
+        RECONCILE_MAX_DELETES: '50',
+        HEALTH_SWEEP_INTERVAL_MS: '20000',
+      });
     });
   });
 
@@ -177,8 +289,6 @@ describe('default deployment (lookupMode=iam)', () => {
 
   describe('IAM', () => {
     const statements = (role: string) => bySid(statementsOf(resource(role)));
-    const arn = (service: string, rest: string) =>
-      sub(`arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${rest}`);
 
     it('gives the register function exactly these statements', () => {
       expect(statements('RegisterRole')).toEqual({
@@ -306,8 +416,15 @@ describe('default deployment (lookupMode=iam)', () => {
       });
     });
 
+    it.each(SCHEDULED)(
+      'gives %s exactly the calls of reconcile, the health sweep and the registrar: every cluster listed',
+      (id, fn) => {
+        expect(statements(`${id}Role`)).toEqual(scheduledStatements(fn));
+      },
+    );
+
     it('never allows a wildcard action, and puts Resource "*" only on the listed statements', () => {
-      const all: Statement[] = [...statementsOf(resource('RegisterRole')), ...statementsOf(resource('LookupRole'))];
+      const all: Statement[] = ROLES.flatMap((role) => statementsOf(resource(role)));
 
       for (const statement of all) {
         for (const action of actionsOf(statement)) expect(action).not.toMatch(/\*/);
@@ -320,7 +437,7 @@ describe('default deployment (lookupMode=iam)', () => {
     });
 
     it('lets only Lambda assume the roles', () => {
-      for (const id of ['RegisterRole', 'LookupRole']) {
+      for (const id of ROLES) {
         expect(resource(id).Properties.AssumeRolePolicyDocument).toEqual({
           Version: '2012-10-17',
           Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
@@ -359,12 +476,33 @@ describe('default deployment (lookupMode=iam)', () => {
         .sort();
 
       expect(lambdaAlarms).toEqual([
+        'HealthSweepLambdaFunction Errors',
         'LookupLambdaFunction Errors',
         'LookupLambdaFunction Throttles',
+        'ReconcileLambdaFunction Errors',
         'RegisterLambdaFunction AsyncEventAge',
         'RegisterLambdaFunction Errors',
         'RegisterLambdaFunction Throttles',
       ]);
+    });
+
+    it('fire on any failed reconcile run, and on 3 failed health sweeps in 5 minutes', () => {
+      expect(alarm('reconcile-errors')).toMatchObject({
+        Statistic: 'Sum',
+        Period: 300,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+      expect(alarm('health-sweep-errors')).toMatchObject({
+        Statistic: 'Sum',
+        Period: 300,
+        EvaluationPeriods: 1,
+        Threshold: 3,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
     });
 
     it('watch the registration lag metric the register function emits', () => {
@@ -387,3 +525,113 @@ describe('default deployment (lookupMode=iam)', () => {
     });
   });
 });
+
+const ROLES = ['RegisterRole', 'LookupRole', 'ReconcileRole', 'HealthSweepRole'];
+
+/**
+ * What a scheduled function may do with the default parameters: list every cluster and its running tasks,
+ * read them as the register function does, register and deregister in managed services, follow and set
+ * their custom health, and order its writes through the task table.
+ */
+function scheduledStatements(fn: string): Record<string, Statement> {
+  const managedRequestTag = {
+    StringEquals: { 'aws:RequestTag/managed-by': 'ecs-cloudmap-registrar' },
+    'ForAllValues:StringEquals': { 'aws:TagKeys': ['managed-by'] },
+  };
+  return {
+    WriteOwnLogs: {
+      Sid: 'WriteOwnLogs',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: [arn('logs', `log-group:/aws/lambda/ecs-cloudmap-registrar-prod-${fn}:*`)],
+    },
+    ReadAndWriteTaskVersions: {
+      Sid: 'ReadAndWriteTaskVersions',
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      Resource: [{ 'Fn::GetAtt': ['TaskTable', 'Arn'] }],
+    },
+    ListClusters: { Sid: 'ListClusters', Effect: 'Allow', Action: ['ecs:ListClusters'], Resource: '*' },
+    ListTasksOfWatchedClusters: {
+      Sid: 'ListTasksOfWatchedClusters',
+      Effect: 'Allow',
+      Action: ['ecs:ListTasks'],
+      Resource: '*',
+    },
+    DescribeTasksOfWatchedClusters: {
+      Sid: 'DescribeTasksOfWatchedClusters',
+      Effect: 'Allow',
+      Action: ['ecs:DescribeTasks'],
+      Resource: [arn('ecs', 'task/*')],
+    },
+    ReadServiceTagsOfWatchedClusters: {
+      Sid: 'ReadServiceTagsOfWatchedClusters',
+      Effect: 'Allow',
+      Action: ['ecs:DescribeServices'],
+      Resource: [arn('ecs', 'service/*')],
+    },
+    ReadTaskDefinitions: {
+      Sid: 'ReadTaskDefinitions',
+      Effect: 'Allow',
+      Action: ['ecs:DescribeTaskDefinition'],
+      Resource: '*',
+    },
+    FindNamespaceByName: {
+      Sid: 'FindNamespaceByName',
+      Effect: 'Allow',
+      Action: ['servicediscovery:ListNamespaces'],
+      Resource: '*',
+    },
+    FindServicesAndFollowOperations: {
+      Sid: 'FindServicesAndFollowOperations',
+      Effect: 'Allow',
+      Action: ['servicediscovery:ListServices', 'servicediscovery:GetOperation'],
+      Resource: '*',
+    },
+    CreateManagedServicesInTheNamespace: {
+      Sid: 'CreateManagedServicesInTheNamespace',
+      Effect: 'Allow',
+      Action: ['servicediscovery:CreateService'],
+      Resource: [arn('servicediscovery', 'namespace/*'), arn('servicediscovery', 'service/*')],
+      Condition: managedRequestTag,
+    },
+    TagManagedServicesOnCreate: {
+      Sid: 'TagManagedServicesOnCreate',
+      Effect: 'Allow',
+      Action: ['servicediscovery:TagResource'],
+      Resource: [arn('servicediscovery', 'service/*')],
+      Condition: managedRequestTag,
+    },
+    ReadInstances: {
+      Sid: 'ReadInstances',
+      Effect: 'Allow',
+      Action: [
+        'servicediscovery:ListInstances',
+        'servicediscovery:GetInstance',
+        'servicediscovery:GetInstancesHealthStatus',
+      ],
+      Resource: [arn('servicediscovery', 'service/*')],
+    },
+    WriteInstancesOfManagedServices: {
+      Sid: 'WriteInstancesOfManagedServices',
+      Effect: 'Allow',
+      Action: [
+        'servicediscovery:RegisterInstance',
+        'servicediscovery:DeregisterInstance',
+        'servicediscovery:UpdateInstanceCustomHealthStatus',
+      ],
+      Resource: [arn('servicediscovery', 'service/*')],
+      Condition: { StringEquals: { 'aws:ResourceTag/managed-by': 'ecs-cloudmap-registrar' } },
+    },
+    WriteRecordsOfTheNamespace: {
+      Sid: 'WriteRecordsOfTheNamespace',
+      Effect: 'Allow',
+      Action: ['route53:ChangeResourceRecordSets'],
+      Resource: [sub('arn:${AWS::Partition}:route53:::hostedzone/*')],
+      Condition: {
+        'ForAllValues:StringEquals': { 'route53:ChangeResourceRecordSetsRecordTypes': ['A', 'AAAA', 'SRV'] },
+        'ForAllValues:StringLike': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['*.kudos.local'] },
+      },
+    },
+  };
+}

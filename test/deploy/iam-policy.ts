@@ -45,6 +45,16 @@ export const STAR_RESOURCE_ALLOWED: Record<string, { actions: string[]; reason: 
     actions: ['servicediscovery:ListServices', 'servicediscovery:GetOperation'],
     reason: 'ListServices and GetOperation have no resource type and no condition key',
   },
+  ListClusters: {
+    actions: ['ecs:ListClusters'],
+    reason:
+      'ListClusters is a list action without resource type or condition key; granted only when every cluster is watched',
+  },
+  ListTasksOfWatchedClusters: {
+    actions: ['ecs:ListTasks'],
+    reason:
+      'ListTasks is authorized on container instances, which Fargate tasks have none of; the ecs:cluster condition scopes it to the watched clusters',
+  },
   ListNamespacesAndServices: {
     actions: ['servicediscovery:ListNamespaces', 'servicediscovery:ListServices'],
     reason: 'list actions without resource type or condition key',

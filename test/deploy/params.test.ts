@@ -16,6 +16,23 @@ const REFUSED: { name: string; params: Record<string, string>; names: string }[]
   },
   { name: 'an unknown lookup mode', params: { lookupMode: 'public' }, names: 'lookupMode' },
   { name: 'a cluster that is neither a name nor an ARN', params: { watchedClusters: 'a/b' }, names: 'watchedClusters' },
+  {
+    name: 'a plural rate of 1 (EventBridge refuses "1 minutes")',
+    params: { reconcileRate: '1 minutes' },
+    names: 'reconcileRate',
+  },
+  {
+    name: 'a reconcile rate that is not a rate',
+    params: { reconcileRate: 'cron(0 * * * ? *)' },
+    names: 'reconcileRate',
+  },
+  {
+    name: 'a health sweep interval longer than its one-minute schedule',
+    params: { healthSweepIntervalMs: '90000' },
+    names: 'healthSweepIntervalMs',
+  },
+  { name: 'a health wait that is not a number of ms', params: { healthWaitMs: '12s' }, names: 'healthWaitMs' },
+  { name: 'an empty lookup cache', params: { cacheMaxEntries: '0' }, names: 'cacheMaxEntries' },
 ];
 
 let results: PackageFailure[];

@@ -1,6 +1,13 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the ${...} are CloudFormation Fn::Sub placeholders, not JavaScript templates
 import { bySid, statementsOf } from './iam-policy';
-import { type CfnTemplate, onlyResourceOfType, packageService, resourcesOfType } from './package-service';
+import {
+  type CfnTemplate,
+  onlyResourceOfType,
+  packageService,
+  resourcesOfType,
+  scheduleOf,
+  taskStateRule,
+} from './package-service';
 
 const ENDPOINTS = ['vpce-0123456789abcdef0', 'vpce-0fedcba9876543210'];
 const CLUSTER_B = 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod-b';
@@ -8,7 +15,10 @@ const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:ops';
 
 const sub = (text: string) => ({ 'Fn::Sub': text });
 
-/** Private open API, a private DNS namespace created by the stack, two watched clusters, alarms to a topic. */
+/**
+ * Private open API, a private DNS namespace created by the stack, two watched clusters, alarms to a topic,
+ * and every tuning parameter away from its default.
+ */
 let openDns: CfnTemplate;
 /** Private API with IAM, an existing HTTP namespace given by id. */
 let iamHttp: CfnTemplate;
@@ -25,6 +35,15 @@ beforeAll(async () => {
       watchedClusters: `prod-a,${CLUSTER_B}`,
       alarmTopicArn: TOPIC,
       registerMaxConcurrency: 'none',
+      reconcileRate: '1 hour',
+      reconcileMaxDeletes: '10',
+      healthSweepIntervalMs: '15000',
+      healthWaitMs: '60000',
+      healthPollMs: '500',
+      cacheMaxEntries: '5000',
+      healthMaxAgeMs: '2000',
+      cacheControlMaxAge: '0',
+      staleIfErrorMs: '60000',
     }),
     packageService({
       lookupMode: 'private',
@@ -95,7 +114,12 @@ describe('a namespace created by the stack', () => {
       Type: 'AWS::ServiceDiscovery::PrivateDnsNamespace',
       Properties: { Name: 'corp.internal', Vpc: 'vpc-0abc12345def67890' },
     });
-    for (const fn of ['RegisterLambdaFunction', 'LookupLambdaFunction']) {
+    for (const fn of [
+      'RegisterLambdaFunction',
+      'LookupLambdaFunction',
+      'ReconcileLambdaFunction',
+      'HealthSweepLambdaFunction',
+    ]) {
       expect(resource(openDns, fn).Properties).toMatchObject({
         Environment: { Variables: { NAMESPACE: { Ref: 'CloudMapNamespace' } } },
       });
@@ -131,7 +155,7 @@ describe('watched clusters', () => {
   const clusterArns = [sub('arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/prod-a'), CLUSTER_B];
 
   it('filter the rule on their ARNs', () => {
-    const [, rule] = onlyResourceOfType(openDns, 'AWS::Events::Rule');
+    const [, rule] = taskStateRule(openDns);
 
     expect((rule.Properties.EventPattern as { detail: { clusterArn: unknown } }).detail.clusterArn).toEqual(
       clusterArns,
@@ -151,17 +175,151 @@ describe('watched clusters', () => {
       Condition: { ArnEquals: { 'ecs:cluster': clusterArns } },
     });
   });
+
+  it('let the scheduled functions list only their tasks (no ListClusters) and read and write as the register function', () => {
+    const prefix = 'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}';
+    const serviceArns = sub('arn:${AWS::Partition}:servicediscovery:${AWS::Region}:${AWS::AccountId}:service/*');
+    const managedRequestTag = {
+      StringEquals: { 'aws:RequestTag/managed-by': 'ecs-cloudmap-registrar' },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['managed-by'] },
+    };
+    const clusterCondition = { ArnEquals: { 'ecs:cluster': clusterArns } };
+    const expected = (fn: string) => ({
+      WriteOwnLogs: {
+        Sid: 'WriteOwnLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: [
+          sub(
+            `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/ecs-cloudmap-registrar-prod-${fn}:*`,
+          ),
+        ],
+      },
+      ReadAndWriteTaskVersions: {
+        Sid: 'ReadAndWriteTaskVersions',
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        Resource: [{ 'Fn::GetAtt': ['TaskTable', 'Arn'] }],
+      },
+      ListTasksOfWatchedClusters: {
+        Sid: 'ListTasksOfWatchedClusters',
+        Effect: 'Allow',
+        Action: ['ecs:ListTasks'],
+        Resource: '*',
+        Condition: clusterCondition,
+      },
+      DescribeTasksOfWatchedClusters: {
+        Sid: 'DescribeTasksOfWatchedClusters',
+        Effect: 'Allow',
+        Action: ['ecs:DescribeTasks'],
+        Resource: [sub(`${prefix}:task/prod-a/*`), sub(`${prefix}:task/prod-b/*`)],
+        Condition: clusterCondition,
+      },
+      ReadServiceTagsOfWatchedClusters: {
+        Sid: 'ReadServiceTagsOfWatchedClusters',
+        Effect: 'Allow',
+        Action: ['ecs:DescribeServices'],
+        Resource: [sub(`${prefix}:service/prod-a/*`), sub(`${prefix}:service/prod-b/*`)],
+        Condition: clusterCondition,
+      },
+      ReadTaskDefinitions: {
+        Sid: 'ReadTaskDefinitions',
+        Effect: 'Allow',
+        Action: ['ecs:DescribeTaskDefinition'],
+        Resource: '*',
+      },
+      ReadNamespace: {
+        Sid: 'ReadNamespace',
+        Effect: 'Allow',
+        Action: ['servicediscovery:GetNamespace'],
+        Resource: [{ 'Fn::GetAtt': ['CloudMapNamespace', 'Arn'] }],
+      },
+      FindServicesAndFollowOperations: {
+        Sid: 'FindServicesAndFollowOperations',
+        Effect: 'Allow',
+        Action: ['servicediscovery:ListServices', 'servicediscovery:GetOperation'],
+        Resource: '*',
+      },
+      CreateManagedServicesInTheNamespace: {
+        Sid: 'CreateManagedServicesInTheNamespace',
+        Effect: 'Allow',
+        Action: ['servicediscovery:CreateService'],
+        Resource: [{ 'Fn::GetAtt': ['CloudMapNamespace', 'Arn'] }, serviceArns],
+        Condition: managedRequestTag,
+      },
+      TagManagedServicesOnCreate: {
+        Sid: 'TagManagedServicesOnCreate',
+        Effect: 'Allow',
+        Action: ['servicediscovery:TagResource'],
+        Resource: [serviceArns],
+        Condition: managedRequestTag,
+      },
+      ReadInstances: {
+        Sid: 'ReadInstances',
+        Effect: 'Allow',
+        Action: [
+          'servicediscovery:ListInstances',
+          'servicediscovery:GetInstance',
+          'servicediscovery:GetInstancesHealthStatus',
+        ],
+        Resource: [serviceArns],
+      },
+      WriteInstancesOfManagedServices: {
+        Sid: 'WriteInstancesOfManagedServices',
+        Effect: 'Allow',
+        Action: [
+          'servicediscovery:RegisterInstance',
+          'servicediscovery:DeregisterInstance',
+          'servicediscovery:UpdateInstanceCustomHealthStatus',
+        ],
+        Resource: [serviceArns],
+        Condition: { StringEquals: { 'aws:ResourceTag/managed-by': 'ecs-cloudmap-registrar' } },
+      },
+      WriteRecordsOfTheNamespace: {
+        Sid: 'WriteRecordsOfTheNamespace',
+        Effect: 'Allow',
+        Action: ['route53:ChangeResourceRecordSets'],
+        Resource: [
+          {
+            'Fn::Sub': [
+              'arn:${AWS::Partition}:route53:::hostedzone/${Zone}',
+              { Zone: { 'Fn::GetAtt': ['CloudMapNamespace', 'HostedZoneId'] } },
+            ],
+          },
+        ],
+        Condition: {
+          'ForAllValues:StringEquals': { 'route53:ChangeResourceRecordSetsRecordTypes': ['A', 'AAAA', 'SRV'] },
+          'ForAllValues:StringLike': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['*.corp.internal'] },
+        },
+      },
+    });
+
+    expect(bySid(statementsOf(resource(openDns, 'ReconcileRole')))).toEqual(expected('reconcile'));
+    expect(bySid(statementsOf(resource(openDns, 'HealthSweepRole')))).toEqual(expected('healthSweep'));
+  });
+
+  it('are passed to the scheduled functions as given (names or ARNs)', () => {
+    for (const fn of ['ReconcileLambdaFunction', 'HealthSweepLambdaFunction']) {
+      expect(resource(openDns, fn).Properties).toMatchObject({
+        Environment: { Variables: { WATCHED_CLUSTERS: `prod-a,${CLUSTER_B}` } },
+      });
+    }
+  });
 });
 
 describe('an existing HTTP namespace given by id', () => {
-  it('needs no Route 53 permission and reads the namespace by its ARN', () => {
-    const statements = bySid(statementsOf(resource(iamHttp, 'RegisterRole')));
+  it.each(['RegisterRole', 'ReconcileRole', 'HealthSweepRole'])(
+    '%s needs no Route 53 permission and reads the namespace by its ARN',
+    (role) => {
+      const statements = bySid(statementsOf(resource(iamHttp, role)));
 
-    expect(statements.WriteRecordsOfTheNamespace).toBeUndefined();
-    expect(statements.ReadNamespace?.Resource).toEqual([
-      sub('arn:${AWS::Partition}:servicediscovery:${AWS::Region}:${AWS::AccountId}:namespace/ns-abcdefghij012345'),
-    ]);
-  });
+      expect(statements.WriteRecordsOfTheNamespace).toBeUndefined();
+      expect(statements.FindNamespaceByName).toBeUndefined();
+      expect(statements.ReadNamespace?.Resource).toEqual([
+        sub('arn:${AWS::Partition}:servicediscovery:${AWS::Region}:${AWS::AccountId}:namespace/ns-abcdefghij012345'),
+      ]);
+    },
+  );
 
   it('limits discovery to the namespaces named in lookupNamespaces', () => {
     const statements = bySid(statementsOf(resource(iamHttp, 'LookupRole')));
@@ -180,10 +338,40 @@ describe('other parameters', () => {
   it('alarmTopicArn sends every alarm and its recovery to the topic', () => {
     const alarms = Object.values(resourcesOfType(openDns, 'AWS::CloudWatch::Alarm'));
 
-    expect(alarms).toHaveLength(8);
+    expect(alarms).toHaveLength(10);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([TOPIC]);
       expect(alarm.Properties.OKActions).toEqual([TOPIC]);
     }
+  });
+});
+
+describe('tuning parameters', () => {
+  const variables = (id: string) =>
+    (resource(openDns, id).Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+
+  it('reconcileRate sets the reconcile schedule', () => {
+    expect(scheduleOf(openDns, 'ReconcileLambdaFunction')).toMatchObject({ ScheduleExpression: 'rate(1 hour)' });
+    expect(scheduleOf(openDns, 'HealthSweepLambdaFunction')).toMatchObject({ ScheduleExpression: 'rate(1 minute)' });
+  });
+
+  it('reconcileMaxDeletes and healthSweepIntervalMs reach both scheduled functions', () => {
+    for (const fn of ['ReconcileLambdaFunction', 'HealthSweepLambdaFunction']) {
+      expect(variables(fn)).toMatchObject({ RECONCILE_MAX_DELETES: '10', HEALTH_SWEEP_INTERVAL_MS: '15000' });
+    }
+  });
+
+  it('healthWaitMs and healthPollMs reach the register function, whose timeout grows to cover the wait (60 + 30 + 15 s)', () => {
+    expect(variables('RegisterLambdaFunction')).toMatchObject({ HEALTH_WAIT_MS: '60000', HEALTH_POLL_MS: '500' });
+    expect(resource(openDns, 'RegisterLambdaFunction').Properties.Timeout).toBe(105);
+  });
+
+  it('the cache parameters reach the lookup function', () => {
+    expect(variables('LookupLambdaFunction')).toMatchObject({
+      CACHE_MAX_ENTRIES: '5000',
+      HEALTH_MAX_AGE_MS: '2000',
+      CACHE_CONTROL_MAX_AGE: '0',
+      STALE_IF_ERROR_MS: '60000',
+    });
   });
 });
