@@ -35,11 +35,19 @@ export interface ReconcileSummary {
 const ADDRESS_KEYS = [ATTR.ipv4, ATTR.ipv6, ATTR.port] as const;
 
 interface Owned {
+  namespace: string;
   service: ServiceInfo;
   instance: InstanceRecord;
 }
 
-const key = (service: string, instanceId: string) => `${service.toLowerCase()}/${instanceId}`;
+/** An instance's identity across the namespaces the registrar writes to. */
+const key = (namespace: string, service: string, instanceId: string) =>
+  `${namespace.toLowerCase()}/${service.toLowerCase()}/${instanceId}`;
+
+/** Every namespace the registrar writes to: the default one and those of the cluster mapping. */
+function namespacesOf(deps: RegistrarDeps): string[] {
+  return [...new Set([deps.settings.namespace, ...Object.values(deps.settings.clusterNamespaces ?? {})])];
+}
 
 /** Runs `work` over `items` with at most `limit` at once. */
 async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -54,14 +62,16 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<voi
   await Promise.all(runners);
 }
 
-/** Every instance this project owns in the namespace, by `service/instanceId`. */
-async function ownedInstances(deps: RegistrarDeps, namespaceRef: string): Promise<Map<string, Owned>> {
-  const namespace = await deps.registry.resolveNamespace(namespaceRef);
+/** Every instance this project owns in the namespaces, by `namespace/service/instanceId`. */
+async function ownedInstances(deps: RegistrarDeps, namespaceRefs: string[]): Promise<Map<string, Owned>> {
   const owned = new Map<string, Owned>();
-  for (const service of await deps.registry.listServices(namespace)) {
-    for (const instance of await deps.registry.listInstances(service)) {
-      if (instance.attributes[ATTR.owner] === deps.settings.ownerId)
-        owned.set(key(service.name, instance.id), { service, instance });
+  for (const namespaceRef of namespaceRefs) {
+    const namespace = await deps.registry.resolveNamespace(namespaceRef);
+    for (const service of await deps.registry.listServices(namespace)) {
+      for (const instance of await deps.registry.listInstances(service)) {
+        if (instance.attributes[ATTR.owner] !== deps.settings.ownerId) continue;
+        owned.set(key(namespaceRef, service.name, instance.id), { namespace: namespaceRef, service, instance });
+      }
     }
   }
   return owned;
@@ -92,14 +102,18 @@ export async function reconcile(deps: RegistrarDeps, options: ReconcileOptions):
   };
   const clusters = options.clusters ?? (await deps.tasks.listClusters());
   // Both listings complete before any write: a failure of either throws here and changes nothing.
-  const owned = await ownedInstances(deps, deps.settings.namespace);
+  const owned = await ownedInstances(deps, namespacesOf(deps));
   const planned = await planRunningTasks(deps, clusters, now);
   const tasks = planned.length;
   const desired = new Map<string, { plan: RegisterPlan; taskArn: string; registration: Registration }>();
   for (const { plan, detail } of planned) {
     if (plan.action !== 'register') continue;
     for (const registration of registrationsOf(plan)) {
-      desired.set(key(registration.service, registration.instanceId), { plan, taskArn: detail.taskArn, registration });
+      desired.set(key(plan.namespace, registration.service, registration.instanceId), {
+        plan,
+        taskArn: detail.taskArn,
+        registration,
+      });
     }
   }
 
@@ -140,7 +154,7 @@ export async function reconcile(deps: RegistrarDeps, options: ReconcileOptions):
   // An empty task listing beside existing instances looks like a wrong account, region or cluster list.
   const guarded = tasks === 0 && owned.size > 0 && !options.force;
   let deletesLeft = options.force ? Number.POSITIVE_INFINITY : options.maxDeletes;
-  await pool(stale, concurrency, async ({ service, instance }) => {
+  await pool(stale, concurrency, async ({ namespace, service, instance }) => {
     if (guarded) {
       summary.deferred += 1;
       progress();
@@ -160,7 +174,7 @@ export async function reconcile(deps: RegistrarDeps, options: ReconcileOptions):
     if (!dryRun) {
       const taskArn = instance.attributes[ATTR.taskArn];
       if (taskArn) await deps.versions.markLeaving(taskArn, Number(instance.attributes[ATTR.version] ?? 0));
-      await deregisterOwned(deps.settings.namespace, service.name, instance.id, deps);
+      await deregisterOwned(namespace, service.name, instance.id, deps);
     }
     summary.deregistered += 1;
     progress();
