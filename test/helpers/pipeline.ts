@@ -30,14 +30,21 @@ const lambdaContext = {
  * dynalite (the task table), and the real register handler as the rule's target, with its real SDK
  * clients pointed at them through the standard AWS_ENDPOINT_URL_* variables.
  */
-export async function startPipeline(options: { timeScale?: number; namespace?: string } = {}) {
+export async function startPipeline(
+  options: { timeScale?: number; namespace?: string; containerInstancesPerCluster?: number } = {},
+) {
   const dynamo = await startDynalite('registrar-tasks');
-  const emulator: Emulator = await createEmulator({ port: 0, timeScale: options.timeScale ?? 0.002 });
+  const emulator: Emulator = await createEmulator({
+    port: 0,
+    timeScale: options.timeScale ?? 0.002,
+    containerInstancesPerCluster: options.containerInstancesPerCluster ?? 0,
+  });
   const namespace = options.namespace ?? 'kudos.local';
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
     AWS_ENDPOINT_URL_SERVICEDISCOVERY: emulator.url,
     AWS_ENDPOINT_URL_ECS: emulator.url,
+    AWS_ENDPOINT_URL_EC2: emulator.url,
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     NAMESPACE: namespace,
     TASK_TABLE: dynamo.tableName,
