@@ -1,10 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DescribedTask, TaskDefinitionFacts } from '../../lib/ports';
 import type { RegistrarDeps } from '../../lib/registrar';
 import { runRegistration } from '../../lib/registrar-runtime';
 import { parseTaskEvent } from '../../lib/task-event';
 import { seededRandom } from '../../local/emulator/random';
-import { MemoryRegistry, MemoryVersionStore } from './memory-adapters';
+import { MemoryRegistry, MemoryTaskSource, MemoryVersionStore } from './memory-adapters';
 
 /**
  * The fuzzer of the register handler: events made by mutating the real fixtures (and the written ones),
@@ -74,7 +75,18 @@ const STRINGS = [
   'constructor',
 ];
 
-const NUMBERS = [0, -1, 1, 2 ** 31, 2 ** 53, Number.MAX_SAFE_INTEGER + 2, 1.5, -0, 1e309, Number.NaN];
+const NUMBERS = [
+  0,
+  -1,
+  1,
+  2 ** 31,
+  2 ** 53,
+  Number.MAX_SAFE_INTEGER + 2,
+  1.5,
+  -0,
+  Number.POSITIVE_INFINITY,
+  Number.NaN,
+];
 
 function randomArn(random: Random): string {
   const region = pick(random, ['us-east-1', 'eu-west-2', '', 'US-EAST-1', 'üs-east-1']);
@@ -139,7 +151,8 @@ function randomValue(random: Random, original: Json): Json {
       return Array.isArray(original) ? { 0: original[0], length: 1 } : [original];
     case 9:
       // A number as a string, a string as a number.
-      return typeof original === 'number' ? String(original) : Number(original);
+      if (typeof original === 'number') return String(original);
+      return typeof original === 'string' ? Number(original) : original;
     case 10:
       return typeof original === 'string' ? `${original}\u0000${pick(random, STRINGS)}` : {};
     case 11:
@@ -151,7 +164,8 @@ function randomValue(random: Random, original: Json): Json {
 
 /** Every path to a value in the event, for picking one to mutate. */
 function paths(value: Json, prefix: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
-  if (out.length > 2000) return out;
+  // Deep values inserted by an earlier mutation are not walked into: a mutation lands near the top.
+  if (out.length > 2000 || prefix.length >= 6) return out;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i += 1) {
       out.push([...prefix, i]);
@@ -218,40 +232,19 @@ export function createEventFuzzer(seed: number): () => unknown {
 }
 
 /** A TaskSource that answers for any task: RUNNING, tagged with a name, one port. It never throws. */
-function fuzzTaskSource(counter: { calls: number }) {
-  return {
-    listClusters: async () => {
-      counter.calls += 1;
-      return [];
-    },
-    listRunningTasks: async () => {
-      counter.calls += 1;
-      return [];
-    },
-    describeTask: async (_cluster: string, taskArn: string) => {
-      counter.calls += 1;
-      return {
-        taskArn,
-        lastStatus: 'RUNNING',
-        desiredStatus: 'RUNNING',
-        version: 1,
-        tags: { 'discovery:name': 'fuzz' },
-      };
-    },
-    serviceTags: async () => {
-      counter.calls += 1;
-      return {};
-    },
-    taskDefinition: async (arn: string) => {
-      counter.calls += 1;
-      return {
-        arn,
-        family: 'fuzz',
-        networkMode: 'awsvpc' as const,
-        containers: [{ name: 'app', essential: true, portMappings: [{ containerPort: 80 }], hasHealthCheck: false }],
-      };
-    },
-  };
+class FuzzTaskSource extends MemoryTaskSource {
+  override async describeTask(_cluster: string, taskArn: string): Promise<DescribedTask> {
+    return { taskArn, lastStatus: 'RUNNING', desiredStatus: 'RUNNING', version: 1, tags: { 'discovery:name': 'fuzz' } };
+  }
+
+  override async taskDefinition(arn: string): Promise<TaskDefinitionFacts> {
+    return {
+      arn,
+      family: 'fuzz',
+      networkMode: 'awsvpc',
+      containers: [{ name: 'app', essential: true, portMappings: [{ containerPort: 80 }], hasHealthCheck: false }],
+    };
+  }
 }
 
 /** Counts every call made to a port. */
@@ -310,7 +303,7 @@ export async function runFuzz(count: number, seed: number): Promise<FuzzSummary>
     const registry = new MemoryRegistry();
     const deps: RegistrarDeps = {
       registry: counted(registry, counter),
-      tasks: fuzzTaskSource(counter),
+      tasks: counted(new FuzzTaskSource(), counter),
       versions: counted(new MemoryVersionStore(), counter),
       settings: { namespace: 'kudos.local', defaultPort: 80, dnsRecords: 'A', ownerId: 'fuzz-owner', dnsTtl: 10 },
       now: () => 1_700_000_000_000,
