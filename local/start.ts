@@ -7,13 +7,14 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreatePrivateDnsNamespaceCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import dynalite from 'dynalite';
 import { createEmulator, type Emulator, PortInUseError } from './emulator';
-import { lambdaInvokeTarget, loadFunctionRules } from './rules';
+import { type FunctionSchedule, invokeFunction, lambdaInvokeTarget, loadLocalTriggers, startSchedules } from './rules';
 
 /**
  * `npm start`: the whole pipeline on 127.0.0.1 with no AWS account. The emulator (ECS, Cloud Map,
  * EventBridge) on :4566, dynalite for the register function's task table, and serverless-offline running
  * the real functions from serverless.yml (HTTP API on :3000, Lambda invoke endpoint on :3002). Task
- * events reach the functions through the rules osls resolves from serverless.yml.
+ * events reach the functions through the rules osls resolves from serverless.yml; serverless-offline runs
+ * no `schedule` events, so this process invokes the scheduled functions itself, on their rates.
  */
 
 const HOST = '127.0.0.1';
@@ -22,6 +23,13 @@ const NAMESPACE = 'kudos.local';
 const TASK_TABLE = 'registrar-tasks';
 const ROOT = join(__dirname, '..');
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+/**
+ * Schedules kept on real time: the health sweep times its passes inside the invocation in real time and
+ * runs for a minute, so a scaled (shorter) rate would only overlap invocations.
+ */
+const REAL_TIME_SCHEDULES = new Set(['healthSweep']);
+/** The shortest local period of a scaled schedule (time scale 0 would otherwise invoke in a loop). */
+const MIN_SCALED_INTERVAL_MS = 15_000;
 
 interface StartOptions {
   port: number;
@@ -135,6 +143,15 @@ function stopGroup(child: ChildProcess | undefined): void {
   }
 }
 
+/**
+ * The local period of a schedule: scaled by the time scale (reconcile every 30 s at 0.1, so the demo shows
+ * a lost event repaired without a five-minute wait), except those that must keep AWS's real time.
+ */
+function localInterval(schedule: FunctionSchedule, timeScale: number): number {
+  if (REAL_TIME_SCHEDULES.has(schedule.functionKey)) return schedule.rateMs;
+  return Math.max(MIN_SCALED_INTERVAL_MS, Math.round(schedule.rateMs * timeScale));
+}
+
 function banner(options: StartOptions, emulator: Emulator): string {
   return [
     '',
@@ -150,7 +167,8 @@ function banner(options: StartOptions, emulator: Emulator): string {
     '  npm run local:create-service -- api --count 0   # scale it to 0, then curl again',
     '',
     `Knobs: curl ${emulator.url}/_local/events | /_local/faults | /_local/dlq | /_local/time | /_local/health`,
-    `Time scale ${options.timeScale} (ECS transitions and Lambda retries run that much faster than in AWS).`,
+    `Time scale ${options.timeScale} (ECS transitions, Lambda retries and the reconcile schedule run that much faster than in AWS).`,
+    'Scheduled functions are invoked by this process ([schedule] lines); the health sweep every real minute.',
     'Ctrl-C stops everything.',
     '',
   ].join('\n');
@@ -160,7 +178,7 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2), process.env);
   await assertPortFree(options.httpPort, 'serverless-offline HTTP');
   await assertPortFree(options.lambdaPort, 'serverless-offline Lambda');
-  const rules = await loadFunctionRules(STAGE, ROOT);
+  const { rules, schedules, unsupported } = await loadLocalTriggers(STAGE, ROOT);
   const lambdaEndpoint = `http://${HOST}:${options.lambdaPort}`;
   const emulator = await createEmulator({
     port: options.port,
@@ -174,7 +192,9 @@ async function main(): Promise<void> {
   });
   let offline: ChildProcess | undefined;
   let table: Awaited<ReturnType<typeof startTaskTable>> | undefined;
+  let stopSchedules: (() => void) | undefined;
   const shutdown = async (code: number) => {
+    stopSchedules?.();
     stopGroup(offline);
     await Promise.allSettled([emulator.close(), table?.stop()]);
     process.exit(code);
@@ -193,6 +213,8 @@ async function main(): Promise<void> {
       AWS_ENDPOINT_URL_ECS: emulator.url,
       AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
       TASK_TABLE,
+      // This process runs the schedules (startSchedules); serverless/offline-schedules.js hides them from offline.
+      REGISTRAR_LOCAL_SCHEDULES: 'external',
       SLS_TELEMETRY_DISABLED: '1',
     });
     offline.once('exit', (code) => {
@@ -203,7 +225,19 @@ async function main(): Promise<void> {
     await waitForHttp(lambdaEndpoint, offline);
     for (const rule of rules)
       console.log(`[aws] rule ${rule.name} -> ${rule.functionName}: ${JSON.stringify(rule.pattern)}`);
+    for (const line of unsupported) console.log(`[schedule] ${line}: not run locally (only rate expressions are)`);
+    for (const schedule of schedules) {
+      const seconds = localInterval(schedule, options.timeScale) / 1000;
+      console.log(
+        `[schedule] ${schedule.name} -> ${schedule.functionName}: ${schedule.expression}, here every ${seconds} s`,
+      );
+    }
     console.log(banner(options, emulator));
+    stopSchedules = startSchedules(schedules, {
+      invoke: (functionName, payload) => invokeFunction(lambdaEndpoint, functionName, payload),
+      intervalMs: (schedule) => localInterval(schedule, options.timeScale),
+      log: (line) => console.log(`[schedule] ${line}`),
+    });
   } catch (error) {
     console.error(error instanceof StartError || error instanceof PortInUseError ? error.message : error);
     await shutdown(1);

@@ -349,7 +349,10 @@ function clusterCondition(s) {
   return s.clusters.length ? { Condition: { ArnEquals: { 'ecs:cluster': s.clusters.map((c) => c.arn) } } } : {};
 }
 
-/** What the register function reads of a task in ECS: the task, its service's tags, its task definition. */
+/**
+ * What the registrar reads of a task: the task, its service's tags, its task definition, and for bridge and host
+ * tasks the address of its container instance (ECS, then EC2).
+ */
 function ecsReadStatements(s) {
   const ecsResources = (kind) =>
     s.clusters.length
@@ -376,6 +379,22 @@ function ecsReadStatements(s) {
       Effect: 'Allow',
       Action: ['ecs:DescribeTaskDefinition'],
       Resource: '*',
+    },
+    {
+      // Bridge and host tasks are registered at their container instance's address (lib/ecs/ecs-task-source.ts).
+      Sid: 'DescribeContainerInstancesOfWatchedClusters',
+      Effect: 'Allow',
+      Action: ['ecs:DescribeContainerInstances'],
+      Resource: ecsResources('container-instance'),
+      ...clusterCondition(s),
+    },
+    {
+      // DescribeInstances has no resource type and no condition key of its own: limited to the stack's region.
+      Sid: 'ReadContainerInstanceAddresses',
+      Effect: 'Allow',
+      Action: ['ec2:DescribeInstances'],
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } },
     },
   ];
 }

@@ -328,6 +328,19 @@ describe('default deployment (lookupMode=iam)', () => {
           Action: ['ecs:DescribeTaskDefinition'],
           Resource: '*',
         },
+        DescribeContainerInstancesOfWatchedClusters: {
+          Sid: 'DescribeContainerInstancesOfWatchedClusters',
+          Effect: 'Allow',
+          Action: ['ecs:DescribeContainerInstances'],
+          Resource: [arn('ecs', 'container-instance/*')],
+        },
+        ReadContainerInstanceAddresses: {
+          Sid: 'ReadContainerInstanceAddresses',
+          Effect: 'Allow',
+          Action: ['ec2:DescribeInstances'],
+          Resource: '*',
+          Condition: { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } },
+        },
         FindNamespaceByName: {
           Sid: 'FindNamespaceByName',
           Effect: 'Allow',
@@ -575,6 +588,19 @@ function scheduledStatements(fn: string): Record<string, Statement> {
       Effect: 'Allow',
       Action: ['ecs:DescribeTaskDefinition'],
       Resource: '*',
+    },
+    DescribeContainerInstancesOfWatchedClusters: {
+      Sid: 'DescribeContainerInstancesOfWatchedClusters',
+      Effect: 'Allow',
+      Action: ['ecs:DescribeContainerInstances'],
+      Resource: [arn('ecs', 'container-instance/*')],
+    },
+    ReadContainerInstanceAddresses: {
+      Sid: 'ReadContainerInstanceAddresses',
+      Effect: 'Allow',
+      Action: ['ec2:DescribeInstances'],
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } },
     },
     FindNamespaceByName: {
       Sid: 'FindNamespaceByName',

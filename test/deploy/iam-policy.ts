@@ -37,6 +37,10 @@ export const STAR_RESOURCE_ALLOWED: Record<string, { actions: string[]; reason: 
     actions: ['ecs:DescribeTaskDefinition'],
     reason: 'DescribeTaskDefinition has no resource type and no condition key',
   },
+  ReadContainerInstanceAddresses: {
+    actions: ['ec2:DescribeInstances'],
+    reason: 'DescribeInstances has no resource type; the aws:RequestedRegion condition limits it to the stack region',
+  },
   FindNamespaceByName: {
     actions: ['servicediscovery:ListNamespaces'],
     reason: 'ListNamespaces is a list action without resource type or condition key',

@@ -162,7 +162,7 @@ describe('watched clusters', () => {
     );
   });
 
-  it('scope the ECS reads to their tasks and services, with the ecs:cluster condition', () => {
+  it('scope the ECS reads to their tasks, services and container instances, with the ecs:cluster condition', () => {
     const statements = bySid(statementsOf(resource(openDns, 'RegisterRole')));
     const prefix = 'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}';
 
@@ -172,6 +172,10 @@ describe('watched clusters', () => {
     });
     expect(statements.ReadServiceTagsOfWatchedClusters).toMatchObject({
       Resource: [sub(`${prefix}:service/prod-a/*`), sub(`${prefix}:service/prod-b/*`)],
+      Condition: { ArnEquals: { 'ecs:cluster': clusterArns } },
+    });
+    expect(statements.DescribeContainerInstancesOfWatchedClusters).toMatchObject({
+      Resource: [sub(`${prefix}:container-instance/prod-a/*`), sub(`${prefix}:container-instance/prod-b/*`)],
       Condition: { ArnEquals: { 'ecs:cluster': clusterArns } },
     });
   });
@@ -227,6 +231,20 @@ describe('watched clusters', () => {
         Effect: 'Allow',
         Action: ['ecs:DescribeTaskDefinition'],
         Resource: '*',
+      },
+      DescribeContainerInstancesOfWatchedClusters: {
+        Sid: 'DescribeContainerInstancesOfWatchedClusters',
+        Effect: 'Allow',
+        Action: ['ecs:DescribeContainerInstances'],
+        Resource: [sub(`${prefix}:container-instance/prod-a/*`), sub(`${prefix}:container-instance/prod-b/*`)],
+        Condition: clusterCondition,
+      },
+      ReadContainerInstanceAddresses: {
+        Sid: 'ReadContainerInstanceAddresses',
+        Effect: 'Allow',
+        Action: ['ec2:DescribeInstances'],
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } },
       },
       ReadNamespace: {
         Sid: 'ReadNamespace',
