@@ -1,0 +1,224 @@
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  DescribeTasksCommand,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
+import { ListInstancesCommand, ListNamespacesCommand, ListServicesCommand } from '@aws-sdk/client-servicediscovery';
+import { loadReconcileConfig } from '../../lib/config';
+import { reconcile } from '../../lib/reconcile';
+import { createRegistrarDeps } from '../../lib/registrar-runtime';
+import { startPipeline } from '../helpers/pipeline';
+
+/**
+ * Chaos (issue 6): hundreds of tasks start and stop while Cloud Map throttles and fails calls, goes
+ * down for a while, and events are lost for part of the run. After Lambda's retries, one DLQ replay and
+ * one reconcile, Cloud Map must hold exactly the tasks ECS runs.
+ */
+
+/*
+ * The one change to the production wiring: the register function's Cloud Map client retries in the
+ * SDK's standard mode instead of adaptive. The emulator throttles a share of calls whatever their rate,
+ * and adaptive mode reads every throttle as "too fast": one client shared by hundreds of concurrent
+ * invocations falls to its floor of 0.5 requests/s, and the run takes many minutes (measured: 40 events
+ * handled in 3 minutes). Standard mode still backs off and retries throttles, within the same retry
+ * quota, so failures still reach Lambda's retries and the DLQ.
+ */
+jest.mock('../../lib/aws-clients', () => {
+  const actual = jest.requireActual('../../lib/aws-clients') as typeof import('../../lib/aws-clients');
+  const { ServiceDiscoveryClient } = jest.requireActual(
+    '@aws-sdk/client-servicediscovery',
+  ) as typeof import('@aws-sdk/client-servicediscovery');
+  return {
+    ...actual,
+    createServiceDiscoveryClient: (options?: Parameters<typeof actual.createServiceDiscoveryClient>[0]) => {
+      const client = actual.createServiceDiscoveryClient(options);
+      const standard = new ServiceDiscoveryClient({ retryMode: 'standard', maxAttempts: options?.maxAttempts ?? 5 });
+      client.config.retryStrategy = standard.config.retryStrategy;
+      return client;
+    },
+  };
+});
+
+const CLUSTER = 'chaos';
+const SERVICES = ['orders', 'payments', 'search', 'users', 'mail'] as const;
+const JOBS = 'jobs';
+const FAULTS = { throttleRate: 0.3, errorRate: 0.05, seed: 6 };
+
+let pipeline: Awaited<ReturnType<typeof startPipeline>>;
+let started = 0;
+
+beforeAll(async () => {
+  pipeline = await startPipeline({ timeScale: 0.002 });
+  const { ecs } = pipeline;
+  await ecs.send(new CreateClusterCommand({ clusterName: CLUSTER }));
+  await ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'app',
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [{ name: 'app', image: 'app', essential: true, portMappings: [{ containerPort: 8080 }] }],
+    }),
+  );
+  for (const serviceName of SERVICES) {
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster: CLUSTER,
+        serviceName,
+        taskDefinition: 'app',
+        desiredCount: 0,
+        launchType: 'FARGATE',
+        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-chaos'] } },
+      }),
+    );
+  }
+  await pipeline.emulator.idle();
+}, 60_000);
+
+afterAll(() => pipeline.stop());
+
+const desired = new Map<string, number>();
+
+/** Sets the desired counts of services; scale-ups count as started tasks. */
+async function scale(counts: Partial<Record<(typeof SERVICES)[number], number>>): Promise<void> {
+  for (const [service, count] of Object.entries(counts)) {
+    started += Math.max(0, count - (desired.get(service) ?? 0));
+    desired.set(service, count);
+    await pipeline.ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service, desiredCount: count }));
+  }
+}
+
+/** Starts standalone tasks tagged with a discovery name; returns their ARNs. */
+async function runJobs(count: number): Promise<string[]> {
+  const arns: string[] = [];
+  for (let left = count; left > 0; left -= 10) {
+    const out = await pipeline.ecs.send(
+      new RunTaskCommand({
+        cluster: CLUSTER,
+        taskDefinition: 'app',
+        launchType: 'FARGATE',
+        count: Math.min(10, left),
+        tags: [{ key: 'discovery:name', value: JOBS }],
+        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-chaos'] } },
+      }),
+    );
+    arns.push(...(out.tasks ?? []).map((t) => t.taskArn ?? ''));
+  }
+  started += arns.length;
+  return arns;
+}
+
+async function stopTasks(arns: string[]): Promise<void> {
+  for (const task of arns) await pipeline.ecs.send(new StopTaskCommand({ cluster: CLUSTER, task }));
+}
+
+/** What ECS runs now, as `cloudMapService/taskId`. */
+async function ecsRunning(): Promise<string[]> {
+  const { ecs } = pipeline;
+  const running: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await ecs.send(new ListTasksCommand({ cluster: CLUSTER, desiredStatus: 'RUNNING', nextToken }));
+    nextToken = page.nextToken;
+    const arns = page.taskArns ?? [];
+    for (let i = 0; i < arns.length; i += 100) {
+      const out = await ecs.send(
+        new DescribeTasksCommand({ cluster: CLUSTER, tasks: arns.slice(i, i + 100), include: ['TAGS'] }),
+      );
+      for (const task of out.tasks ?? []) {
+        if (task.lastStatus !== 'RUNNING' || task.desiredStatus !== 'RUNNING') continue;
+        const name = task.group?.startsWith('service:') ? task.group.slice('service:'.length) : JOBS;
+        running.push(`${name}/${task.taskArn?.split('/').pop()}`);
+      }
+    }
+  } while (nextToken);
+  return running.sort();
+}
+
+/** What Cloud Map holds of this project's instances, as `service/instanceId`. */
+async function cloudMapOwned(): Promise<string[]> {
+  const { cloudMap } = pipeline;
+  const namespaces = await cloudMap.send(new ListNamespacesCommand({}));
+  const namespaceId = namespaces.Namespaces?.find((n) => n.Name === 'kudos.local')?.Id ?? '';
+  const services = await cloudMap.send(
+    new ListServicesCommand({ Filters: [{ Name: 'NAMESPACE_ID', Values: [namespaceId], Condition: 'EQ' }] }),
+  );
+  const owned: string[] = [];
+  for (const service of services.Services ?? []) {
+    let NextToken: string | undefined;
+    do {
+      const page = await cloudMap.send(new ListInstancesCommand({ ServiceId: service.Id, NextToken }));
+      NextToken = page.NextToken;
+      for (const instance of page.Instances ?? []) {
+        if (instance.Attributes?.REGISTRAR_OWNER) owned.push(`${service.Name}/${instance.Id}`);
+      }
+    } while (NextToken);
+  }
+  return owned.sort();
+}
+
+const difference = (a: string[], b: string[]) => a.filter((x) => !b.includes(x));
+
+describe('chaos on the local emulator', () => {
+  it('ends with Cloud Map equal to the tasks ECS runs after throttling, failures, an outage and lost events, once retries, the DLQ replay and one reconcile have run', async () => {
+    const { emulator } = pipeline;
+
+    // Busy hours under a flaky Cloud Map: 30% throttled, 5% failed.
+    emulator.setFaults(FAULTS);
+    await scale({ orders: 30, payments: 25, search: 20, users: 15, mail: 10 });
+    const firstJobs = await runJobs(30);
+    await emulator.idle();
+
+    // An outage in the middle: every Cloud Map call fails while services scale and jobs stop.
+    emulator.setFaults({ ...FAULTS, errorRate: 1 });
+    await scale({ orders: 10, payments: 35, search: 5 });
+    await stopTasks(firstJobs.slice(0, 10));
+    await emulator.idle();
+    emulator.setFaults(FAULTS);
+
+    // Event delivery paused: these changes are lost for the register function.
+    emulator.setEventDelivery(false);
+    await scale({ users: 30, mail: 0, search: 12 });
+    await stopTasks(firstJobs.slice(10, 20));
+    const lostJobs = await runJobs(10);
+    await emulator.idle();
+    emulator.setEventDelivery(true);
+
+    // More churn, still flaky.
+    await scale({ orders: 25, payments: 20, mail: 15 });
+    await stopTasks(lostJobs.slice(0, 5));
+    await runJobs(10);
+    await emulator.idle();
+
+    // The weather clears: retries finish, the DLQ is replayed, and one reconcile runs.
+    emulator.setFaults({});
+    await emulator.idle();
+    const deadLetters = emulator.deadLetters().length;
+    emulator.replayDeadLetters();
+    await emulator.idle();
+    expect(emulator.deadLetters()).toEqual([]);
+    const repaired = await reconcile(createRegistrarDeps(loadReconcileConfig()), {
+      clusters: [CLUSTER],
+      maxDeletes: 10_000,
+    });
+
+    const running = await ecsRunning();
+    const registered = await cloudMapOwned();
+    expect(started).toBeGreaterThanOrEqual(200);
+    // The outage must have pushed events to the DLQ, or the replay proves nothing.
+    expect(deadLetters).toBeGreaterThan(0);
+    expect({ missing: difference(running, registered), stale: difference(registered, running) }).toEqual({
+      missing: [],
+      stale: [],
+    });
+    expect(running.length).toBeGreaterThan(100);
+    // Lost events leave work that only the reconcile can do: it must have done some.
+    expect(repaired.registered + repaired.deregistered).toBeGreaterThan(0);
+  }, 120_000);
+});
