@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
 import { build, type Plugin } from 'esbuild';
 import { packageService } from '../test/deploy/package-service';
@@ -30,6 +31,8 @@ export interface BundleSection {
   importRatioByFunction: Record<string, number>;
   /** The worst ratio over the functions (goal <= 1.1). */
   importRatioVsBaseline: number;
+  /** The SDK client packages of each baseline: those the function's bundle loads while it is imported. */
+  baselineClients: Record<string, string[]>;
   samples: number;
   node: string;
 }
@@ -62,6 +65,49 @@ function sdkClientPackages(bundle: string): string[] {
   const found = new Set<string>();
   for (const match of bundle.matchAll(/"(@aws-sdk\/client-[a-z0-9-]+)"/g)) if (match[1]) found.add(match[1]);
   return [...found].sort();
+}
+
+/**
+ * Of those packages, the ones whose client the bundle loads while it is imported: a client the function loads
+ * lazily (a dynamic `import()`, which esbuild keeps in the bundle but evaluates only when called) is left out
+ * of the baseline, or the baseline would pay for a client the function does not load at cold start. Read from
+ * V8's block coverage of one import: the package's name literal (its inlined package.json) ran or did not.
+ */
+async function eagerSdkClientPackages(file: string, bundle: string, packages: string[]): Promise<string[]> {
+  const coverageDir = await mkdtemp(join(tmpdir(), 'registrar-bundle-coverage-'));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ['--no-deprecation', '-e', `require(${JSON.stringify(file)})`],
+        { env: { ...benchEnv(), NODE_V8_COVERAGE: coverageDir } },
+        (error, _stdout, stderr) => (error ? reject(new Error(`importing ${file} failed: ${stderr}`)) : resolve()),
+      );
+    });
+    const ranges: { startOffset: number; endOffset: number; count: number }[] = [];
+    for (const name of await readdir(coverageDir)) {
+      const report = JSON.parse(await readFile(join(coverageDir, name), 'utf8')) as {
+        result: { url: string; functions: { ranges: typeof ranges }[] }[];
+      };
+      for (const script of report.result) {
+        if (script.url === pathToFileURL(file).href) for (const fn of script.functions) ranges.push(...fn.ranges);
+      }
+    }
+    if (ranges.length === 0) throw new Error(`no coverage of ${file}`);
+    return packages.filter((pkg) => {
+      const at = bundle.indexOf(JSON.stringify(pkg));
+      // The innermost range holding the literal says whether it ran.
+      let inner: (typeof ranges)[number] | undefined;
+      for (const range of ranges) {
+        if (range.startOffset <= at && at < range.endOffset) {
+          if (!inner || range.endOffset - range.startOffset < inner.endOffset - inner.startOffset) inner = range;
+        }
+      }
+      return inner === undefined || inner.count > 0;
+    });
+  } finally {
+    await rm(coverageDir, { recursive: true, force: true });
+  }
 }
 
 /** The client class a package exports (`ECSClient`, `ServiceDiscoveryClient`, ...). */
@@ -103,10 +149,9 @@ async function baselineBundle(packages: string[]): Promise<string> {
   return file.text;
 }
 
-/** Milliseconds one fresh Node process takes to `require` the file. */
-function importOnce(file: string): Promise<number> {
-  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
-  const env = {
+/** The environment of every measured process: what the functions' cold start reads, and fake credentials. */
+function benchEnv(): Record<string, string> {
+  return {
     PATH: process.env.PATH ?? '',
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'bench',
@@ -117,8 +162,13 @@ function importOnce(file: string): Promise<number> {
     POWERTOOLS_SERVICE_NAME: 'ecs-cloudmap-registrar',
     POWERTOOLS_METRICS_NAMESPACE: 'EcsCloudMapRegistrar',
   };
+}
+
+/** Milliseconds one fresh Node process takes to `require` the file. */
+function importOnce(file: string): Promise<number> {
+  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--no-deprecation', '-e', script], { env }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--no-deprecation', '-e', script], { env: benchEnv() }, (error, stdout, stderr) => {
       if (error) reject(new Error(`importing ${file} failed: ${stderr || error.message}`));
       else resolve(Number(stdout));
     });
@@ -148,11 +198,19 @@ export async function runBundleBench(log: (line: string) => void = () => {}): Pr
 
     const importMs: BundleSection['importMs'] = {};
     const ratios: Record<string, number> = {};
+    const baselineClients: Record<string, string[]> = {};
     for (const [fn, bundle] of Object.entries(bundles)) {
       const bundleFile = join(work, `${fn}.js`);
       const baselineFile = join(work, `${fn}-baseline.js`);
       await writeFile(bundleFile, bundle);
-      await writeFile(baselineFile, await baselineBundle(sdkClientPackages(bundle)));
+      const contained = sdkClientPackages(bundle);
+      const eager = await eagerSdkClientPackages(bundleFile, bundle, contained);
+      baselineClients[fn] = eager;
+      const lazy = contained.filter((pkg) => !eager.includes(pkg));
+      log(
+        `${fn}: baseline clients ${eager.join(', ')}${lazy.length ? ` (loaded lazily, left out: ${lazy.join(', ')})` : ''}`,
+      );
+      await writeFile(baselineFile, await baselineBundle(eager));
       const own: number[] = [];
       const bare: number[] = [];
       // Interleaved, so a slow moment of the machine weighs on both sides alike.
@@ -173,6 +231,7 @@ export async function runBundleBench(log: (line: string) => void = () => {}): Pr
       importMs,
       importRatioByFunction: ratios,
       importRatioVsBaseline: Math.max(...Object.values(ratios)),
+      baselineClients,
       samples: SAMPLES,
       node: process.version,
     };

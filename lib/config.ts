@@ -1,13 +1,17 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ConfigError } from './errors';
 import type { DnsRecordSet } from './ports';
 
+// zod/mini loads no locale of its own (every message would read "Invalid input"): English, as zod classic.
+z.config(z.locales.en());
+
 type Env = Record<string, string | undefined>;
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+// zod/mini rather than zod classic: the same core, checks and messages, at a tenth of the import cost.
+const int = (min: number, max: number) => z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
 
 /** Parses `schema` from `env`, throwing a ConfigError that names every key that is missing or wrong. */
-export function parseEnv<T extends z.ZodRawShape>(shape: T, env: Env): z.infer<z.ZodObject<T>> {
+export function parseEnv<T extends z.core.$ZodLooseShape>(shape: T, env: Env): z.infer<z.ZodMiniObject<T>> {
   const present = Object.fromEntries(Object.keys(shape).map((key) => [key, env[key] === '' ? undefined : env[key]]));
   const result = z.object(shape).safeParse(present);
   if (!result.success) {
@@ -22,37 +26,37 @@ export function parseEnv<T extends z.ZodRawShape>(shape: T, env: Env): z.infer<z
 
 const DNS_RECORDS = ['A', 'AAAA', 'A+AAAA'] as const;
 
-const planShape = {
+// Each shape is built when its loader runs (once, at cold start), so a function builds only the schemas it reads.
+const planShape = () => ({
   /** The Cloud Map namespace, by id (ns-...) or by name. */
-  NAMESPACE: z.string().min(1),
+  NAMESPACE: z.string().check(z.minLength(1)),
   /** DNS records for services of awsvpc tasks; bridge and host tasks always get SRV. */
-  DNS_RECORDS: z
-    .string()
-    .default('A')
-    .transform((v) => v.toUpperCase().replace(/[,\s]+/g, '+'))
-    .pipe(z.enum(DNS_RECORDS)),
-  DNS_TTL: int(0, 2_147_483_647).default(10),
-  DEFAULT_PORT: int(1, 65535).default(80),
+  DNS_RECORDS: z.pipe(
+    z.pipe(
+      z._default(z.string(), 'A'),
+      z.transform((v: string) => v.toUpperCase().replace(/[,\s]+/g, '+')),
+    ),
+    z.enum(DNS_RECORDS),
+  ),
+  DNS_TTL: z._default(int(0, 2_147_483_647), 10),
+  DEFAULT_PORT: z._default(int(1, 65535), 80),
   /** The owner attribute's value; change it only to run two independent registrars in one account. */
-  OWNER_ID: z
-    .string()
-    .regex(/^[a-zA-Z0-9!-~]{1,1024}$/)
-    .default('ecs-cloudmap-registrar'),
-};
+  OWNER_ID: z._default(z.string().check(z.regex(/^[a-zA-Z0-9!-~]{1,1024}$/)), 'ecs-cloudmap-registrar'),
+});
 
-const registrarShape = {
-  ...planShape,
+const registrarShape = () => ({
+  ...planShape(),
   /** Longest wait for a Cloud Map operation to reach SUCCESS or FAIL. */
-  OPERATION_TIMEOUT_MS: int(1000, 600_000).default(30_000),
+  OPERATION_TIMEOUT_MS: z._default(int(1000, 600_000), 30_000),
   /** How long the ECS service tags are cached in a warm container. */
-  SERVICE_TAGS_TTL_MS: int(0, 3_600_000).default(60_000),
+  SERVICE_TAGS_TTL_MS: z._default(int(0, 3_600_000), 60_000),
   /** How long a RUNNING event waits in the function for a health-checked task to turn HEALTHY. */
-  HEALTH_WAIT_MS: int(0, 600_000).default(12_000),
+  HEALTH_WAIT_MS: z._default(int(0, 600_000), 12_000),
   /** How often it asks ECS (DescribeTasks) meanwhile. */
-  HEALTH_POLL_MS: int(200, 60_000).default(2_000),
+  HEALTH_POLL_MS: z._default(int(200, 60_000), 2_000),
   /** The DynamoDB table that orders events per task (key `taskArn`). */
-  TASK_TABLE: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'not a DynamoDB table name'),
-};
+  TASK_TABLE: z.string().check(z.regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'not a DynamoDB table name')),
+});
 
 /** What planning needs: the part of the register function's configuration `registrar plan` reads too. */
 export interface PlanConfig {
@@ -71,9 +75,10 @@ export interface RegistrarConfig extends PlanConfig {
   taskTable: string;
 }
 
-/** Reads and validates the planning variables (NAMESPACE, DNS_RECORDS, DNS_TTL, DEFAULT_PORT, OWNER_ID). */
-export function loadPlanConfig(env: Env = process.env): PlanConfig {
-  const v = parseEnv(planShape, env);
+type PlanValues = z.infer<z.ZodMiniObject<ReturnType<typeof planShape>>>;
+type RegistrarValues = z.infer<z.ZodMiniObject<ReturnType<typeof registrarShape>>>;
+
+function planConfigOf(v: PlanValues): PlanConfig {
   return {
     namespace: v.NAMESPACE,
     dnsRecords: v.DNS_RECORDS,
@@ -83,11 +88,9 @@ export function loadPlanConfig(env: Env = process.env): PlanConfig {
   };
 }
 
-/** Reads and validates the register function's environment. */
-export function loadRegistrarConfig(env: Env = process.env): RegistrarConfig {
-  const v = parseEnv(registrarShape, env);
+function registrarConfigOf(v: RegistrarValues): RegistrarConfig {
   return {
-    ...loadPlanConfig(env),
+    ...planConfigOf(v),
     operationTimeoutMs: v.OPERATION_TIMEOUT_MS,
     serviceTagsTtlMs: v.SERVICE_TAGS_TTL_MS,
     healthWaitMs: v.HEALTH_WAIT_MS,
@@ -96,15 +99,25 @@ export function loadRegistrarConfig(env: Env = process.env): RegistrarConfig {
   };
 }
 
-const reconcileShape = {
-  ...registrarShape,
+/** Reads and validates the planning variables (NAMESPACE, DNS_RECORDS, DNS_TTL, DEFAULT_PORT, OWNER_ID). */
+export function loadPlanConfig(env: Env = process.env): PlanConfig {
+  return planConfigOf(parseEnv(planShape(), env));
+}
+
+/** Reads and validates the register function's environment. */
+export function loadRegistrarConfig(env: Env = process.env): RegistrarConfig {
+  return registrarConfigOf(parseEnv(registrarShape(), env));
+}
+
+const reconcileShape = () => ({
+  ...registrarShape(),
   /** Clusters to reconcile (names or ARNs, comma-separated); empty means every cluster. */
-  WATCHED_CLUSTERS: z.string().default(''),
+  WATCHED_CLUSTERS: z._default(z.string(), ''),
   /** Most deregistrations in one scheduled run; the rest wait for the next run. */
-  RECONCILE_MAX_DELETES: int(0, 100_000).default(50),
+  RECONCILE_MAX_DELETES: z._default(int(0, 100_000), 50),
   /** Time between two passes of the health sweep within one scheduled invocation. */
-  HEALTH_SWEEP_INTERVAL_MS: int(1000, 300_000).default(20_000),
-};
+  HEALTH_SWEEP_INTERVAL_MS: z._default(int(1000, 300_000), 20_000),
+});
 
 export interface ReconcileConfig extends RegistrarConfig {
   clusters?: string[];
@@ -114,32 +127,32 @@ export interface ReconcileConfig extends RegistrarConfig {
 
 /** Reads and validates the reconcile function's environment (the register function's, plus its own). */
 export function loadReconcileConfig(env: Env = process.env): ReconcileConfig {
-  const v = parseEnv(reconcileShape, env);
+  const v = parseEnv(reconcileShape(), env);
   const clusters = v.WATCHED_CLUSTERS.split(',')
     .map((c) => c.trim())
     .filter(Boolean);
   return {
-    ...loadRegistrarConfig(env),
+    ...registrarConfigOf(v),
     ...(clusters.length ? { clusters } : {}),
     maxDeletes: v.RECONCILE_MAX_DELETES,
     healthSweepIntervalMs: v.HEALTH_SWEEP_INTERVAL_MS,
   };
 }
 
-const lookupShape = {
+const lookupShape = () => ({
   /** The namespace of `/services` and `/services/{service}`, by id (ns-...) or by name. */
-  NAMESPACE: z.string().min(1),
+  NAMESPACE: z.string().check(z.minLength(1)),
   /** Shortest time between two freshness checks (DiscoverInstancesRevision) of one cached answer. */
-  CACHE_INTERVAL_MS: int(0, 3_600_000).default(1000),
+  CACHE_INTERVAL_MS: z._default(int(0, 3_600_000), 1000),
   /** Most answers kept in memory; the least recently used goes first. */
-  CACHE_MAX_ENTRIES: int(1, 1_000_000).default(1000),
+  CACHE_MAX_ENTRIES: z._default(int(1, 1_000_000), 1000),
   /** Oldest an answer may be before it is read again in full: its health is not covered by the revision. */
-  HEALTH_MAX_AGE_MS: int(0, 3_600_000).default(5000),
+  HEALTH_MAX_AGE_MS: z._default(int(0, 3_600_000), 5000),
   /** `Cache-Control: max-age` of successful answers, in seconds. */
-  CACHE_CONTROL_MAX_AGE: int(0, 86_400).default(1),
+  CACHE_CONTROL_MAX_AGE: z._default(int(0, 86_400), 1),
   /** How long a cached answer may still be served while Cloud Map throttles or fails. */
-  STALE_IF_ERROR_MS: int(0, 3_600_000).default(30_000),
-};
+  STALE_IF_ERROR_MS: z._default(int(0, 3_600_000), 30_000),
+});
 
 export interface LookupConfig {
   namespace: string;
@@ -152,7 +165,7 @@ export interface LookupConfig {
 
 /** Reads and validates the lookup function's environment. */
 export function loadLookupConfig(env: Env = process.env): LookupConfig {
-  const v = parseEnv(lookupShape, env);
+  const v = parseEnv(lookupShape(), env);
   return {
     namespace: v.NAMESPACE,
     cacheIntervalMs: v.CACHE_INTERVAL_MS,

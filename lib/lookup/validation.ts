@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { RouteNotFoundError, ValidationError } from '../errors';
 import type { HealthFilter, InstancesQuery, LookupHttpRequest, LookupRoute } from './types';
 
@@ -30,19 +30,28 @@ const ATTRIBUTE_VALUE = /^([!-~][ \t!-~]*)?[!-~]?$/;
 /** An instance carries at most 30 attributes, so more filters than that can never all match. */
 const MAX_FILTERS = 30;
 
-const serviceName = z.string().regex(SERVICE_NAME);
-const namespaceName = z.string().regex(CLOUD_MAP_NAMESPACE_NAME).regex(NAMESPACE_LABELS);
-const attributeKey = z.string().regex(ATTRIBUTE_KEY);
-const attributeValue = z.string().max(1024).regex(ATTRIBUTE_VALUE);
-const health = z
-  .string()
-  .transform((value) => value.toUpperCase())
-  .pipe(z.enum(['HEALTHY', 'UNHEALTHY', 'ALL', 'HEALTHY_OR_ELSE_ALL']));
-const max = z
-  .string()
-  .regex(/^[0-9]{1,4}$/)
-  .transform(Number)
-  .pipe(z.number().int().min(1).max(1000));
+// zod/mini rather than zod classic: the same core and checks at a tenth of the import cost. Only success is
+// read here (each caller words its own message), so zod/mini's missing locale changes nothing. Each schema is
+// lazy: built at the first request that needs it, not while the function's bundle loads.
+const serviceName = z.lazy(() => z.string().check(z.regex(SERVICE_NAME)));
+const namespaceName = z.lazy(() => z.string().check(z.regex(CLOUD_MAP_NAMESPACE_NAME), z.regex(NAMESPACE_LABELS)));
+const attributeKey = z.lazy(() => z.string().check(z.regex(ATTRIBUTE_KEY)));
+const attributeValue = z.lazy(() => z.string().check(z.maxLength(1024), z.regex(ATTRIBUTE_VALUE)));
+const health = z.lazy(() =>
+  z.pipe(
+    z.pipe(
+      z.string(),
+      z.transform((value: string) => value.toUpperCase()),
+    ),
+    z.enum(['HEALTHY', 'UNHEALTHY', 'ALL', 'HEALTHY_OR_ELSE_ALL']),
+  ),
+);
+const max = z.lazy(() =>
+  z.pipe(
+    z.pipe(z.string().check(z.regex(/^[0-9]{1,4}$/)), z.transform(Number)),
+    z.number().check(z.int(), z.gte(1), z.lte(1000)),
+  ),
+);
 
 /**
  * Caller input quoted in a message: cut short, JSON-escaped, and anything outside printable ASCII

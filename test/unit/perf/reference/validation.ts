@@ -1,0 +1,186 @@
+// Reference for the equivalence tests: lib/lookup/validation.ts as it was on zod classic (and the Powertools parser), verbatim
+// but for import paths. Not used by the functions.
+import { z } from 'zod';
+import { RouteNotFoundError, ValidationError } from '../../../../lib/errors';
+import type { HealthFilter, InstancesQuery, LookupHttpRequest, LookupRoute } from '../../../../lib/lookup/types';
+
+/**
+ * Cloud Map's own rules (API reference of DiscoverInstances and CreateService), applied before any
+ * upstream call so that a bad request costs nothing and reaches nothing.
+ */
+
+/** CreateService / DiscoverInstances ServiceName: DNS-style labels, 127 characters at most. */
+const SERVICE_NAME =
+  /^(?=.{1,127}$)([a-zA-Z0-9_][a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_]|[a-zA-Z0-9])(\.([a-zA-Z0-9_][a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_]|[a-zA-Z0-9]))*$/;
+
+/** Cloud Map's namespace Name and HttpName: 1 to 1024 printable ASCII characters. */
+const CLOUD_MAP_NAMESPACE_NAME = /^[!-~]{1,1024}$/;
+
+/**
+ * The project's narrower namespace rule: dot-separated labels of letters, digits, `-` and `_`.
+ * Cloud Map alone would let `/`, `%`, `..` and quotes through; every DNS namespace and namespace id
+ * already fits this, and an HTTP namespace outside it is still reachable by its id.
+ */
+const NAMESPACE_LABELS = /^[a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+)*$/;
+
+/** QueryParameters / OptionalParameters key: 255 printable ASCII characters at most. */
+const ATTRIBUTE_KEY = /^[!-~]{1,255}$/;
+
+/** QueryParameters / OptionalParameters value: printable ASCII, inner spaces and tabs allowed, 1024 at most. */
+const ATTRIBUTE_VALUE = /^([!-~][ \t!-~]*)?[!-~]?$/;
+
+/** An instance carries at most 30 attributes, so more filters than that can never all match. */
+const MAX_FILTERS = 30;
+
+const serviceName = z.string().regex(SERVICE_NAME);
+const namespaceName = z.string().regex(CLOUD_MAP_NAMESPACE_NAME).regex(NAMESPACE_LABELS);
+const attributeKey = z.string().regex(ATTRIBUTE_KEY);
+const attributeValue = z.string().max(1024).regex(ATTRIBUTE_VALUE);
+const health = z
+  .string()
+  .transform((value) => value.toUpperCase())
+  .pipe(z.enum(['HEALTHY', 'UNHEALTHY', 'ALL', 'HEALTHY_OR_ELSE_ALL']));
+const max = z
+  .string()
+  .regex(/^[0-9]{1,4}$/)
+  .transform(Number)
+  .pipe(z.number().int().min(1).max(1000));
+
+/**
+ * Caller input quoted in a message: cut short, JSON-escaped, and anything outside printable ASCII
+ * written as \uXXXX, so it cannot grow the answer or smuggle control or bidi characters into it.
+ */
+function quote(value: string): string {
+  const cut = value.length > 64 ? `${value.slice(0, 64)}...` : value;
+  return JSON.stringify(cut).replace(/[^ -~]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Validates a service name against Cloud Map's rule. */
+export function parseServiceName(value: string): string {
+  if (!serviceName.safeParse(value).success) {
+    throw new ValidationError(
+      'invalid-name',
+      `Service name ${quote(value)} is not a Cloud Map service name (DNS labels of letters, digits, - and _; 127 characters at most)`,
+    );
+  }
+  return value;
+}
+
+/** Validates a namespace name or id (see NAMESPACE_LABELS for why it is narrower than Cloud Map's). */
+export function parseNamespaceName(value: string): string {
+  if (!namespaceName.safeParse(value).success) {
+    throw new ValidationError(
+      'invalid-name',
+      `Namespace ${quote(value)} is not a namespace name or id (dot-separated labels of letters, digits, - and _)`,
+    );
+  }
+  return value;
+}
+
+const ALLOWED = 'allowed: health, max, attr.KEY, prefer.KEY';
+
+/** Validates the query of an instances route: `health`, `max`, `attr.KEY`, `prefer.KEY`, each at most once. */
+export function parseInstancesParameters(
+  query: LookupHttpRequest['query'],
+): Omit<InstancesQuery, 'namespace' | 'service'> {
+  const seen = new Set<string>();
+  const out: Omit<InstancesQuery, 'namespace' | 'service'> = {
+    health: 'HEALTHY_OR_ELSE_ALL',
+    queryParameters: {},
+    optionalParameters: {},
+    max: 1000,
+  };
+  for (const [name, value] of query) {
+    if (seen.has(name)) throw new ValidationError('repeated-parameter', `Query parameter ${quote(name)} is repeated`);
+    seen.add(name);
+    if (name === 'health') {
+      const parsed = health.safeParse(value);
+      if (!parsed.success) {
+        throw new ValidationError(
+          'invalid-parameter',
+          'Query parameter "health" must be healthy, unhealthy, all or healthy_or_else_all',
+        );
+      }
+      out.health = parsed.data as HealthFilter;
+    } else if (name === 'max') {
+      const parsed = max.safeParse(value);
+      if (!parsed.success) {
+        throw new ValidationError('invalid-parameter', 'Query parameter "max" must be a whole number from 1 to 1000');
+      }
+      out.max = parsed.data;
+    } else if (name.startsWith('attr.')) {
+      addFilter(out.queryParameters, name, name.slice('attr.'.length), value);
+    } else if (name.startsWith('prefer.')) {
+      addFilter(out.optionalParameters, name, name.slice('prefer.'.length), value);
+    } else {
+      throw new ValidationError('unknown-parameter', `Unknown query parameter ${quote(name)}; ${ALLOWED}`);
+    }
+  }
+  return out;
+}
+
+function addFilter(filters: Record<string, string>, name: string, key: string, value: string): void {
+  if (!attributeKey.safeParse(key).success) {
+    throw new ValidationError(
+      'invalid-parameter',
+      `Query parameter ${quote(name)}: the attribute key must be 1 to 255 printable ASCII characters`,
+    );
+  }
+  if (!attributeValue.safeParse(value).success) {
+    throw new ValidationError(
+      'invalid-parameter',
+      `Query parameter ${quote(name)}: the value must be at most 1024 printable ASCII characters (inner spaces allowed)`,
+    );
+  }
+  if (Object.keys(filters).length >= MAX_FILTERS) {
+    throw new ValidationError('invalid-parameter', `At most ${MAX_FILTERS} attr. and ${MAX_FILTERS} prefer. filters`);
+  }
+  filters[key] = value;
+}
+
+function refuseQuery(query: LookupHttpRequest['query']): void {
+  const first = query[0];
+  if (first) throw new ValidationError('unknown-parameter', `Unknown query parameter ${quote(first[0])}; none allowed`);
+}
+
+function decodeSegments(path: string): string[] {
+  try {
+    return path.split('/').slice(1).map(decodeURIComponent);
+  } catch {
+    throw new ValidationError('invalid-name', 'The path holds a malformed percent-encoding');
+  }
+}
+
+/**
+ * Matches the request to a route and validates every name and parameter in it.
+ * Throws RouteNotFoundError (404) or ValidationError (400); never calls anything.
+ */
+export function parseLookupRoute(request: LookupHttpRequest, defaultNamespace: string): LookupRoute {
+  if (request.method !== 'GET') throw new RouteNotFoundError();
+  const segments = decodeSegments(request.path);
+  const [first, second, third, fourth, ...rest] = segments;
+  if (rest.length > 0) throw new RouteNotFoundError();
+
+  if (first === 'services' && second === undefined) {
+    refuseQuery(request.query);
+    return { kind: 'services', namespace: defaultNamespace };
+  }
+  if (first === 'services' && second !== undefined && third === undefined) {
+    return instances(defaultNamespace, parseServiceName(second), request);
+  }
+  if (first === 'namespaces' && second !== undefined && third === 'services' && fourth !== undefined) {
+    return instances(parseNamespaceName(second), parseServiceName(fourth), request);
+  }
+  if (first === 'resolve' && second !== undefined && third === undefined) {
+    const dot = second.indexOf('.');
+    if (dot <= 0 || dot === second.length - 1) {
+      throw new ValidationError('invalid-name', `Name ${quote(second)} is not of the form service.namespace`);
+    }
+    return instances(parseNamespaceName(second.slice(dot + 1)), parseServiceName(second.slice(0, dot)), request);
+  }
+  throw new RouteNotFoundError();
+}
+
+function instances(namespace: string, service: string, request: LookupHttpRequest): LookupRoute {
+  return { kind: 'instances', query: { namespace, service, ...parseInstancesParameters(request.query) } };
+}
