@@ -55,6 +55,7 @@ const STRINGS = [
   'e\u0301\u0301\u0301',
   '\ud800',
   '../../etc/passwd',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a log4j-style lookup string, meant literally.
   '${jndi:ldap://x}',
   '<script>alert(1)</script>',
   "'; DROP TABLE tasks; --",
