@@ -130,7 +130,16 @@ export async function reconcile(deps: RegistrarDeps, options: ReconcileOptions):
     else entry.missing += 1;
     toWrite.set(want.taskArn, entry);
   }
-  const stale = [...owned.entries()].filter(([k]) => !desired.has(k)).map(([, v]) => v);
+  // Instances of clusters outside the watched ones are not this run's to judge (nor, in IAM, to describe).
+  const watched = new Set(clusters.map((c) => c.slice(c.lastIndexOf('/') + 1)));
+  const stale = [...owned.entries()]
+    .filter(([k]) => !desired.has(k))
+    .map(([, v]) => v)
+    .filter((v) => {
+      const inWatched = watched.has(v.instance.attributes[ATTR.cluster] ?? '');
+      if (!inWatched) summary.skipped += 1;
+      return inWatched;
+    });
 
   const total = toWrite.size + stale.length;
   let done = 0;

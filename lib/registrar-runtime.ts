@@ -26,7 +26,9 @@ export function recordOutcome(outcome: Outcome): void {
     case 'registered':
     case 'deregistered': {
       const action = outcome.result === 'registered' ? 'register' : 'deregister';
-      logger.info(`${outcome.result} task ${outcome.taskId}`, { ...outcome, action });
+      // `service` is a reserved key of the logger (the function's own name): the Cloud Map one gets its own.
+      const { service, ...rest } = outcome;
+      logger.info(`${outcome.result} task ${outcome.taskId}`, { ...rest, cloudMapService: service, action });
       for (const warning of outcome.result === 'registered' ? (outcome.warnings ?? []) : []) {
         logger.warn(warning, { taskId: outcome.taskId, action });
       }
@@ -35,10 +37,11 @@ export function recordOutcome(outcome: Outcome): void {
       return;
     }
     case 'skipped': {
-      logger.info(`skipped: ${outcome.message}`, { ...outcome, action: 'skip' });
-      const single = metrics.singleMetric();
-      single.addDimension('reason', outcome.reason);
-      single.addMetric('Skipped', MetricUnit.Count, 1);
+      const { message, ...rest } = outcome;
+      logger.info(`skipped: ${message}`, { ...rest, action: 'skip' });
+      // One outcome per invocation: the reason dimension applies to this flush's only metric.
+      metrics.addDimension('reason', outcome.reason);
+      metrics.addMetric('Skipped', MetricUnit.Count, 1);
       return;
     }
   }

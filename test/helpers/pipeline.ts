@@ -31,7 +31,13 @@ const lambdaContext = {
  * clients pointed at them through the standard AWS_ENDPOINT_URL_* variables.
  */
 export async function startPipeline(
-  options: { timeScale?: number; namespace?: string; containerInstancesPerCluster?: number } = {},
+  options: {
+    timeScale?: number;
+    namespace?: string;
+    containerInstancesPerCluster?: number;
+    /** The rule pattern; default: the one osls resolves (test/global-setup.ts). */
+    pattern?: EventPattern;
+  } = {},
 ) {
   const dynamo = await startDynalite('registrar-tasks');
   const emulator: Emulator = await createEmulator({
@@ -42,6 +48,8 @@ export async function startPipeline(
   const namespace = options.namespace ?? 'kudos.local';
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
     AWS_ENDPOINT_URL_SERVICEDISCOVERY: emulator.url,
     AWS_ENDPOINT_URL_ECS: emulator.url,
     AWS_ENDPOINT_URL_EC2: emulator.url,
@@ -59,7 +67,7 @@ export async function startPipeline(
   const outcomes: unknown[] = [];
   emulator.addRule({
     name: 'register',
-    pattern: registerPattern(),
+    pattern: options.pattern ?? registerPattern(),
     target: async (event) => {
       outcomes.push(await handler(event, lambdaContext));
     },

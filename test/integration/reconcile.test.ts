@@ -148,13 +148,33 @@ describe('reconcile', () => {
     expect(after.manual).toEqual({ AWS_INSTANCE_IPV4: '10.1.1.1' });
   });
 
-  it('deletes nothing when the task listing comes back empty while instances exist', async () => {
-    await pipeline.ecs.send(new CreateClusterCommand({ clusterName: 'empty' }));
-    const before = await instances('backfill');
-    const summary = await reconcile(deps(), { maxDeletes: 50, clusters: ['empty'] });
-    expect(summary.deregistered).toBe(0);
-    expect(summary.deferred).toBeGreaterThan(0);
-    expect(await instances('backfill')).toEqual(before);
+  it('deletes nothing when the task listing comes back empty while instances exist, unless forced', async () => {
+    await createService('guarded', 2);
+    pipeline.emulator.setEventDelivery(false);
+    await pipeline.ecs.send(new UpdateServiceCommand({ cluster: 'guarded', service: 'guarded', desiredCount: 0 }));
+    await pipeline.emulator.idle();
+    pipeline.emulator.setEventDelivery(true);
+    const before = await instances('guarded');
+    expect(Object.keys(before)).toHaveLength(2);
+    await expect(reconcile(deps(), { maxDeletes: 50, clusters: ['guarded'] })).resolves.toMatchObject({
+      deregistered: 0,
+      deferred: 2,
+    });
+    expect(await instances('guarded')).toEqual(before);
+    await expect(reconcile(deps(), { maxDeletes: 50, clusters: ['guarded'], force: true })).resolves.toMatchObject({
+      deregistered: 2,
+    });
+    expect(await instances('guarded')).toEqual({});
+  });
+
+  it('leaves alone the instances of clusters it does not watch', async () => {
+    await createService('elsewhere', 1);
+    pipeline.emulator.setEventDelivery(false);
+    await pipeline.ecs.send(new UpdateServiceCommand({ cluster: 'elsewhere', service: 'elsewhere', desiredCount: 0 }));
+    await pipeline.emulator.idle();
+    pipeline.emulator.setEventDelivery(true);
+    await reconcile(deps(), { maxDeletes: 50, clusters: ['backfill'] });
+    expect(Object.keys(await instances('elsewhere'))).toHaveLength(1);
   });
 
   it('writes nothing in a dry run', async () => {

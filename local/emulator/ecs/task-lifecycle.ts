@@ -100,7 +100,11 @@ export class TaskLifecycle {
     }
   }
 
-  /** Health-checked containers report the verdict; a change is a state change with its own version. */
+  /**
+   * Health-checked containers report the verdict. DescribeTasks shows it, and the service scheduler may
+   * act on it, but no task state change event is sent and the version stays: ECS task events carry no
+   * health, which is why the registrar polls for it.
+   */
   private reportHealth(task: Task): void {
     if (task.desiredStatus === 'STOPPED' || task.lastStatus !== 'RUNNING') return;
     let changed = false;
@@ -110,7 +114,7 @@ export class TaskLifecycle {
       changed = true;
     }
     if (!changed) return;
-    this.change(task, 'RUNNING');
+    task.updatedAt = this.clock.now();
     this.hooks.settled(task);
   }
 
