@@ -118,6 +118,8 @@ export interface TaskRecord {
   /** The namespace and Cloud Map services the task was registered in (empty until registered). */
   namespace?: string;
   services: string[];
+  /** A leaving task whose instances are known to be gone: later leaving events have nothing to do. */
+  cleared?: boolean;
 }
 
 /**
@@ -139,4 +141,9 @@ export interface VersionStore {
   markLeaving(taskArn: string, version: number): Promise<TaskRecord | undefined>;
   /** The current record, read consistently. */
   get(taskArn: string): Promise<TaskRecord | undefined>;
+  /**
+   * Records whether a leaving task's instances are gone (true, after its deregistration) or may exist
+   * again (false, before a registration that raced the leaving event is undone).
+   */
+  setCleared(taskArn: string, cleared: boolean): Promise<void>;
 }

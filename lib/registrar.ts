@@ -40,6 +40,9 @@ export interface RegistrarDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** Plan reasons that mean ECS no longer runs the task. */
+const GONE = new Set(['task-no-longer-running', 'stale-event', 'task-not-found']);
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const skipped = (reason: string, message: string, taskId?: string): Outcome => ({
@@ -137,6 +140,10 @@ async function handleRunning(event: TaskStateChange, deps: RegistrarDeps, lagMs:
   const { detail } = event;
   const taskId = arnTail(detail.taskArn);
   const plan = await planWaitingForHealth(event, deps);
+  // ECS says the task is gone or going: whatever this event says, make sure it is not registered.
+  // The `cleared` mark is not trusted here: this may be the retry of a registration that crashed after
+  // writing, which the leaving events (already done) could not see.
+  if (plan.action === 'ignore' && GONE.has(plan.reason)) return handleLeaving(event, deps, lagMs, { recheck: true });
   if (plan.action === 'ignore') return skipped(plan.reason, plan.message, taskId);
   if (plan.action === 'deregister') return handleLeaving(event, deps, lagMs);
 
@@ -150,6 +157,16 @@ async function handleRunning(event: TaskStateChange, deps: RegistrarDeps, lagMs:
     lagMs: lagMs(),
     ...(plan.warnings ? { warnings: plan.warnings } : {}),
   };
+}
+
+/**
+ * Removes what a registration racing a leaving event wrote. The record is marked not cleared first, so
+ * that if this fails, the retry (or any later event of the task) still removes it.
+ */
+async function undoRegistrations(plan: RegisterPlan, taskArn: string, deps: RegistrarDeps): Promise<void> {
+  await deps.versions.setCleared(taskArn, false);
+  for (const r of registrationsOf(plan)) await deregisterOwned(plan.namespace, r.service, r.instanceId, deps);
+  await deps.versions.setCleared(taskArn, true);
 }
 
 /**
@@ -171,6 +188,9 @@ export async function registerPlanned(
   });
   if (!claim.claimed) {
     const leaving = claim.record?.state === 'leaving';
+    // A retry of a registration whose undo failed (or never ran) lands here: finish the undo. It reads
+    // first, so it writes only when an instance is really there.
+    if (leaving) await undoRegistrations(plan, taskArn, deps);
     return skipped(
       leaving ? 'task-leaving' : 'stale-event',
       leaving
@@ -189,7 +209,7 @@ export async function registerPlanned(
   // A leaving event may have been handled while this write was in flight: undo the write if so.
   const after = await deps.versions.get(taskArn);
   if (after?.state === 'leaving') {
-    for (const r of registrations) await deregisterOwned(plan.namespace, r.service, r.instanceId, deps);
+    await undoRegistrations(plan, taskArn, deps);
     return skipped(
       'task-leaving',
       `the task started to leave (version ${after.version}) while it was being registered; registration undone`,
@@ -203,17 +223,32 @@ export async function registerPlanned(
  * Records the task as leaving, then deregisters it wherever it was registered. Where that is comes from
  * the version store (no ECS read); a task registered before the store knew it falls back to the plan.
  */
-async function handleLeaving(event: TaskStateChange, deps: RegistrarDeps, lagMs: () => number): Promise<Outcome> {
+async function handleLeaving(
+  event: TaskStateChange,
+  deps: RegistrarDeps,
+  lagMs: () => number,
+  options: { recheck?: boolean } = {},
+): Promise<Outcome> {
   const { detail } = event;
   const taskId = arnTail(detail.taskArn);
   const previous = await deps.versions.markLeaving(detail.taskArn, detail.version);
+  // An earlier leaving event already removed every instance: nothing to write (ECS sends several).
+  if (previous?.state === 'leaving' && previous.cleared && !options.recheck) {
+    return skipped(
+      'already-deregistered',
+      `an earlier event (version ${previous.version}) already deregistered the task`,
+      taskId,
+    );
+  }
   let namespace: string;
   let services: string[];
   if (previous?.namespace && previous.services.length > 0) {
     namespace = previous.namespace;
     services = previous.services;
   } else {
-    const plan = planTaskEvent(event, await gatherFacts(event, deps.tasks), deps.settings);
+    // Plan as if the event said the task is leaving (it may be a RUNNING event ECS contradicts).
+    const leaving = isLeaving(detail) ? event : { ...event, detail: { ...detail, desiredStatus: 'STOPPED' } };
+    const plan = planTaskEvent(leaving, await gatherFacts(leaving, deps.tasks), deps.settings);
     if (plan.action === 'ignore') return skipped(plan.reason, plan.message, taskId);
     namespace = plan.namespace;
     services = servicesOf(plan);
@@ -223,6 +258,7 @@ async function handleLeaving(event: TaskStateChange, deps: RegistrarDeps, lagMs:
     const result = await deregisterOwned(namespace, service, taskId, deps);
     if (result === 'not-owned') refused.push(service);
   }
+  await deps.versions.setCleared(detail.taskArn, true);
   if (refused.length === services.length) {
     return skipped(
       'not-owned',

@@ -220,20 +220,29 @@ export class CloudMapRegistry implements Registry {
   }
 
   async deregister(service: ServiceInfo, instanceId: string): Promise<void> {
-    let operationId: string | undefined;
-    try {
-      operationId = await this.retryingDuplicates(async () => {
+    const deadline = this.now() + this.options.operationTimeoutMs;
+    for (;;) {
+      let operationId: string | undefined;
+      try {
         const out = await this.client.send(
           new DeregisterInstanceCommand({ ServiceId: service.id, InstanceId: instanceId }),
         );
-        return out.OperationId;
-      });
-    } catch (error) {
-      // Already gone (or never there): the desired state holds.
-      if (isAwsError(error, 'InstanceNotFound', 'ServiceNotFound')) return;
-      throw error;
+        operationId = out.OperationId;
+      } catch (error) {
+        // Already gone (or never there): the desired state holds.
+        if (isAwsError(error, 'InstanceNotFound', 'ServiceNotFound')) return;
+        if (!isAwsError(error, 'DuplicateRequest') || this.now() > deadline) throw error;
+        // Another write to this instance is in flight (often another leaving event of the same task):
+        // wait for it rather than sending again, then see whether there is anything left to remove.
+        const inFlight = (error as { DuplicateOperationId?: string }).DuplicateOperationId;
+        if (inFlight) await this.waitForOperation(inFlight).catch(() => undefined);
+        else await this.sleep(200);
+        if (!(await this.getInstance(service, instanceId))) return;
+        continue;
+      }
+      await this.waitForOperation(operationId);
+      return;
     }
-    await this.waitForOperation(operationId);
   }
 
   async getHealth(service: ServiceInfo): Promise<Record<string, string>> {

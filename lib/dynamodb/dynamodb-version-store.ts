@@ -19,6 +19,7 @@ function toRecord(item: Record<string, AttributeValue> | undefined): TaskRecord 
     state: item.state?.S === 'leaving' ? 'leaving' : 'running',
     ...(item.namespace?.S ? { namespace: item.namespace.S } : {}),
     services: item.services?.L?.map((v) => v.S ?? '').filter(Boolean) ?? [],
+    ...(item.cleared?.BOOL !== undefined ? { cleared: item.cleared.BOOL } : {}),
   };
 }
 
@@ -108,6 +109,24 @@ export class DynamoDbVersionStore implements VersionStore {
         throw error;
       });
     return 'already' in out ? out.already : toRecord(out.Attributes);
+  }
+
+  async setCleared(taskArn: string, cleared: boolean): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { taskArn: { S: taskArn } },
+          UpdateExpression: 'SET cleared = :cleared',
+          // Only a leaving task is ever cleared; a record that is not there (expired) needs no flag.
+          ConditionExpression: '#state = :leaving',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':cleared': { BOOL: cleared }, ':leaving': { S: 'leaving' } },
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    }
   }
 
   async get(taskArn: string): Promise<TaskRecord | undefined> {

@@ -170,6 +170,7 @@ export class MemoryVersionStore implements VersionStore {
       state: 'leaving',
       services: current?.services ?? [],
       ...(current?.namespace ? { namespace: current.namespace } : {}),
+      ...(current?.cleared !== undefined ? { cleared: current.cleared } : {}),
     });
     return current ? { ...current } : undefined;
   }
@@ -177,5 +178,10 @@ export class MemoryVersionStore implements VersionStore {
   async get(taskArn: string): Promise<TaskRecord | undefined> {
     const current = this.records.get(taskArn);
     return current ? { ...current } : undefined;
+  }
+
+  async setCleared(taskArn: string, cleared: boolean): Promise<void> {
+    const current = this.records.get(taskArn);
+    if (current?.state === 'leaving') this.records.set(taskArn, { ...current, cleared });
   }
 }

@@ -109,11 +109,57 @@ describe('handleTaskEvent', () => {
       version: 8,
       tags: {},
     });
+    // Nothing is registered; the event is handled as the stop ECS reports (nothing to remove here).
+    await expect(handleTaskEvent(runningEvent(), deps)).resolves.toMatchObject({ result: 'deregistered' });
+    expect(registry.writes).toEqual([]);
+  });
+
+  it('removes a stale instance when a late RUNNING event meets a task ECS says has stopped', async () => {
+    const { registry, tasks, deps } = setup();
+    registry.seed('cdp-demo-test-15', TASK_ID, {
+      REGISTRAR_OWNER: OWNER,
+      ECS_TASK_VERSION: '5',
+      ECS_SERVICE_NAME: 'cdp-demo-test-15',
+    });
+    tasks.tasks.set(TASK_ARN, {
+      taskArn: TASK_ARN,
+      lastStatus: 'STOPPED',
+      desiredStatus: 'STOPPED',
+      version: 8,
+      tags: {},
+    });
+    await expect(handleTaskEvent(runningEvent(), deps)).resolves.toMatchObject({ result: 'deregistered' });
+    expect(registry.writes).toEqual([`deregister cdp-demo-test-15/${TASK_ID}`]);
+  });
+
+  it('writes nothing for later leaving events once the task is deregistered', async () => {
+    const { registry, deps } = setup();
+    await handleTaskEvent(runningEvent(), deps);
+    await handleTaskEvent(stoppingEvent(), deps);
+    const stopped = withDetail(runningEvent(), { lastStatus: 'STOPPED', desiredStatus: 'STOPPED', version: 9 });
+    await expect(handleTaskEvent(stopped, deps)).resolves.toMatchObject({
+      result: 'skipped',
+      reason: 'already-deregistered',
+    });
+    expect(registry.writes).toHaveLength(2);
+  });
+
+  it('finishes an undo that failed when the RUNNING event is retried', async () => {
+    const { registry, deps } = setup();
+    const register = registry.register.bind(registry);
+    registry.register = async (service, id, attributes) => {
+      await handleTaskEvent(stoppingEvent(), deps);
+      await register(service, id, attributes);
+      // The undo's deregistration fails (throttled): the handler throws and Lambda retries the event.
+      registry.failNextWrite = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    };
+    await expect(handleTaskEvent(runningEvent(), deps)).rejects.toThrow('Rate exceeded');
+    registry.register = register;
     await expect(handleTaskEvent(runningEvent(), deps)).resolves.toMatchObject({
       result: 'skipped',
-      reason: 'stale-event',
+      reason: 'task-leaving',
     });
-    expect(registry.writes).toEqual([]);
+    expect(await registry.listInstances({ id: '', name: 'cdp-demo-test-15', namespaceId: '' })).toEqual([]);
   });
 
   it('never overwrites an instance another system registered under the same task id', async () => {

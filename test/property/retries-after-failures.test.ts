@@ -20,12 +20,10 @@ import {
 import { MemoryRegistry, MemoryVersionStore } from '../helpers/memory-adapters';
 
 /**
- * A known bug, kept out of `npm test` (jest only runs *.test.ts) because it fails today:
- *   npx jest --testMatch '**' --testRegex 'retries-after-failures\.repro\.ts$'
- *
- * When the re-check after a registration finds the task leaving and the undo (deregister) fails, Lambda's
- * retry of that RUNNING event is refused by the version store ("task-leaving") and returns without
- * deregistering: the stale instance stays until the next reconcile if no later leaving event comes.
+ * AWS calls fail (before or after taking effect) anywhere, Lambda retries each event up to three times,
+ * and what still fails is replayed from the DLQ: Cloud Map must still end equal to what ECS runs. This
+ * found a registration whose undo failed leaving a stale instance behind; the fix is that a RUNNING event
+ * for a task ECS says is gone, or that the version store refuses as leaving, always finishes the undo.
  */
 
 const seed = Number(process.env.FC_SEED ?? 20_240_602);
