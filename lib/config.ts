@@ -25,6 +25,7 @@ export function parseEnv<T extends z.core.$ZodLooseShape>(shape: T, env: Env): z
 }
 
 const DNS_RECORDS = ['A', 'AAAA', 'A+AAAA'] as const;
+const CLUSTER_NAMESPACES = /^$|^\s*[\w:/.-]+\s*=\s*[\w.-]+\s*(,\s*[\w:/.-]+\s*=\s*[\w.-]+\s*)*$/;
 
 // Each shape is built when its loader runs (once, at cold start), so a function builds only the schemas it reads.
 const planShape = () => ({
@@ -42,7 +43,26 @@ const planShape = () => ({
   DEFAULT_PORT: z._default(int(1, 65535), 80),
   /** The owner attribute's value; change it only to run two independent registrars in one account. */
   OWNER_ID: z._default(z.string().check(z.regex(/^[a-zA-Z0-9!-~]{1,1024}$/)), 'ecs-cloudmap-registrar'),
+  /** `cluster=namespace` pairs, comma-separated: clusters whose tasks go to a namespace of their own. */
+  CLUSTER_NAMESPACES: z._default(
+    z.string().check(z.regex(CLUSTER_NAMESPACES, 'expected cluster=namespace pairs, comma-separated')),
+    '',
+  ),
 });
+
+/** `cluster=namespace` pairs, as CLUSTER_NAMESPACES and the clusterNamespaces parameter write them. */
+export function parseClusterNamespaces(value: string): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const pair of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const [cluster = '', namespace = ''] = pair.split('=').map((p) => p.trim());
+    // A cluster given by ARN is keyed by its name, as events and attributes name it.
+    map[cluster.slice(cluster.lastIndexOf('/') + 1)] = namespace;
+  }
+  return map;
+}
 
 const registrarShape = () => ({
   ...planShape(),
@@ -65,6 +85,8 @@ export interface PlanConfig {
   dnsTtl: number;
   defaultPort: number;
   ownerId: string;
+  /** Cluster name -> namespace, for clusters that do not use `namespace`. */
+  clusterNamespaces?: Record<string, string>;
 }
 
 export interface RegistrarConfig extends PlanConfig {
@@ -79,12 +101,14 @@ type PlanValues = z.infer<z.ZodMiniObject<ReturnType<typeof planShape>>>;
 type RegistrarValues = z.infer<z.ZodMiniObject<ReturnType<typeof registrarShape>>>;
 
 function planConfigOf(v: PlanValues): PlanConfig {
+  const clusterNamespaces = parseClusterNamespaces(v.CLUSTER_NAMESPACES);
   return {
     namespace: v.NAMESPACE,
     dnsRecords: v.DNS_RECORDS,
     dnsTtl: v.DNS_TTL,
     defaultPort: v.DEFAULT_PORT,
     ownerId: v.OWNER_ID,
+    ...(Object.keys(clusterNamespaces).length ? { clusterNamespaces } : {}),
   };
 }
 

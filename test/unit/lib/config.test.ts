@@ -42,3 +42,20 @@ describe('loadRegistrarConfig', () => {
     expect(() => loadPlanConfig({ NAMESPACE: 'n', DNS_RECORDS: 'CNAME' })).toThrow(/DNS_RECORDS/);
   });
 });
+
+describe('CLUSTER_NAMESPACES', () => {
+  it('maps clusters (by name or ARN) to namespaces of their own', () => {
+    const config = loadPlanConfig({
+      NAMESPACE: 'kudos.local',
+      CLUSTER_NAMESPACES: 'blue=blue.local, arn:aws:ecs:us-east-1:123456789012:cluster/green = green.local',
+    });
+    expect(config.clusterNamespaces).toEqual({ blue: 'blue.local', green: 'green.local' });
+  });
+
+  it('leaves the mapping out when empty, and refuses a malformed one naming the key', () => {
+    expect(loadPlanConfig({ NAMESPACE: 'n' }).clusterNamespaces).toBeUndefined();
+    expect(() => loadPlanConfig({ NAMESPACE: 'n', CLUSTER_NAMESPACES: 'blue' })).toThrow(
+      /CLUSTER_NAMESPACES: expected cluster=namespace pairs/,
+    );
+  });
+});
