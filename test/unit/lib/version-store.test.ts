@@ -83,6 +83,24 @@ describe.each(stores)('%s', (_name, make) => {
     await expect(store.get(arn)).resolves.toMatchObject({ version: 8 });
   });
 
+  it('marks a leaving task cleared once its instances are gone, and keeps the mark on later leaving events', async () => {
+    await store.claimRunning(arn, 5, target);
+    await store.markLeaving(arn, 6);
+    await store.setCleared(arn, true);
+    await expect(store.markLeaving(arn, 7)).resolves.toMatchObject({ state: 'leaving', cleared: true });
+    await expect(store.get(arn)).resolves.toMatchObject({ state: 'leaving', version: 7, cleared: true });
+    await store.setCleared(arn, false);
+    await expect(store.get(arn)).resolves.toMatchObject({ cleared: false });
+  });
+
+  it('never marks a running task cleared', async () => {
+    await store.claimRunning(arn, 5, target);
+    await store.setCleared(arn, true);
+    await expect(store.get(arn)).resolves.not.toHaveProperty('cleared');
+    await store.setCleared(`${arn}-unknown`, true);
+    await expect(store.get(`${arn}-unknown`)).resolves.toBeUndefined();
+  });
+
   it('answers undefined for a task it never saw', async () => {
     await expect(store.get(arn)).resolves.toBeUndefined();
     await expect(store.markLeaving(arn, 3)).resolves.toBeUndefined();
