@@ -62,7 +62,17 @@ async function main(): Promise<void> {
 const CONDITION = '--conditions=import';
 const hasCondition = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].includes(CONDITION);
 
-if (hasCondition) {
+const requested = process.argv.slice(2);
+if (hasCondition && requested.length !== 1 && !process.env.BENCH_IN_PROCESS) {
+  // Each section in a process of its own: sections load the handlers, whose clients are built once per
+  // process from the environment, and one section's emulator must not be another's.
+  const names = requested.length > 0 ? requested : sections();
+  for (const name of names) {
+    const child = spawnSync(process.execPath, [...process.execArgv, __filename, name], { stdio: 'inherit' });
+    if (child.status !== 0) process.exit(child.status ?? 1);
+  }
+  process.exit(0);
+} else if (hasCondition) {
   main().then(
     () => process.exit(0),
     (error: unknown) => {
