@@ -22,6 +22,8 @@ const LEAVING_LAST_STATUSES = ['DEACTIVATING', 'STOPPING', 'DEPROVISIONING', 'ST
 
 const NAMESPACE_ID = /^ns-[a-z0-9]{16}$/;
 const NAMESPACE_NAME = /^[!-~]{1,1024}$/;
+/** A namespace name of the cluster mapping: what CLUSTER_NAMESPACES accepts (lib/config.ts) as well as Cloud Map. */
+const MAPPED_NAMESPACE_NAME = /^[A-Za-z0-9_.-]{1,1024}$/;
 const CLUSTER_NAME = /^[A-Za-z0-9_-]{1,255}$/;
 const CLUSTER_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/([A-Za-z0-9_-]{1,255})$/;
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
@@ -86,6 +88,62 @@ function matching(name, values, pattern, what) {
   return values;
 }
 
+/** An ECS cluster by name or ARN, with its name and ARN; undefined when it is neither. */
+function clusterOf(ref) {
+  const arn = CLUSTER_ARN.exec(ref);
+  if (arn) return { ref, name: arn[1], arn: ref };
+  if (CLUSTER_NAME.test(ref)) return { ref, name: ref, arn: sub(`${arnPrefix('ecs')}:cluster/${ref}`) };
+  return undefined;
+}
+
+/** Names once each, compared as Cloud Map compares them (case-insensitively); the first spelling is kept. */
+function uniqueNames(names) {
+  const seen = new Set();
+  return names.filter((name) => {
+    const key = name.toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * The clusterNamespaces parameter: `cluster=namespace` pairs, comma-separated (lib/config.ts
+ * parseClusterNamespaces reads them from CLUSTER_NAMESPACES); clusters by name or ARN, namespaces by name or id.
+ */
+function readClusterNamespaces(value) {
+  const name = 'clusterNamespaces';
+  if (value === '' || value === 'none') return [];
+  const mapped = [];
+  for (const pair of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const parts = pair.split('=').map((p) => p.trim());
+    const [clusterRef = '', namespace = ''] = parts;
+    const cluster = clusterOf(clusterRef);
+    const namespaceIsId = NAMESPACE_ID.test(namespace);
+    if (parts.length !== 2 || !cluster || !(namespaceIsId || MAPPED_NAMESPACE_NAME.test(namespace))) {
+      throw new DeployParamError(
+        name,
+        `"${pair}" is not a cluster=namespace pair (an ECS cluster name or ARN, "=", a namespace name or id ns-...)`,
+      );
+    }
+    const earlier = mapped.find((m) => m.cluster.name === cluster.name);
+    if (earlier) {
+      throw new DeployParamError(
+        name,
+        `cluster "${cluster.name}" is mapped twice (${earlier.namespace}, ${namespace})`,
+      );
+    }
+    mapped.push({ cluster, namespace, namespaceIsId });
+  }
+  if (!mapped.length) {
+    throw new DeployParamError(name, `"${value}" holds no cluster=namespace pair (none = no mapping)`);
+  }
+  return mapped;
+}
+
 /** Reads and checks every parameter; the result is plain data, everything else is derived from it. */
 async function readSettings(resolveVariable) {
   const param = async (name) => {
@@ -122,14 +180,26 @@ async function readSettings(resolveVariable) {
     );
   }
 
-  const clusters = list(await param('watchedClusters')).map((cluster) => {
-    const arn = CLUSTER_ARN.exec(cluster);
-    if (arn) return { ref: cluster, name: arn[1], arn: cluster };
-    if (CLUSTER_NAME.test(cluster)) {
-      return { ref: cluster, name: cluster, arn: sub(`${arnPrefix('ecs')}:cluster/${cluster}`) };
+  const watchedClusters = list(await param('watchedClusters')).map((cluster) => {
+    const parsed = clusterOf(cluster);
+    if (!parsed) {
+      throw new DeployParamError('watchedClusters', `"${cluster}" is neither an ECS cluster name nor a cluster ARN`);
     }
-    throw new DeployParamError('watchedClusters', `"${cluster}" is neither an ECS cluster name nor a cluster ARN`);
+    return parsed;
   });
+  const clusterNamespaces = readClusterNamespaces(await param('clusterNamespaces'));
+  // The mapped clusters are watched too; with every cluster watched (no list), the mapping only routes.
+  const clusters = watchedClusters.length
+    ? [
+        ...watchedClusters,
+        ...clusterNamespaces.map((m) => m.cluster).filter((c) => !watchedClusters.some((w) => w.name === c.name)),
+      ]
+    : [];
+  const sameName = (a, b) => a.toLowerCase().replace(/\.$/, '') === b.toLowerCase().replace(/\.$/, '');
+  // A pair naming the main namespace routes nowhere new: its cluster's tasks go there anyway.
+  const mappedNamespaces = clusterNamespaces.filter((m) =>
+    m.namespaceIsId || namespaceIsId ? m.namespace !== namespace : !sameName(m.namespace, namespace),
+  );
 
   const dnsRecords = (await param('dnsRecords')).toUpperCase().replace(/[,\s]+/g, '+');
   oneOf('dnsRecords', dnsRecords, ['A', 'AAAA', 'A+AAAA']);
@@ -162,7 +232,11 @@ async function readSettings(resolveVariable) {
   } else if (list(lookupNamespacesParam).length > 0) {
     lookupNamespaces = matching('lookupNamespaces', list(lookupNamespacesParam), NAMESPACE_NAME, 'a namespace name');
   } else if (!namespaceIsId) {
-    lookupNamespaces = [namespace];
+    // The namespaces of the cluster mapping are served too (/namespaces/{namespace}/..., /resolve/{name}).
+    lookupNamespaces = uniqueNames([
+      namespace,
+      ...mappedNamespaces.filter((m) => !m.namespaceIsId).map((m) => m.namespace),
+    ]);
   } else {
     throw new DeployParamError(
       'lookupNamespaces',
@@ -187,6 +261,7 @@ async function readSettings(resolveVariable) {
     namespaceVpcId,
     hostedZoneId,
     clusters,
+    mappedNamespaces,
     dnsRecords,
     dnsTtl,
     defaultPort,
@@ -271,6 +346,33 @@ function namespaceName(s) {
 }
 
 /**
+ * Every namespace the registrar writes to: the main one and those of the cluster mapping, each with its ARN
+ * (undefined when given by name: IAM knows namespaces by id only) and its name (undefined when given by id).
+ */
+function writtenNamespaces(s) {
+  const all = [
+    {
+      byName: !s.createNamespace && !s.namespaceIsId,
+      arn: s.createNamespace || s.namespaceIsId ? namespaceArn(s) : undefined,
+      name: namespaceName(s),
+    },
+    ...s.mappedNamespaces.map((m) => ({
+      byName: !m.namespaceIsId,
+      arn: m.namespaceIsId ? sub(`${arnPrefix('servicediscovery')}:namespace/${m.namespace}`) : undefined,
+      name: m.namespaceIsId ? undefined : m.namespace.toLowerCase().replace(/\.$/, ''),
+    })),
+  ];
+  // Several clusters may share a namespace: each namespace once.
+  const key = (n) => JSON.stringify(n.arn ?? n.name);
+  return all.filter((n, index) => all.findIndex((other) => key(other) === key(n)) === index);
+}
+
+/** CLUSTER_NAMESPACES: the mapping's pairs as lib/config.ts reads them (no spaces, no empty pairs). */
+function clusterNamespacesVariable(s) {
+  return s.mappedNamespaces.map((m) => `${m.cluster.ref}=${m.namespace}`).join(',');
+}
+
+/**
  * The rule's pattern: only task state changes the register function acts on (lib/plan.ts isRunning / isLeaving),
  * and only from the watched clusters, so nothing else ever invokes it.
  */
@@ -331,17 +433,34 @@ const logStatement = (s, fn) => ({
   Resource: [sub(`${arnPrefix('logs')}:log-group:/aws/lambda/${functionName(s, fn)}:*`)],
 });
 
-/** Statements that resolve the configured namespace: by id (GetNamespace on it) or by name (ListNamespaces). */
+/**
+ * Statements that resolve the namespaces written to (the main one and the mapping's): those given by id with
+ * GetNamespace on them, those given by name with ListNamespaces (lib/cloud-map/namespaces.ts).
+ */
 function namespaceResolution(s) {
-  if (s.createNamespace || s.namespaceIsId) {
-    return [
-      { Sid: 'ReadNamespace', Effect: 'Allow', Action: ['servicediscovery:GetNamespace'], Resource: [namespaceArn(s)] },
-    ];
-  }
+  const namespaces = writtenNamespaces(s);
+  const byId = namespaces.filter((n) => n.arn).map((n) => n.arn);
   return [
-    // ListNamespaces has no resource type and no condition key: it can only be granted on "*".
-    { Sid: 'FindNamespaceByName', Effect: 'Allow', Action: ['servicediscovery:ListNamespaces'], Resource: '*' },
+    ...(byId.length
+      ? [{ Sid: 'ReadNamespace', Effect: 'Allow', Action: ['servicediscovery:GetNamespace'], Resource: byId }]
+      : []),
+    ...(namespaces.some((n) => n.byName)
+      ? [
+          // ListNamespaces has no resource type and no condition key: it can only be granted on "*".
+          { Sid: 'FindNamespaceByName', Effect: 'Allow', Action: ['servicediscovery:ListNamespaces'], Resource: '*' },
+        ]
+      : []),
   ];
+}
+
+/**
+ * The namespaces CreateService may create in: each one by ARN when every namespace is known by id; otherwise
+ * every namespace (CreateService has servicediscovery:NamespaceArn but no namespace-name condition key).
+ */
+function createServiceNamespaceArns(s) {
+  const namespaces = writtenNamespaces(s);
+  if (namespaces.some((n) => n.byName)) return [sub(`${arnPrefix('servicediscovery')}:namespace/*`)];
+  return namespaces.map((n) => n.arn);
 }
 
 /** The watched clusters' condition on ECS reads (none when every cluster is watched). */
@@ -449,7 +568,7 @@ function cloudMapStatements(s, { health }) {
       Sid: 'CreateManagedServicesInTheNamespace',
       Effect: 'Allow',
       Action: ['servicediscovery:CreateService'],
-      Resource: [namespaceArn(s), serviceArns],
+      Resource: [...createServiceNamespaceArns(s), serviceArns],
       Condition: managedRequestTag,
     },
     {
@@ -530,10 +649,14 @@ function scheduledStatements(s, fn) {
 /**
  * Cloud Map writes the DNS records of a DNS namespace with the caller's permissions. Our services use a custom
  * health check, so Cloud Map never creates Route 53 health checks for them: record changes are all it needs.
+ * The mapping's namespaces are of the same type as the main one (namespaceType); their hosted zones are unknown
+ * to the stack, and their names only when given by name: record names are limited only when every name is known.
  */
 function route53Statement(s) {
   let zone;
-  if (s.createNamespace) {
+  if (s.mappedNamespaces.length) {
+    zone = sub(`arn:\${AWS::Partition}:route53:::hostedzone/*`);
+  } else if (s.createNamespace) {
     zone = {
       'Fn::Sub': [
         `arn:\${AWS::Partition}:route53:::hostedzone/\${Zone}`,
@@ -543,7 +666,7 @@ function route53Statement(s) {
   } else {
     zone = sub(`arn:\${AWS::Partition}:route53:::hostedzone/${s.hostedZoneId || '*'}`);
   }
-  const name = namespaceName(s);
+  const names = writtenNamespaces(s).map((n) => n.name);
   return {
     Sid: 'WriteRecordsOfTheNamespace',
     Effect: 'Allow',
@@ -551,8 +674,12 @@ function route53Statement(s) {
     Resource: [zone],
     Condition: {
       'ForAllValues:StringEquals': { 'route53:ChangeResourceRecordSetsRecordTypes': ['A', 'AAAA', 'SRV'] },
-      ...(name
-        ? { 'ForAllValues:StringLike': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': [`*.${name}`] } }
+      ...(names.every(Boolean)
+        ? {
+            'ForAllValues:StringLike': {
+              'route53:ChangeResourceRecordSetsNormalizedRecordNames': uniqueNames(names).map((name) => `*.${name}`),
+            },
+          }
         : {}),
     },
   };
@@ -684,6 +811,7 @@ module.exports = {
   operationTimeoutMs: derived(() => String(OPERATION_TIMEOUT_MS)),
   registerTimeout: derived(registerTimeout),
   watchedClusters: derived((s) => s.clusters.map((c) => c.ref).join(',')),
+  clusterNamespaces: derived(clusterNamespacesVariable),
   reconcileSchedule: derived((s) => s.reconcileSchedule),
   reconcileMaxDeletes: derived((s) => String(s.reconcileMaxDeletes)),
   healthSweepIntervalMs: derived((s) => String(s.healthSweepIntervalMs)),

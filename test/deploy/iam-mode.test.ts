@@ -12,9 +12,10 @@ import {
 /** The default deployment: HTTP API with IAM, existing DNS namespace by name, every cluster. */
 let template: CfnTemplate;
 let zipBytes: Record<string, number>;
+let bundles: Record<string, string>;
 
 beforeAll(async () => {
-  ({ template, zipBytes } = await packageService());
+  ({ template, zipBytes, bundles } = await packageService());
 }, 180_000);
 
 const sub = (text: string) => ({ 'Fn::Sub': text });
@@ -38,6 +39,7 @@ const REGISTRAR_ENVIRONMENT = {
   OPERATION_TIMEOUT_MS: '30000',
   HEALTH_WAIT_MS: '12000',
   HEALTH_POLL_MS: '2000',
+  CLUSTER_NAMESPACES: '',
 };
 /** The scheduled functions, by the logical id prefix osls gives them. */
 const SCHEDULED = [
@@ -176,6 +178,16 @@ describe('default deployment (lookupMode=iam)', () => {
       expect(zipBytes.lookup).toBeLessThanOrEqual(160 * 1024);
       expect(zipBytes.register).toBeLessThanOrEqual(230 * 1024);
     });
+
+    it.each(['register', 'reconcile', 'healthSweep'])(
+      '%s loads the EC2 client, left out of its bundle, with require() when a bridge or host task needs it',
+      (fn) => {
+        const bundle = bundles[fn] ?? '';
+
+        expect(bundle).toMatch(/Promise\.resolve\(\)\.then\(\(\)=>\w+\(require\("@aws-sdk\/client-ec2"\)\)\)/);
+        expect(bundle).not.toContain('import("@aws-sdk/client-ec2")');
+      },
+    );
 
     it('package one zip per function, each size recorded (no budget for the scheduled functions)', () => {
       expect(Object.keys(zipBytes).sort()).toEqual(['healthSweep', 'lookup', 'reconcile', 'register']);

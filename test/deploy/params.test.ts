@@ -33,6 +33,16 @@ const REFUSED: { name: string; params: Record<string, string>; names: string }[]
   },
   { name: 'a health wait that is not a number of ms', params: { healthWaitMs: '12s' }, names: 'healthWaitMs' },
   { name: 'an empty lookup cache', params: { cacheMaxEntries: '0' }, names: 'cacheMaxEntries' },
+  {
+    name: 'a cluster mapping without "=" (a list of clusters)',
+    params: { clusterNamespaces: 'prod-b,prod-c' },
+    names: 'clusterNamespaces',
+  },
+  {
+    name: 'a cluster mapped to two namespaces',
+    params: { clusterNamespaces: 'prod-b=b.internal,prod-b=c.internal' },
+    names: 'clusterNamespaces',
+  },
 ];
 
 let results: PackageFailure[];
