@@ -45,7 +45,7 @@ export interface PackageFailure {
 }
 
 /** The files of a zip archive, read through its central directory (deflate or stored entries only). */
-function unzip(zip: Buffer): Map<string, Buffer> {
+export function unzip(zip: Buffer): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
   const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
   if (end < 0) throw new Error('not a zip archive');
