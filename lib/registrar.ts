@@ -13,7 +13,7 @@ import {
   servicesOf,
   type TaskFacts,
 } from './plan';
-import type { InstanceRecord, Registry, TaskSource, VersionStore } from './ports';
+import type { InstanceRecord, Registry, TaskRecord, TaskSource, VersionStore } from './ports';
 import { arnTail, parseTaskEvent, type TaskDetail, type TaskStateChange } from './task-event';
 
 /** What became of one event: for logs, metrics and tests. */
@@ -232,11 +232,12 @@ async function handleLeaving(
   const { detail } = event;
   const taskId = arnTail(detail.taskArn);
   const previous = await deps.versions.markLeaving(detail.taskArn, detail.version);
-  // An earlier leaving event already removed every instance: nothing to write (ECS sends several).
-  if (previous?.state === 'leaving' && previous.cleared && !options.recheck) {
+  // An earlier leaving event already removed every instance, or is removing them: nothing to write (ECS
+  // sends several leaving events, often within one Cloud Map operation of each other).
+  if (previous?.state === 'leaving' && !options.recheck && (await clearedByAnother(detail.taskArn, previous, deps))) {
     return skipped(
       'already-deregistered',
-      `an earlier event (version ${previous.version}) already deregistered the task`,
+      `an earlier event (version ${previous.version}) deregistered the task`,
       taskId,
     );
   }
@@ -267,6 +268,25 @@ async function handleLeaving(
     );
   }
   return { result: 'deregistered', taskId, service: services.join(','), namespace, lagMs: lagMs() };
+}
+
+/** How often, and how many times, a later leaving event looks whether the first one has finished. */
+const LEAVING_POLL_MS = 250;
+const LEAVING_POLLS = 40;
+
+/**
+ * True when another handler has deregistered the task (the `cleared` mark), waiting a bounded time
+ * (10 s) for a deregistration in flight: a second write would only be refused as a DuplicateRequest. If
+ * the first handler died, the wait runs out and this one does the work.
+ */
+async function clearedByAnother(taskArn: string, previous: TaskRecord, deps: RegistrarDeps): Promise<boolean> {
+  if (previous.cleared) return true;
+  const sleep = deps.sleep ?? defaultSleep;
+  for (let poll = 0; poll < LEAVING_POLLS; poll += 1) {
+    await sleep(LEAVING_POLL_MS);
+    if ((await deps.versions.get(taskArn))?.cleared) return true;
+  }
+  return false;
 }
 
 /** Registers one registration unless something blocks it; returns the skip outcome when something does. */

@@ -154,6 +154,8 @@ export function scheduledDeps(
     versions: scheduled(versions, 'versions', s, fail),
     settings: SETTINGS,
     now: () => Date.parse('2023-11-24T11:09:30Z'),
+    // Waits are scheduling points of the interleaving, not time.
+    sleep: async () => undefined,
   };
   return { deps, registry, ecs };
 }

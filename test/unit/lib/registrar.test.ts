@@ -144,6 +144,40 @@ describe('handleTaskEvent', () => {
     expect(registry.writes).toHaveLength(2);
   });
 
+  it('lets a leaving event that arrives during the first deregistration wait for it instead of writing again', async () => {
+    const { registry, versions, deps } = setup();
+    await handleTaskEvent(runningEvent(), deps);
+    const deregister = registry.deregister.bind(registry);
+    let second: Promise<unknown> | undefined;
+    registry.deregister = async (service, id) => {
+      // While the first deregistration is in flight, ECS's next leaving event arrives.
+      second ??= handleTaskEvent(
+        withDetail(runningEvent(), { lastStatus: 'STOPPING', desiredStatus: 'STOPPED', version: 7 }),
+        {
+          ...deps,
+          sleep: async () => undefined,
+        },
+      );
+      await deregister(service, id);
+    };
+    await expect(handleTaskEvent(stoppingEvent(), deps)).resolves.toMatchObject({ result: 'deregistered' });
+    await expect(second).resolves.toMatchObject({ result: 'skipped', reason: 'already-deregistered' });
+    expect(registry.writes.filter((w) => w.startsWith('deregister'))).toHaveLength(1);
+    await expect(versions.get(TASK_ARN)).resolves.toMatchObject({ state: 'leaving', cleared: true });
+  });
+
+  it('deregisters itself when the first leaving handler never finishes', async () => {
+    const { registry, versions, deps } = setup();
+    await handleTaskEvent(runningEvent(), deps);
+    // A first handler marked the task leaving, then died before its deregistration.
+    await versions.markLeaving(TASK_ARN, 6);
+    const stopped = withDetail(runningEvent(), { lastStatus: 'STOPPED', desiredStatus: 'STOPPED', version: 9 });
+    await expect(handleTaskEvent(stopped, { ...deps, sleep: async () => undefined })).resolves.toMatchObject({
+      result: 'deregistered',
+    });
+    expect(registry.writes).toEqual([`register cdp-demo-test-15/${TASK_ID}`, `deregister cdp-demo-test-15/${TASK_ID}`]);
+  });
+
   it('finishes an undo that failed when the RUNNING event is retried', async () => {
     const { registry, deps } = setup();
     const register = registry.register.bind(registry);
