@@ -90,25 +90,8 @@ export class CloudMapRegistry implements Registry {
   async findService(namespace: NamespaceInfo, name: string): Promise<ServiceInfo | undefined> {
     const cached = this.services.get(`${namespace.id}/${name.toLowerCase()}`);
     if (cached) return cached;
-    const wanted = name.toLowerCase();
-    let token: string | undefined;
-    do {
-      const out = await this.client.send(
-        new ListServicesCommand({
-          NextToken: token,
-          MaxResults: 100,
-          Filters: [{ Name: 'NAMESPACE_ID', Values: [namespace.id], Condition: 'EQ' }],
-        }),
-      );
-      const hit = out.Services?.find((s) => s.Name?.toLowerCase() === wanted);
-      if (hit?.Id) {
-        const info = { id: hit.Id, name: hit.Name ?? name, namespaceId: namespace.id };
-        this.remember(namespace, info);
-        return info;
-      }
-      token = out.NextToken;
-    } while (token);
-    return undefined;
+    // Listing the namespace's services also remembers every one of them for later lookups.
+    return (await this.listServices(namespace)).find((s) => s.name.toLowerCase() === name.toLowerCase());
   }
 
   ensureService(namespace: NamespaceInfo, spec: ServiceSpec): Promise<ServiceInfo> {
