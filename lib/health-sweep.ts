@@ -1,6 +1,7 @@
 import type { CustomHealth, ServiceInfo } from './ports';
 import { type RegistrarDeps, registerPlanned } from './registrar';
 import { type PlannedTask, planRunningTasks } from './running-tasks';
+import { arnTail } from './task-event';
 
 export interface HealthSweepSummary {
   /** Health-checked tasks registered because ECS now reports them HEALTHY. */
@@ -40,7 +41,7 @@ export async function fixHealth(deps: RegistrarDeps, planned: PlannedTask[]): Pr
     else continue;
     const record = await deps.versions.get(detail.taskArn);
     if (record?.state !== 'running' || !record.namespace) continue;
-    const instanceId = detail.taskArn.slice(detail.taskArn.lastIndexOf('/') + 1);
+    const instanceId = arnTail(detail.taskArn);
     for (const name of record.services) {
       const { service, health } = await serviceHealth(record.namespace, name);
       const current = health[instanceId];

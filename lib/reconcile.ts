@@ -3,6 +3,7 @@ import { ATTR, type RegisterPlan, type Registration, registrationsOf } from './p
 import type { InstanceRecord, ServiceInfo } from './ports';
 import { deregisterOwned, type RegistrarDeps, registerPlanned } from './registrar';
 import { planRunningTasks } from './running-tasks';
+import { clusterName } from './task-event';
 
 export interface ReconcileOptions {
   /** Clusters to read (ARNs or names); default: every cluster of the account and region. */
@@ -131,7 +132,7 @@ export async function reconcile(deps: RegistrarDeps, options: ReconcileOptions):
     toWrite.set(want.taskArn, entry);
   }
   // Instances of clusters outside the watched ones are not this run's to judge (nor, in IAM, to describe).
-  const watched = new Set(clusters.map((c) => c.slice(c.lastIndexOf('/') + 1)));
+  const watched = new Set(clusters.map(clusterName));
   const stale = [...owned.entries()]
     .filter(([k]) => !desired.has(k))
     .map(([, v]) => v)

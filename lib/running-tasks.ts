@@ -1,4 +1,4 @@
-import { isHealthGated, type Plan, planTaskEvent } from './plan';
+import { ecsServiceName, isHealthGated, type Plan, planTaskEvent } from './plan';
 import { type RegistrarDeps, withContainerInstance } from './registrar';
 import { arnTail, TASK_STATE_CHANGE, type TaskDetail, type TaskStateChange } from './task-event';
 
@@ -41,7 +41,7 @@ export async function planRunningTasks(deps: RegistrarDeps, clusters: string[], 
   const planned: PlannedTask[] = [];
   for (const cluster of clusters) {
     for (const { detail, tags } of await deps.tasks.listRunningTasks(cluster)) {
-      const service = detail.group?.startsWith('service:') ? detail.group.slice('service:'.length) : undefined;
+      const service = ecsServiceName(detail);
       const [serviceTags, taskDefinition] = await Promise.all([
         service ? deps.tasks.serviceTags(detail.clusterArn, service) : Promise.resolve({}),
         deps.tasks.taskDefinition(detail.taskDefinitionArn),
