@@ -8,13 +8,18 @@ const SERVICE = 'ecs-cloudmap-registrar';
 export const REPLAY_DLQ_USAGE = `registrar replay-dlq --stage STAGE [--queue-url URL] [--function NAME] [--dry-run] [--max N] [--endpoint URL]
 
 Feeds the task events kept in the dead-letter queues back through the register function (Lambda Invoke,
-RequestResponse, one at a time) and deletes each message the function handled. Both queues are read by
-default: ${SERVICE}-STAGE-rule-dlq (events the rule could not deliver) and ${SERVICE}-STAGE-register-dlq
-(Lambda on-failure records, whose requestPayload is the event). --queue-url reads one queue only.
-Messages that fail again or cannot be read stay in their queue. --dry-run reads and reports only.
+RequestResponse, one message at a time) and deletes each message the function handled. Both queues are read
+by default, each on its own (one that cannot be found or read does not stop the other):
+${SERVICE}-STAGE-rule-dlq (events the rule could not deliver) and ${SERVICE}-STAGE-register-dlq (Lambda
+on-failure records, whose requestPayload is the event). --queue-url reads one queue only.
+The message being replayed stays hidden while the function runs (its visibility is extended); a message the
+queue gives back during the run is never invoked twice. Messages that fail again or cannot be read stay in
+their queue, hidden until the end of the run, then visible again. --dry-run reads and reports only.
+A refused SQS call on a message (a stale receipt handle) is reported on its line and the run goes on.
 Credentials and region come from the standard AWS environment; --endpoint points both clients at an emulator.
-Prints one JSON line per message, then one summary line per queue.
-Exit codes: 0 every message replayed (or --dry-run), 1 some message failed or was unreadable, 2 usage.`;
+Prints one JSON line per message (and per problem), then one summary line per queue.
+Exit codes: 0 every message replayed (or --dry-run) and no problem, 1 a message failed, was unreadable or
+could not be deleted, an SQS call was refused, or a queue could not be read; 2 usage.`;
 
 /** The clients the command uses; injected by tests. */
 export interface ReplayDlqClients {
@@ -25,6 +30,21 @@ export interface ReplayDlqClients {
 function defaultClients(endpoint: string | undefined): ReplayDlqClients {
   const options = endpoint ? { endpoint } : {};
   return { sqs: new SQSClient(options), lambda: new LambdaClient(options) };
+}
+
+const describeError = (error: unknown) => `${(error as Error).name}: ${(error as Error).message}`;
+
+async function queueUrlOf(sqs: SQSClient, queueName: string | undefined): Promise<string> {
+  const out = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
+  if (!out.QueueUrl) throw new Error(`SQS returned no URL for ${queueName}`);
+  return out.QueueUrl;
+}
+
+/** Every message replayed (or only looked at), and no SQS call refused. */
+function allWellIn(summary: ReplaySummary): boolean {
+  return (
+    summary.error === undefined && summary.failed + summary.unreadable + summary.notDeleted + summary.queueErrors === 0
+  );
 }
 
 /** `registrar replay-dlq`: drains the DLQs through the register function. */
@@ -48,29 +68,33 @@ export async function replayDlqCommand(
   if (!Number.isInteger(max) || max < 1) throw new UsageError('--max must be a positive integer');
 
   const { sqs, lambda } = (clients ?? defaultClients)(values.endpoint);
-  const queueUrls = values['queue-url']
-    ? [values['queue-url']]
-    : await Promise.all(
-        ['rule-dlq', 'register-dlq'].map(async (suffix) => {
-          const out = await sqs.send(new GetQueueUrlCommand({ QueueName: `${SERVICE}-${stage}-${suffix}` }));
-          if (!out.QueueUrl) throw new Error(`SQS returned no URL for ${SERVICE}-${stage}-${suffix}`);
-          return out.QueueUrl;
-        }),
-      );
+  const queues: Array<{ queueUrl?: string; queueName?: string }> = values['queue-url']
+    ? [{ queueUrl: values['queue-url'] }]
+    : ['rule-dlq', 'register-dlq'].map((suffix) => ({ queueName: `${SERVICE}-${stage}-${suffix}` }));
 
-  const summaries: ReplaySummary[] = [];
-  for (const queueUrl of queueUrls) {
-    const summary = await replayDlq({
-      sqs,
-      lambda,
-      queueUrl,
-      functionName: values.function ?? `${SERVICE}-${stage}-register`,
-      dryRun: switches.has('dry-run'),
-      maxMessages: max - summaries.reduce((n, s) => n + s.received, 0),
-      onResult: (result) => io.stdout.write(`${JSON.stringify({ queueUrl, ...result })}\n`),
-    });
-    summaries.push(summary);
-    io.stdout.write(`${JSON.stringify({ summary })}\n`);
+  // Each queue on its own: a queue that cannot be found or read is reported, and the next one is still read.
+  let allWell = true;
+  let received = 0;
+  for (const queue of queues) {
+    try {
+      const queueUrl = queue.queueUrl ?? (await queueUrlOf(sqs, queue.queueName));
+      const summary = await replayDlq({
+        sqs,
+        lambda,
+        queueUrl,
+        functionName: values.function ?? `${SERVICE}-${stage}-register`,
+        dryRun: switches.has('dry-run'),
+        maxMessages: max - received,
+        onResult: (result) => io.stdout.write(`${JSON.stringify({ queueUrl, ...result })}\n`),
+      });
+      received += summary.received;
+      io.stdout.write(`${JSON.stringify({ summary })}\n`);
+      if (!allWellIn(summary)) allWell = false;
+    } catch (error) {
+      // replayDlq reports SQS and Lambda failures in its summary; this is GetQueueUrl, or the unexpected.
+      allWell = false;
+      io.stdout.write(`${JSON.stringify({ summary: { ...queue, error: describeError(error) } })}\n`);
+    }
   }
-  return summaries.some((s) => s.failed > 0 || s.unreadable > 0) ? 1 : 0;
+  return allWell ? 0 : 1;
 }
