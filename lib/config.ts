@@ -25,11 +25,16 @@ export function parseEnv<T extends z.core.$ZodLooseShape>(shape: T, env: Env): z
 }
 
 const DNS_RECORDS = ['A', 'AAAA', 'A+AAAA'] as const;
-const CLUSTER_NAMESPACES = /^$|^\s*[\w:/.-]+\s*=\s*[\w.-]+\s*(,\s*[\w:/.-]+\s*=\s*[\w.-]+\s*)*$/;
+/**
+ * `cluster=namespace` pairs: a cluster by name or ARN; a namespace by name, id (`ns-` and any valid length) or ARN,
+ * that is printable ASCII as Cloud Map names are (`[!-~]`), but for the `,` and `=` that separate the pairs.
+ */
+const CLUSTER_PAIR = String.raw`\s*[\w:/.-]+\s*=\s*[!-+\--<>-~]+\s*`;
+const CLUSTER_NAMESPACES = new RegExp(`^$|^${CLUSTER_PAIR}(,${CLUSTER_PAIR})*$`);
 
 // Each shape is built when its loader runs (once, at cold start), so a function builds only the schemas it reads.
 const planShape = () => ({
-  /** The Cloud Map namespace, by id (ns-...) or by name. */
+  /** The Cloud Map namespace, by id (ns-...), ARN or name. */
   NAMESPACE: z.string().check(z.minLength(1)),
   /** DNS records for services of awsvpc tasks; bridge and host tasks always get SRV. */
   DNS_RECORDS: z.pipe(
@@ -163,8 +168,10 @@ export function loadReconcileConfig(env: Env = process.env): ReconcileConfig {
   };
 }
 
+const LOOKUP_NAMESPACES = /^\s*(\*|[\w.-]+(\s*,\s*[\w.-]+)*)?\s*$/;
+
 const lookupShape = () => ({
-  /** The namespace of `/services` and `/services/{service}`, by id (ns-...) or by name. */
+  /** The namespace of `/services` and `/services/{service}`, by id (ns-...), ARN or name. */
   NAMESPACE: z.string().check(z.minLength(1)),
   /** Shortest time between two freshness checks (DiscoverInstancesRevision) of one cached answer. */
   CACHE_INTERVAL_MS: z._default(int(0, 3_600_000), 1000),
@@ -176,6 +183,11 @@ const lookupShape = () => ({
   CACHE_CONTROL_MAX_AGE: z._default(int(0, 86_400), 1),
   /** How long a cached answer may still be served while Cloud Map throttles or fails. */
   STALE_IF_ERROR_MS: z._default(int(0, 3_600_000), 30_000),
+  /** Namespace names the lookup may discover in besides NAMESPACE, comma-separated; `*` = any (deploy: lookupNamespaces). */
+  LOOKUP_NAMESPACES: z._default(
+    z.string().check(z.regex(LOOKUP_NAMESPACES, 'expected * or namespace names, comma-separated')),
+    '',
+  ),
 });
 
 export interface LookupConfig {
@@ -185,6 +197,8 @@ export interface LookupConfig {
   healthMaxAgeMs: number;
   cacheControlMaxAgeSeconds: number;
   staleIfErrorMs: number;
+  /** Namespaces served besides `namespace`: names, or `*` for any. Absent: `namespace` alone. */
+  lookupNamespaces?: '*' | string[];
 }
 
 /** Reads and validates the lookup function's environment. */
@@ -197,5 +211,11 @@ export function loadLookupConfig(env: Env = process.env): LookupConfig {
     healthMaxAgeMs: v.HEALTH_MAX_AGE_MS,
     cacheControlMaxAgeSeconds: v.CACHE_CONTROL_MAX_AGE,
     staleIfErrorMs: v.STALE_IF_ERROR_MS,
+    lookupNamespaces:
+      v.LOOKUP_NAMESPACES.trim() === '*'
+        ? '*'
+        : v.LOOKUP_NAMESPACES.split(',')
+            .map((n) => n.trim())
+            .filter(Boolean),
   };
 }

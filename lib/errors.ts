@@ -29,8 +29,28 @@ export class ValidationError extends RegistrarError {
 
 /** A Cloud Map namespace named in configuration or a request does not exist. */
 export class NamespaceNotFoundError extends RegistrarError {
-  constructor(ref: string) {
-    super('namespace-not-found', `Cloud Map namespace "${ref}" does not exist`);
+  /** `tried` says how `ref` was looked up (as an id, an ARN or a name), for the operator who mistyped it. */
+  constructor(ref: string, tried?: string) {
+    super('namespace-not-found', `Cloud Map namespace "${ref}" does not exist${tried ? ` (${tried})` : ''}`);
+  }
+}
+
+/**
+ * The Cloud Map service a task would be registered in exists but was not created by this project (no
+ * `managed-by=<ownerId>` tag): ECS's own service registries, Service Connect or another tool own it.
+ * Retrying cannot help; an operator must rename one of the two or remove the other's service.
+ */
+export class ServiceNotManagedError extends RegistrarError {
+  constructor(
+    readonly namespace: string,
+    readonly service: string,
+    readonly ownerId: string,
+  ) {
+    super(
+      'service-not-managed',
+      `Cloud Map service "${service}" in namespace "${namespace}" was not created by ${ownerId} (no managed-by=${ownerId} tag); ` +
+        "left untouched: give the ECS service another Cloud Map name (the discovery:name tag) or remove the other tool's registry",
+    );
   }
 }
 
@@ -91,5 +111,35 @@ export class UpstreamError extends RegistrarError {
 export class RouteNotFoundError extends RegistrarError {
   constructor() {
     super('route-not-found', 'No lookup route matches this method and path');
+  }
+}
+
+/**
+ * ECS has no active cluster of that name in this account and region (ClusterNotFoundException): it was
+ * deleted, or it lives elsewhere. A reconcile or sweep skips it; the answer cannot tell which.
+ */
+export class ClusterNotFoundError extends RegistrarError {
+  constructor(
+    readonly cluster: string,
+    options?: { cause?: unknown },
+  ) {
+    super('cluster-not-found', `ECS cluster "${cluster}" was not found in this account and region`, options);
+  }
+}
+
+/**
+ * Some items of a reconcile or health sweep failed; everything else of the run was done. Thrown by the
+ * scheduled function at the end, so that its Errors alarm fires; the counts name the reasons.
+ */
+export class ItemsFailedError extends RegistrarError {
+  constructor(
+    readonly run: string,
+    readonly failed: number,
+    readonly failedByReason: Record<string, number>,
+  ) {
+    const reasons = Object.entries(failedByReason)
+      .map(([reason, count]) => `${reason}: ${count}`)
+      .join(', ');
+    super('items-failed', `${run}: ${failed} item(s) failed (${reasons}); the rest of the run was done`);
   }
 }

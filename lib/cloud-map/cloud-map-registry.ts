@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   CreateServiceCommand,
   DeregisterInstanceCommand,
@@ -8,11 +8,18 @@ import {
   GetOperationCommand,
   ListInstancesCommand,
   ListServicesCommand,
+  ListTagsForResourceCommand,
   RegisterInstanceCommand,
   type ServiceDiscoveryClient,
   UpdateInstanceCustomHealthStatusCommand,
 } from '@aws-sdk/client-servicediscovery';
-import { isAwsError, OperationFailedError, OperationTimeoutError } from '../errors';
+import {
+  isAwsError,
+  OperationFailedError,
+  OperationTimeoutError,
+  ServiceNotFoundError,
+  ServiceNotManagedError,
+} from '../errors';
 import type {
   CustomHealth,
   DnsRecordSet,
@@ -37,6 +44,12 @@ export interface CloudMapRegistryOptions {
   now?: () => number;
 }
 
+/**
+ * How long a name held by another tool's service is taken as still held: then it is listed again (one ListServices
+ * a minute at most, however many events name it), so a container notices that an operator removed that service.
+ */
+const FOREIGN_RELIST_MS = 60_000;
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The DNS records Cloud Map creates for each instance of a service with this record set. */
@@ -58,19 +71,35 @@ export function dnsRecordsFor(records: DnsRecordSet, ttlSeconds: number): DnsRec
   }
 }
 
-/** A CreatorRequestId (at most 64 characters) that is the same for the same logical request. */
-function requestId(...parts: string[]): string {
-  return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 48);
+/**
+ * A CreatorRequestId for one logical request. Cloud Map treats a repeated id as a retry of the request that first
+ * used it ("allows failed ... requests to be retried without the risk of executing the operation twice", API
+ * Reference, RegisterInstance and CreateService): it answers with that request's result and does nothing. So the id
+ * is new for every request the registrar means (a registration after a deregistration, a replay, a reconcile, a
+ * service created again after it was deleted) and the same only for retries of that one request: the SDK's
+ * (which resend the serialized request) and the adapter's own DuplicateRequest loop (which keeps the id it drew).
+ */
+function newRequestId(): string {
+  return randomUUID();
 }
 
 /**
  * The Cloud Map adapter of the Registry port. Writes are followed to the end of their asynchronous
  * operation; a write that races another on the same instance (DuplicateRequest) is retried within the
  * same bounded wait. AWS failures are thrown as they come so the caller's retry policy applies.
+ * A service is written to only when it carries this project's managed-by tag.
  */
 export class CloudMapRegistry implements Registry {
   private readonly namespaces: NamespaceResolver;
   private readonly services = new Map<string, Promise<ServiceInfo>>();
+  /**
+   * Service id -> whether the service carries our managed-by tag, for the container's life: a service we
+   * created keeps its tag (only our creation sets it), and another tool's service stays another tool's (its id
+   * is never reused; a new service of that name after it is deleted has a new id and is asked about anew).
+   */
+  private readonly managed = new Map<string, Promise<boolean>>();
+  /** Service key -> when the name was first refused as another tool's: its listing is renewed after a minute. */
+  private readonly refused = new Map<string, number>();
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
 
@@ -94,8 +123,14 @@ export class CloudMapRegistry implements Registry {
     return (await this.listServices(namespace)).find((s) => s.name.toLowerCase() === name.toLowerCase());
   }
 
-  ensureService(namespace: NamespaceInfo, spec: ServiceSpec): Promise<ServiceInfo> {
+  async ensureService(namespace: NamespaceInfo, spec: ServiceSpec): Promise<ServiceInfo> {
     const key = `${namespace.id}/${spec.name.toLowerCase()}`;
+    const refusedAt = this.refused.get(key);
+    if (refusedAt !== undefined && this.now() - refusedAt >= FOREIGN_RELIST_MS) {
+      // The operator may have removed the other tool's service since: look for the name again.
+      this.refused.delete(key);
+      this.services.delete(key);
+    }
     let found = this.services.get(key);
     if (!found) {
       found = this.findService(namespace, spec.name).then(
@@ -104,7 +139,38 @@ export class CloudMapRegistry implements Registry {
       this.services.set(key, found);
       found.catch(() => this.services.delete(key));
     }
-    return found;
+    const service = await found;
+    // Checked before the caller writes anything: another tool's service is never written to.
+    if (!(await this.isManaged(service))) {
+      if (!this.refused.has(key)) this.refused.set(key, this.now());
+      throw new ServiceNotManagedError(namespace.name, service.name, this.options.ownerId);
+    }
+    return service;
+  }
+
+  isManaged(service: ServiceInfo): Promise<boolean> {
+    let answer = this.managed.get(service.id);
+    if (!answer) {
+      answer = this.readManaged(service);
+      this.managed.set(service.id, answer);
+      // A failed read (throttled, denied) is asked again next time.
+      answer.catch(() => this.managed.delete(service.id));
+    }
+    return answer;
+  }
+
+  private async readManaged(service: ServiceInfo): Promise<boolean> {
+    const arn = service.arn ?? (await this.serviceArn(service));
+    const out = await this.client.send(new ListTagsForResourceCommand({ ResourceARN: arn }));
+    return (out.Tags ?? []).some((tag) => tag.Key === MANAGED_TAG_KEY && tag.Value === this.options.ownerId);
+  }
+
+  /** The ARN of a service known only by id, from its namespace's listing. */
+  private async serviceArn(service: ServiceInfo): Promise<string> {
+    const listed = await this.listServicesIn(service.namespaceId);
+    const arn = listed.find((s) => s.id === service.id)?.arn;
+    if (!arn) throw new ServiceNotFoundError(service.namespaceId, service.name);
+    return arn;
   }
 
   private remember(namespace: NamespaceInfo, info: ServiceInfo): void {
@@ -118,8 +184,9 @@ export class CloudMapRegistry implements Registry {
         new CreateServiceCommand({
           Name: spec.name,
           NamespaceId: namespace.id,
-          // The same id for the same service: a retried or concurrent create is idempotent.
-          CreatorRequestId: requestId('create-service', namespace.id, spec.name.toLowerCase()),
+          // New for each creation: with an id derived from the name, creating the service again after it was
+          // deleted would be answered with the deleted one. Concurrent creators meet in ServiceAlreadyExists.
+          CreatorRequestId: newRequestId(),
           Description: `ECS tasks registered by ${this.options.ownerId}`,
           ...(records.length ? { DnsConfig: { RoutingPolicy: 'MULTIVALUE', DnsRecords: records } } : {}),
           // A custom health check lets the registrar mark instances unhealthy later.
@@ -127,13 +194,23 @@ export class CloudMapRegistry implements Registry {
           Tags: [{ Key: MANAGED_TAG_KEY, Value: this.options.ownerId }],
         }),
       );
-      return { id: out.Service?.Id ?? '', name: out.Service?.Name ?? spec.name, namespaceId: namespace.id };
+      const created: ServiceInfo = {
+        id: out.Service?.Id ?? '',
+        name: out.Service?.Name ?? spec.name,
+        namespaceId: namespace.id,
+        ...(out.Service?.Arn ? { arn: out.Service.Arn } : {}),
+      };
+      // Created with our tag just now: managed, without asking.
+      this.managed.set(created.id, Promise.resolve(true));
+      return created;
     } catch (error) {
-      // Another task created it first: use theirs.
+      // Someone created it first: another task of ours, or another tool (ensureService asks which).
       if (isAwsError(error, 'ServiceAlreadyExists')) {
-        const id = (error as { ServiceId?: string }).ServiceId;
-        if (id) return { id, name: spec.name, namespaceId: namespace.id };
-        const raced = await this.findService(namespace, spec.name);
+        const { ServiceId: id, ServiceArn: arn } = error as { ServiceId?: string; ServiceArn?: string };
+        if (id) return { id, name: spec.name, namespaceId: namespace.id, ...(arn ? { arn } : {}) };
+        // Not findService: its cache holds the creation this call is part of.
+        const wanted = spec.name.toLowerCase();
+        const raced = (await this.listServices(namespace)).find((s) => s.name.toLowerCase() === wanted);
         if (raced) return raced;
       }
       throw error;
@@ -141,6 +218,12 @@ export class CloudMapRegistry implements Registry {
   }
 
   async listServices(namespace: NamespaceInfo): Promise<ServiceInfo[]> {
+    const services = await this.listServicesIn(namespace.id);
+    for (const info of services) this.remember(namespace, info);
+    return services;
+  }
+
+  private async listServicesIn(namespaceId: string): Promise<ServiceInfo[]> {
     const services: ServiceInfo[] = [];
     let token: string | undefined;
     do {
@@ -148,15 +231,14 @@ export class CloudMapRegistry implements Registry {
         new ListServicesCommand({
           NextToken: token,
           MaxResults: 100,
-          Filters: [{ Name: 'NAMESPACE_ID', Values: [namespace.id], Condition: 'EQ' }],
+          Filters: [{ Name: 'NAMESPACE_ID', Values: [namespaceId], Condition: 'EQ' }],
         }),
       );
       for (const s of out.Services ?? []) {
-        if (s.Id && s.Name) services.push({ id: s.Id, name: s.Name, namespaceId: namespace.id });
+        if (s.Id && s.Name) services.push({ id: s.Id, name: s.Name, namespaceId, ...(s.Arn ? { arn: s.Arn } : {}) });
       }
       token = out.NextToken;
     } while (token);
-    for (const info of services) this.remember(namespace, info);
     return services;
   }
 
@@ -187,7 +269,8 @@ export class CloudMapRegistry implements Registry {
   }
 
   async register(service: ServiceInfo, instanceId: string, attributes: Record<string, string>): Promise<void> {
-    const creatorRequestId = requestId('register', service.id, instanceId, JSON.stringify(attributes));
+    // Drawn once: the DuplicateRequest retries below are the same request.
+    const creatorRequestId = newRequestId();
     const operationId = await this.retryingDuplicates(async () => {
       const out = await this.client.send(
         new RegisterInstanceCommand({

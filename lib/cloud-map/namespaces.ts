@@ -8,11 +8,24 @@ import {
 import { isAwsError, NamespaceNotFoundError } from '../errors';
 import type { NamespaceInfo } from '../ports';
 
-const NAMESPACE_ID = /^ns-[a-z0-9]{16}$/;
+/**
+ * A namespace id: `ns-` and lowercase letters and digits, up to 64 characters in all. The API reference gives
+ * the id no pattern and no fixed length (NamespaceSummary `Id`: "Maximum length of 64"); AWS hands out 16
+ * characters after `ns-`, other AWS-compatible endpoints 20.
+ */
+export const NAMESPACE_ID = /^ns-[a-z0-9]{1,61}$/;
+
+/** A namespace ARN, which GetNamespace also takes as its `Id` (a namespace shared with the account needs it). */
+export const NAMESPACE_ARN = /^arn:aws[a-z-]*:servicediscovery:[a-z0-9-]+:\d{12}:namespace\/ns-[a-z0-9]{1,61}$/;
 
 /** True when `ref` is a Cloud Map namespace id rather than a name. */
 export function isNamespaceId(ref: string): boolean {
   return NAMESPACE_ID.test(ref);
+}
+
+/** True when `ref` is a Cloud Map namespace ARN (no namespace name starts with `arn:`). */
+export function isNamespaceArn(ref: string): boolean {
+  return NAMESPACE_ARN.test(ref);
 }
 
 function toInfo(ns: Namespace | NamespaceSummary): NamespaceInfo {
@@ -27,7 +40,7 @@ function toInfo(ns: Namespace | NamespaceSummary): NamespaceInfo {
 }
 
 /**
- * Resolves namespaces by id or by name, caching what it finds for the life of the container
+ * Resolves namespaces by id, ARN or name, caching what it finds for the life of the container
  * (namespaces are long-lived; a miss is not cached, so a namespace created later is found).
  */
 export class NamespaceResolver {
@@ -36,7 +49,7 @@ export class NamespaceResolver {
   constructor(private readonly client: ServiceDiscoveryClient) {}
 
   resolve(ref: string): Promise<NamespaceInfo> {
-    const key = isNamespaceId(ref) ? ref : ref.toLowerCase();
+    const key = isNamespaceId(ref) || isNamespaceArn(ref) ? ref : ref.toLowerCase();
     let found = this.cache.get(key);
     if (!found) {
       found = this.lookup(ref);
@@ -47,23 +60,50 @@ export class NamespaceResolver {
   }
 
   private async lookup(ref: string): Promise<NamespaceInfo> {
-    if (isNamespaceId(ref)) {
-      try {
-        const out = await this.client.send(new GetNamespaceCommand({ Id: ref }));
-        if (!out.Namespace) throw new NamespaceNotFoundError(ref);
-        return toInfo(out.Namespace);
-      } catch (error) {
-        if (isAwsError(error, 'NamespaceNotFound')) throw new NamespaceNotFoundError(ref);
-        throw error;
-      }
+    if (isNamespaceArn(ref)) {
+      const found = await this.get(ref);
+      if (found) return found;
+      throw new NamespaceNotFoundError(ref, 'looked up as a namespace ARN (GetNamespace)');
     }
-    const wanted = ref.toLowerCase();
+    if (isNamespaceId(ref)) {
+      // An HTTP namespace's name may look like an id (`ns-team`): a miss by id is tried by name too.
+      const found = (await this.get(ref)) ?? (await this.byName(ref));
+      if (found) return found;
+      throw new NamespaceNotFoundError(
+        ref,
+        'looked up as a namespace id (GetNamespace) and as a name (ListNamespaces)',
+      );
+    }
+    const found = await this.byName(ref);
+    if (found) return found;
+    throw new NamespaceNotFoundError(
+      ref,
+      'looked up as a namespace name (ListNamespaces); an id is ns- and letters and digits, ' +
+        'an ARN arn:aws:servicediscovery:<region>:<account>:namespace/ns-...',
+    );
+  }
+
+  /** GetNamespace by id or ARN; undefined when there is no such namespace. */
+  private async get(idOrArn: string): Promise<NamespaceInfo | undefined> {
+    try {
+      const out = await this.client.send(new GetNamespaceCommand({ Id: idOrArn }));
+      return out.Namespace ? toInfo(out.Namespace) : undefined;
+    } catch (error) {
+      // InvalidInput: an endpoint that refuses the shape of the id has no namespace of that id either.
+      if (isAwsError(error, 'NamespaceNotFound', 'InvalidInput')) return undefined;
+      throw error;
+    }
+  }
+
+  /** The namespace whose name (or HTTP name) is `name`, case-insensitively; undefined when none is. */
+  private async byName(name: string): Promise<NamespaceInfo | undefined> {
+    const wanted = name.toLowerCase();
     let token: string | undefined;
     do {
       const out = await this.client.send(
         new ListNamespacesCommand({
           NextToken: token,
-          Filters: [{ Name: 'NAME', Values: [ref], Condition: 'EQ' }],
+          Filters: [{ Name: 'NAME', Values: [name], Condition: 'EQ' }],
         }),
       );
       const hit = out.Namespaces?.find(
@@ -72,6 +112,6 @@ export class NamespaceResolver {
       if (hit) return toInfo(hit);
       token = out.NextToken;
     } while (token);
-    throw new NamespaceNotFoundError(ref);
+    return undefined;
   }
 }

@@ -21,6 +21,11 @@ export interface CloudMapOptions {
   accountId: string;
   /** Decides, per operation, whether it ends in FAIL (the faults knob). */
   failOperation: () => boolean;
+  /**
+   * Characters after `ns-` and `srv-` in the ids it hands out. Default 16, as AWS; the API reference fixes no
+   * length (at most 64 in all), and other AWS-compatible endpoints hand out 20.
+   */
+  idLength?: number;
 }
 
 type Handler = (input: Input) => unknown;
@@ -37,8 +42,16 @@ export class CloudMap {
   private readonly services = new Map<string, Service>();
   private readonly operations = new Map<string, Operation>();
   private readonly tags = new Map<string, Tag[]>();
+  /** CreatorRequestId -> the service its CreateService created (kept after a deletion, as the request was made). */
+  private readonly serviceRequests = new Map<string, Service>();
+  private readonly idLength: number;
 
-  constructor(private readonly options: CloudMapOptions) {}
+  constructor(private readonly options: CloudMapOptions) {
+    this.idLength = options.idLength ?? 16;
+    if (!Number.isInteger(this.idLength) || this.idLength < 1 || this.idLength > 60) {
+      throw new RangeError('idLength is 1 to 60 (an id is at most 64 characters)');
+    }
+  }
 
   /** The operation handlers, by X-Amz-Target operation name. */
   readonly handlers: Record<string, Handler> = {
@@ -84,7 +97,7 @@ export class CloudMap {
     }
     const vpc = optionalString(input, 'Vpc', 'InvalidInput');
     if (type === 'DNS_PRIVATE' && !vpc) throw invalidInput('Vpc is required for a private DNS namespace.');
-    const id = `ns-${randomAlnum(16)}`;
+    const id = `ns-${randomAlnum(this.idLength)}`;
     const operationId = this.startOperation('CREATE_NAMESPACE', { NAMESPACE: id }, () => undefined, creatorRequestId);
     const soa = (input.Properties as { DnsProperties?: { SOA?: { TTL?: number } } } | undefined)?.DnsProperties?.SOA;
     this.namespaces.set(id, {
@@ -105,8 +118,12 @@ export class CloudMap {
     return { OperationId: operationId };
   }
 
+  /** A namespace by id or ARN (GetNamespace `Id`, CreateService `NamespaceId`: "The ID or ... (ARN)"). */
   private namespace(id: unknown): Namespace {
-    const found = typeof id === 'string' ? this.namespaces.get(id) : undefined;
+    const found =
+      typeof id === 'string'
+        ? (this.namespaces.get(id) ?? [...this.namespaces.values()].find((ns) => ns.Arn === id))
+        : undefined;
     if (!found) throw new AwsError('NamespaceNotFound', `Namespace not found: ${String(id)}`);
     return found;
   }
@@ -164,10 +181,12 @@ export class CloudMap {
     const dnsInput = input.DnsConfig as { NamespaceId?: unknown } | undefined;
     const ns = this.namespace(input.NamespaceId ?? dnsInput?.NamespaceId);
     const creatorRequestId = optionalString(input, 'CreatorRequestId', 'InvalidInput');
+    // A repeated CreatorRequestId is the first request retried: its answer, and nothing done (API Reference,
+    // CreateService CreatorRequestId), even when that service has been deleted since.
+    const requested = creatorRequestId ? this.serviceRequests.get(creatorRequestId) : undefined;
+    if (requested) return { Service: this.serviceView(requested) };
     const existing = this.findService(ns.Id, name);
     if (existing) {
-      if (creatorRequestId && existing.CreatorRequestId === creatorRequestId)
-        return { Service: this.serviceView(existing) };
       throw new AwsError('ServiceAlreadyExists', `Service ${name} already exists.`, 400, {
         CreatorRequestId: existing.CreatorRequestId,
         ServiceId: existing.Id,
@@ -176,6 +195,7 @@ export class CloudMap {
     }
     const service = this.buildService(input, name, ns, creatorRequestId);
     this.services.set(service.Id, service);
+    if (creatorRequestId) this.serviceRequests.set(creatorRequestId, service);
     this.setTags(service.Arn, input.Tags);
     return { Service: this.serviceView(service) };
   }
@@ -190,7 +210,7 @@ export class CloudMap {
     if (ns.Type === 'HTTP' && input.DnsConfig) throw invalidInput('DnsConfig is not allowed in an HTTP namespace.');
     if (input.Type === 'HTTP' && input.DnsConfig) throw invalidInput('A service of Type HTTP has no DnsConfig.');
     const dnsConfig = input.DnsConfig ? checkDnsConfig(input.DnsConfig, Boolean(routeCheck)) : undefined;
-    const id = `srv-${randomAlnum(16)}`;
+    const id = `srv-${randomAlnum(this.idLength)}`;
     return {
       Id: id,
       Arn: this.arn(`service/${id}`),
@@ -205,6 +225,7 @@ export class CloudMap {
       HealthCheckCustomConfig: customCheck ? { FailureThreshold: customCheck.FailureThreshold ?? 1 } : undefined,
       instances: new Map(),
       inFlight: new Map(),
+      requests: new Map(),
       revision: 0,
     };
   }
@@ -277,8 +298,12 @@ export class CloudMap {
       customHealth: Boolean(service.HealthCheckCustomConfig),
     });
     const creatorRequestId = optionalString(input, 'CreatorRequestId', 'InvalidInput');
-    const retried = this.inFlightFor(service, id, creatorRequestId);
+    // A repeated CreatorRequestId is the first request retried: its operation back, and nothing done, whatever
+    // happened since (API Reference, RegisterInstance CreatorRequestId: "use a unique CreatorRequestId string
+    // every time you submit a RegisterInstance request").
+    const retried = creatorRequestId ? service.requests.get(creatorRequestId) : undefined;
     if (retried) return { OperationId: retried };
+    this.inFlightFor(service, id);
     const targets = { SERVICE: service.Id, INSTANCE: id };
     const operationId = this.startOperation(
       'REGISTER_INSTANCE',
@@ -287,18 +312,18 @@ export class CloudMap {
       creatorRequestId,
     );
     service.inFlight.set(id, operationId);
+    if (creatorRequestId) service.requests.set(creatorRequestId, operationId);
     return { OperationId: operationId };
   }
 
   /**
    * A write for an instance whose previous write is still in flight is refused with DuplicateRequest
-   * (AWS Cloud Map API Reference, RegisterInstance/DeregisterInstance errors), unless it is the same
-   * request retried with its CreatorRequestId, which gets the original operation back.
+   * (AWS Cloud Map API Reference, RegisterInstance/DeregisterInstance errors). The same request retried
+   * with its CreatorRequestId never gets here: it gets its original operation back.
    */
-  private inFlightFor(service: Service, instanceId: string, creatorRequestId?: string): string | undefined {
+  private inFlightFor(service: Service, instanceId: string): void {
     const pending = service.inFlight.get(instanceId);
-    if (!pending) return undefined;
-    if (creatorRequestId && this.operations.get(pending)?.CreatorRequestId === creatorRequestId) return pending;
+    if (!pending) return;
     throw new AwsError('DuplicateRequest', `Operation ${pending} on instance ${instanceId} is in progress.`, 400, {
       DuplicateOperationId: pending,
     });

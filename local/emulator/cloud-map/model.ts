@@ -47,6 +47,8 @@ export interface Service {
   instances: Map<string, Instance>;
   /** Instance id -> id of the register/deregister operation still in flight for it. */
   inFlight: Map<string, string>;
+  /** CreatorRequestId -> the operation of the RegisterInstance that first used it. */
+  requests: Map<string, string>;
   /** DiscoverInstances' InstancesRevision: moves on every register and deregister, never on health. */
   revision: number;
 }

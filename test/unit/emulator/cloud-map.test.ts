@@ -85,6 +85,25 @@ describe('namespaces', () => {
     expect(error.NamespaceId).toBe(id);
   });
 
+  // GetNamespace `Id` and CreateService `NamespaceId`: "The ID or Amazon Resource Name (ARN) of the namespace"
+  // (https://docs.aws.amazon.com/cloud-map/latest/api/API_GetNamespace.html, .../API_CreateService.html).
+  it('GetNamespace and CreateService take the namespace ARN as well as its id (API Reference, GetNamespace)', async () => {
+    const id = await privateNamespace();
+    const arn = `arn:aws:servicediscovery:us-east-1:000000000000:namespace/${id}`;
+    const { Namespace } = await h.cloudMap.send(new GetNamespaceCommand({ Id: arn }));
+    expect(Namespace).toMatchObject({ Id: id, Arn: arn, Name: 'kudos.local' });
+    const { Service } = await h.cloudMap.send(new CreateServiceCommand({ Name: 'api', NamespaceId: arn }));
+    expect(Service?.NamespaceId).toBe(id);
+  });
+
+  it('hands out namespace and service ids of another length when asked to (the idLength option)', async () => {
+    await stopHarness(h);
+    h = await startHarness({ cloudMapIdLength: 20 });
+    const id = await privateNamespace();
+    expect(id).toMatch(/^ns-[a-z0-9]{20}$/);
+    expect(await aService(id)).toMatch(/^srv-[a-z0-9]{20}$/);
+  });
+
   it('GetNamespace of an unknown id is NamespaceNotFound (API Reference, GetNamespace)', async () => {
     expect((await rejectionOf(h.cloudMap.send(new GetNamespaceCommand({ Id: 'ns-nope' })))).name).toBe(
       'NamespaceNotFound',
@@ -142,6 +161,28 @@ describe('services', () => {
     expect(error.name).toBe('InvalidInput');
     const { Service } = await h.cloudMap.send(new CreateServiceCommand({ Name: 'api', NamespaceId: ns }));
     expect(Service?.Type).toBe('HTTP');
+  });
+
+  // CreateService `CreatorRequestId`: "allows failed CreateService requests to be retried without the risk of
+  // running the operation twice" (https://docs.aws.amazon.com/cloud-map/latest/api/API_CreateService.html).
+  it('a repeated CreatorRequestId is the first CreateService retried: its answer, even once that service is deleted (API Reference, CreateService)', async () => {
+    const ns = await privateNamespace();
+    const first = await h.cloudMap.send(
+      new CreateServiceCommand({ Name: 'api', NamespaceId: ns, CreatorRequestId: 'create-api' }),
+    );
+    await h.cloudMap.send(new DeleteServiceCommand({ Id: first.Service?.Id }));
+    const again = await h.cloudMap.send(
+      new CreateServiceCommand({ Name: 'api', NamespaceId: ns, CreatorRequestId: 'create-api' }),
+    );
+    expect(again.Service?.Id).toBe(first.Service?.Id);
+    const listed = await h.cloudMap.send(
+      new ListServicesCommand({ Filters: [{ Name: 'NAMESPACE_ID', Values: [ns], Condition: 'EQ' }] }),
+    );
+    expect(listed.Services).toEqual([]);
+    const fresh = await h.cloudMap.send(
+      new CreateServiceCommand({ Name: 'api', NamespaceId: ns, CreatorRequestId: 'create-api-2' }),
+    );
+    expect(fresh.Service?.Id).not.toBe(first.Service?.Id);
   });
 
   it('a duplicate name is ServiceAlreadyExists carrying ServiceId, unless the CreatorRequestId repeats (API Reference, CreateService)', async () => {
@@ -276,6 +317,38 @@ describe('instances', () => {
     );
     expect(error.name).toBe('DuplicateRequest');
     expect(error.DuplicateOperationId).toBe(first.OperationId);
+  });
+
+  // RegisterInstance `CreatorRequestId`: "allows failed RegisterInstance requests to be retried without the risk of
+  // executing the operation twice. You must use a unique CreatorRequestId string every time you submit a
+  // RegisterInstance request" (https://docs.aws.amazon.com/cloud-map/latest/api/API_RegisterInstance.html).
+  it('a repeated CreatorRequestId is the first RegisterInstance retried: its operation back and nothing done, even after a deregistration (API Reference, RegisterInstance)', async () => {
+    const srv = await aService(await privateNamespace());
+    const first = await h.cloudMap.send(
+      new RegisterInstanceCommand({ ServiceId: srv, InstanceId: 't', Attributes: ip(4), CreatorRequestId: 'r1' }),
+    );
+    await h.emulator.idle();
+    await h.cloudMap.send(new DeregisterInstanceCommand({ ServiceId: srv, InstanceId: 't' }));
+    await h.emulator.idle();
+    const again = await h.cloudMap.send(
+      new RegisterInstanceCommand({ ServiceId: srv, InstanceId: 't', Attributes: ip(4), CreatorRequestId: 'r1' }),
+    );
+    await h.emulator.idle();
+    expect(again.OperationId).toBe(first.OperationId);
+    expect((await h.cloudMap.send(new ListInstancesCommand({ ServiceId: srv }))).Instances).toEqual([]);
+    // Another instance under a used id is not registered either ("unique ... every time").
+    await h.cloudMap.send(
+      new RegisterInstanceCommand({ ServiceId: srv, InstanceId: 'u', Attributes: ip(5), CreatorRequestId: 'r1' }),
+    );
+    await h.emulator.idle();
+    expect((await h.cloudMap.send(new ListInstancesCommand({ ServiceId: srv }))).Instances).toEqual([]);
+    await h.cloudMap.send(
+      new RegisterInstanceCommand({ ServiceId: srv, InstanceId: 't', Attributes: ip(4), CreatorRequestId: 'r2' }),
+    );
+    await h.emulator.idle();
+    expect((await h.cloudMap.send(new ListInstancesCommand({ ServiceId: srv }))).Instances).toEqual([
+      { Id: 't', Attributes: ip(4) },
+    ]);
   });
 
   it('DeregisterInstance of an absent instance is InstanceNotFound (API Reference, DeregisterInstance)', async () => {

@@ -9,6 +9,7 @@ import {
   ListInstancesCommand,
   ListNamespacesCommand,
   ListServicesCommand,
+  ListTagsForResourceCommand,
   NamespaceNotFound,
   RegisterInstanceCommand,
   ServiceAlreadyExists,
@@ -16,7 +17,13 @@ import {
 } from '@aws-sdk/client-servicediscovery';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CloudMapRegistry, dnsRecordsFor } from '../../../lib/cloud-map/cloud-map-registry';
-import { NamespaceNotFoundError, OperationFailedError, OperationTimeoutError } from '../../../lib/errors';
+import { isNamespaceArn, isNamespaceId } from '../../../lib/cloud-map/namespaces';
+import {
+  NamespaceNotFoundError,
+  OperationFailedError,
+  OperationTimeoutError,
+  ServiceNotManagedError,
+} from '../../../lib/errors';
 import type { NamespaceInfo } from '../../../lib/ports';
 
 const cloudMap = mockClient(ServiceDiscoveryClient);
@@ -27,7 +34,9 @@ const dnsNamespace: NamespaceInfo = {
   httpName: 'kudos.local',
 };
 const httpNamespace: NamespaceInfo = { ...dnsNamespace, type: 'HTTP' };
-const service = { id: 'srv-1', name: 'api', namespaceId: dnsNamespace.id };
+const srvArn = (id: string) => `arn:aws:servicediscovery:us-east-1:123456789012:service/${id}`;
+const service = { id: 'srv-1', name: 'api', namespaceId: dnsNamespace.id, arn: srvArn('srv-1') };
+const managedTags = { Tags: [{ Key: 'managed-by', Value: 'ecs-cloudmap-registrar' }] };
 
 function registry(timeoutMs = 5000) {
   let clock = 0;
@@ -76,18 +85,173 @@ describe('CloudMapRegistry.resolveNamespace', () => {
     await expect(registry().resolveNamespace('ns-0000000000000000')).rejects.toBeInstanceOf(NamespaceNotFoundError);
     await expect(registry().resolveNamespace('nope.local')).rejects.toBeInstanceOf(NamespaceNotFoundError);
   });
+
+  // AWS Cloud Map API Reference, NamespaceSummary `Id`: no pattern, "Maximum length of 64"
+  // (https://docs.aws.amazon.com/cloud-map/latest/api/API_NamespaceSummary.html); moto hands out ns- + 20.
+  it.each([
+    ['ns-abcdefghijklmnop', true],
+    ['ns-abcdefghij0123456789', true],
+    [`ns-${'a'.repeat(61)}`, true],
+    [`ns-${'a'.repeat(62)}`, false],
+    ['ns-', false],
+    ['kudos.local', false],
+    ['ns-Upper', false],
+  ])('recognises %s as a namespace id: %s', (ref, expected) => {
+    expect(isNamespaceId(ref)).toBe(expected);
+  });
+
+  it.each([
+    ['arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-abcdefghij0123456789', true],
+    ['arn:aws-cn:servicediscovery:cn-north-1:123456789012:namespace/ns-abcdefghijklmnop', true],
+    ['arn:aws:servicediscovery:us-east-1:123456789012:service/srv-abcdefghijklmnop', false],
+    ['arn:aws:ecs:us-east-1:123456789012:namespace/ns-abcdefghijklmnop', false],
+  ])('recognises %s as a namespace ARN: %s', (ref, expected) => {
+    expect(isNamespaceArn(ref)).toBe(expected);
+  });
+
+  it('gets a namespace by an id of 20 characters, as other AWS-compatible endpoints hand out', async () => {
+    const id = 'ns-abcdefghij0123456789';
+    cloudMap.on(GetNamespaceCommand, { Id: id }).resolves({ Namespace: { Id: id, Name: 'kudos.local', Type: 'HTTP' } });
+    await expect(registry().resolveNamespace(id)).resolves.toMatchObject({ id, name: 'kudos.local' });
+    expect(cloudMap.commandCalls(ListNamespacesCommand)).toHaveLength(0);
+  });
+
+  // GetNamespace `Id`: "The ID or Amazon Resource Name (ARN) of the namespace" (shared namespaces need the ARN),
+  // https://docs.aws.amazon.com/cloud-map/latest/api/API_GetNamespace.html
+  it('gets a namespace by its ARN with GetNamespace', async () => {
+    const arn = 'arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-abcdefghijklmnop';
+    cloudMap
+      .on(GetNamespaceCommand, { Id: arn })
+      .resolves({ Namespace: { Id: 'ns-abcdefghijklmnop', Arn: arn, Name: 'kudos.local', Type: 'DNS_PRIVATE' } });
+    await expect(registry().resolveNamespace(arn)).resolves.toMatchObject({ id: 'ns-abcdefghijklmnop' });
+    expect(cloudMap.commandCalls(ListNamespacesCommand)).toHaveLength(0);
+  });
+
+  it('finds an HTTP namespace whose name looks like an id by its name when no namespace has that id', async () => {
+    cloudMap.on(GetNamespaceCommand).rejects(new NamespaceNotFound({ message: 'no', $metadata: {} }));
+    cloudMap.on(ListNamespacesCommand).resolves({ Namespaces: [{ Id: 'ns-abcdefghijklmnop', Name: 'ns-team' }] });
+    await expect(registry().resolveNamespace('ns-team')).resolves.toMatchObject({ id: 'ns-abcdefghijklmnop' });
+  });
+
+  it.each([
+    ['ns-abcdefghij0123456789', /"ns-abcdefghij0123456789".*as a namespace id.*and as a name/],
+    [
+      'arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-abcdefghijklmnop',
+      /as a namespace ARN \(GetNamespace\)/,
+    ],
+    ['kudos.lcoal', /"kudos.lcoal".*as a namespace name \(ListNamespaces\)/],
+  ])('says how %s was looked up when nothing is found', async (ref, message) => {
+    cloudMap.on(GetNamespaceCommand).rejects(new NamespaceNotFound({ message: 'no', $metadata: {} }));
+    cloudMap.on(ListNamespacesCommand).resolves({ Namespaces: [] });
+    const error = await registry()
+      .resolveNamespace(ref)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NamespaceNotFoundError);
+    expect((error as Error).message).toMatch(message);
+  });
 });
 
 describe('CloudMapRegistry.ensureService', () => {
-  it('uses an existing service found by name, on any page', async () => {
+  it('uses an existing service found by name, on any page, once its managed-by tag is seen', async () => {
     cloudMap
       .on(ListServicesCommand)
-      .resolvesOnce({ Services: [{ Id: 'srv-0', Name: 'web' }], NextToken: 't' })
-      .resolvesOnce({ Services: [{ Id: 'srv-1', Name: 'api' }] });
+      .resolvesOnce({ Services: [{ Id: 'srv-0', Name: 'web', Arn: srvArn('srv-0') }], NextToken: 't' })
+      .resolvesOnce({ Services: [{ Id: 'srv-1', Name: 'api', Arn: srvArn('srv-1') }] });
+    cloudMap.on(ListTagsForResourceCommand, { ResourceARN: srvArn('srv-1') }).resolves(managedTags);
     await expect(
       registry().ensureService(dnsNamespace, { name: 'api', dnsRecords: 'A', ttlSeconds: 10 }),
     ).resolves.toEqual(service);
     expect(cloudMap.commandCalls(CreateServiceCommand)).toHaveLength(0);
+  });
+
+  // Another tool's service: ECS service registries and Service Connect create services without our tag.
+  it('refuses a service of that name that another tool created, before any write', async () => {
+    cloudMap.on(ListServicesCommand).resolves({ Services: [{ Id: 'srv-1', Name: 'api', Arn: srvArn('srv-1') }] });
+    cloudMap.on(ListTagsForResourceCommand).resolves({ Tags: [{ Key: 'AmazonECSManaged', Value: 'true' }] });
+    const error = await registry()
+      .ensureService(dnsNamespace, { name: 'api', dnsRecords: 'A', ttlSeconds: 10 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServiceNotManagedError);
+    expect(error).toMatchObject({ code: 'service-not-managed', service: 'api', namespace: 'kudos.local' });
+    expect(cloudMap.commandCalls(CreateServiceCommand)).toHaveLength(0);
+    expect(cloudMap.commandCalls(RegisterInstanceCommand)).toHaveLength(0);
+  });
+
+  it("refuses a service tagged managed-by for another owner (another registrar's)", async () => {
+    cloudMap.on(ListServicesCommand).resolves({ Services: [{ Id: 'srv-1', Name: 'api', Arn: srvArn('srv-1') }] });
+    cloudMap.on(ListTagsForResourceCommand).resolves({ Tags: [{ Key: 'managed-by', Value: 'someone-else' }] });
+    await expect(
+      registry().ensureService(dnsNamespace, { name: 'api', dnsRecords: 'A', ttlSeconds: 10 }),
+    ).rejects.toBeInstanceOf(ServiceNotManagedError);
+  });
+
+  it('asks for the tags of a service once per container, whatever the answer', async () => {
+    cloudMap.on(ListServicesCommand).resolves({
+      Services: [
+        { Id: 'srv-1', Name: 'api', Arn: srvArn('srv-1') },
+        { Id: 'srv-2', Name: 'web', Arn: srvArn('srv-2') },
+      ],
+    });
+    cloudMap.on(ListTagsForResourceCommand, { ResourceARN: srvArn('srv-1') }).resolves(managedTags);
+    cloudMap.on(ListTagsForResourceCommand, { ResourceARN: srvArn('srv-2') }).resolves({ Tags: [] });
+    const r = registry();
+    for (let i = 0; i < 3; i++) {
+      await r.ensureService(dnsNamespace, { name: 'api', dnsRecords: 'A', ttlSeconds: 10 });
+      await expect(
+        r.ensureService(dnsNamespace, { name: 'web', dnsRecords: 'A', ttlSeconds: 10 }),
+      ).rejects.toBeInstanceOf(ServiceNotManagedError);
+    }
+    await expect(r.isManaged({ id: 'srv-1', name: 'api', namespaceId: dnsNamespace.id })).resolves.toBe(true);
+    expect(cloudMap.commandCalls(ListTagsForResourceCommand)).toHaveLength(2);
+    expect(cloudMap.commandCalls(ListServicesCommand)).toHaveLength(1);
+  });
+
+  it("looks for the name again a minute after refusing another tool's service, and creates its own once that is gone", async () => {
+    let clock = 0;
+    const r = new CloudMapRegistry(new ServiceDiscoveryClient({ region: 'us-east-1' }), {
+      ownerId: 'ecs-cloudmap-registrar',
+      operationTimeoutMs: 5000,
+      now: () => clock,
+    });
+    cloudMap
+      .on(ListServicesCommand)
+      .resolvesOnce({ Services: [{ Id: 'srv-1', Name: 'api', Arn: srvArn('srv-1') }] })
+      .resolves({ Services: [] });
+    cloudMap.on(ListTagsForResourceCommand).resolves({ Tags: [] });
+    cloudMap.on(CreateServiceCommand).resolves({ Service: { Id: 'srv-9', Name: 'api', Arn: srvArn('srv-9') } });
+    const spec = { name: 'api', dnsRecords: 'A' as const, ttlSeconds: 10 };
+    await expect(r.ensureService(dnsNamespace, spec)).rejects.toBeInstanceOf(ServiceNotManagedError);
+    clock += 30_000;
+    // Meanwhile an operator removed the other tool's service; within the minute the answer is remembered.
+    await expect(r.ensureService(dnsNamespace, spec)).rejects.toBeInstanceOf(ServiceNotManagedError);
+    expect(cloudMap.commandCalls(ListServicesCommand)).toHaveLength(1);
+    clock += 31_000;
+    await expect(r.ensureService(dnsNamespace, spec)).resolves.toMatchObject({ id: 'srv-9' });
+    expect(cloudMap.commandCalls(ListTagsForResourceCommand)).toHaveLength(1);
+  });
+
+  it('asks again after a failed tag read (a throttled answer is not remembered)', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    cloudMap.on(ListTagsForResourceCommand).rejectsOnce(throttled).resolves(managedTags);
+    const r = registry();
+    await expect(r.isManaged(service)).rejects.toThrow('Rate exceeded');
+    await expect(r.isManaged(service)).resolves.toBe(true);
+  });
+
+  it('finds the ARN of a service it was given without one, to read its tags', async () => {
+    cloudMap.on(ListServicesCommand).resolves({ Services: [{ Id: 'srv-1', Name: 'api', Arn: srvArn('srv-1') }] });
+    cloudMap.on(ListTagsForResourceCommand, { ResourceARN: srvArn('srv-1') }).resolves(managedTags);
+    await expect(registry().isManaged({ id: 'srv-1', name: 'api', namespaceId: dnsNamespace.id })).resolves.toBe(true);
+  });
+
+  it('counts a service it has just created as managed without asking', async () => {
+    cloudMap.on(ListServicesCommand).resolves({ Services: [] });
+    cloudMap.on(CreateServiceCommand).resolves({ Service: { Id: 'srv-9', Name: 'api', Arn: srvArn('srv-9') } });
+    const r = registry();
+    const created = await r.ensureService(dnsNamespace, { name: 'api', dnsRecords: 'A', ttlSeconds: 10 });
+    expect(created).toEqual({ id: 'srv-9', name: 'api', namespaceId: dnsNamespace.id, arn: srvArn('srv-9') });
+    await expect(r.isManaged(created)).resolves.toBe(true);
+    expect(cloudMap.commandCalls(ListTagsForResourceCommand)).toHaveLength(0);
   });
 
   it('creates a missing service with A records, a custom health check and the managed tag', async () => {
@@ -112,14 +276,51 @@ describe('CloudMapRegistry.ensureService', () => {
     expect(cloudMap.commandCalls(CreateServiceCommand)[0]?.args[0].input.DnsConfig).toBeUndefined();
   });
 
-  it('uses the winner when another task created the service first', async () => {
+  it('uses the winner when another task of ours created the service first', async () => {
     cloudMap.on(ListServicesCommand).resolves({ Services: [] });
-    cloudMap
-      .on(CreateServiceCommand)
-      .rejects(new ServiceAlreadyExists({ message: 'exists', $metadata: {}, ServiceId: 'srv-raced' }));
+    cloudMap.on(CreateServiceCommand).rejects(
+      new ServiceAlreadyExists({
+        message: 'exists',
+        $metadata: {},
+        ServiceId: 'srv-raced',
+        ServiceArn: srvArn('srv-raced'),
+      }),
+    );
+    cloudMap.on(ListTagsForResourceCommand, { ResourceARN: srvArn('srv-raced') }).resolves(managedTags);
     await expect(
       registry().ensureService(dnsNamespace, { name: 'api', dnsRecords: 'A', ttlSeconds: 10 }),
     ).resolves.toMatchObject({ id: 'srv-raced' });
+  });
+
+  it('refuses the winner of a creation race that another tool created', async () => {
+    cloudMap.on(ListServicesCommand).resolves({ Services: [] });
+    cloudMap.on(CreateServiceCommand).rejects(
+      new ServiceAlreadyExists({
+        message: 'exists',
+        $metadata: {},
+        ServiceId: 'srv-raced',
+        ServiceArn: srvArn('srv-raced'),
+      }),
+    );
+    cloudMap.on(ListTagsForResourceCommand).resolves({ Tags: [] });
+    await expect(
+      registry().ensureService(dnsNamespace, { name: 'api', dnsRecords: 'A', ttlSeconds: 10 }),
+    ).rejects.toBeInstanceOf(ServiceNotManagedError);
+  });
+
+  // CreateService `CreatorRequestId`: "allows failed CreateService requests to be retried without the risk of
+  // running the operation twice" (https://docs.aws.amazon.com/cloud-map/latest/api/API_CreateService.html): a
+  // repeated id is a retry of the first request. A service deleted and created again under the same name is a
+  // new request and must not carry the first one's id.
+  it('gives each creation of a service a CreatorRequestId of its own, also for the same name', async () => {
+    cloudMap.on(ListServicesCommand).resolves({ Services: [] });
+    cloudMap.on(CreateServiceCommand).resolves({ Service: { Id: 'srv-9', Name: 'api', Arn: srvArn('srv-9') } });
+    const spec = { name: 'api', dnsRecords: 'A' as const, ttlSeconds: 10 };
+    await registry().ensureService(dnsNamespace, spec);
+    await registry().ensureService(dnsNamespace, spec);
+    const ids = cloudMap.commandCalls(CreateServiceCommand).map((call) => call.args[0].input.CreatorRequestId);
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).not.toBe(ids[1]);
   });
 
   it('shares one creation between concurrent callers in a container', async () => {
@@ -172,14 +373,32 @@ describe('CloudMapRegistry writes', () => {
     await expect(registry(3000).register(service, 'task1', {})).rejects.toBeInstanceOf(OperationTimeoutError);
   });
 
-  it('retries a DuplicateRequest until the other write is done', async () => {
+  it('retries a DuplicateRequest until the other write is done, with the same CreatorRequestId', async () => {
     cloudMap
       .on(RegisterInstanceCommand)
       .rejectsOnce(new DuplicateRequest({ message: 'in flight', $metadata: {} }))
       .resolves({ OperationId: 'op-2' });
     cloudMap.on(GetOperationCommand).resolves({ Operation: { Id: 'op-2', Status: 'SUCCESS' } });
     await registry().register(service, 'task1', {});
-    expect(cloudMap.commandCalls(RegisterInstanceCommand)).toHaveLength(2);
+    const ids = cloudMap.commandCalls(RegisterInstanceCommand).map((call) => call.args[0].input.CreatorRequestId);
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).toBeTruthy();
+    expect(ids[1]).toBe(ids[0]);
+  });
+
+  // RegisterInstance `CreatorRequestId`: "allows failed RegisterInstance requests to be retried without the risk
+  // of executing the operation twice" (https://docs.aws.amazon.com/cloud-map/latest/api/API_RegisterInstance.html):
+  // a repeated id is answered with the first request's operation and does nothing. A later registration with the
+  // same attributes (after a deregistration, a replay, a reconcile) is a new request and needs a new id.
+  it('gives a later registration with the same attributes a CreatorRequestId of its own', async () => {
+    cloudMap.on(RegisterInstanceCommand).resolves({ OperationId: 'op-1' });
+    cloudMap.on(GetOperationCommand).resolves({ Operation: { Id: 'op-1', Status: 'SUCCESS' } });
+    const r = registry();
+    await r.register(service, 'task1', { AWS_INSTANCE_IPV4: '10.0.0.1' });
+    await r.register(service, 'task1', { AWS_INSTANCE_IPV4: '10.0.0.1' });
+    const ids = cloudMap.commandCalls(RegisterInstanceCommand).map((call) => call.args[0].input.CreatorRequestId);
+    expect(ids[0]).not.toBe(ids[1]);
+    for (const id of ids) expect(id?.length).toBeLessThanOrEqual(64);
   });
 
   it('rethrows throttling so that Lambda retries', async () => {

@@ -17,6 +17,13 @@ describe('loadRegistrarConfig', () => {
     });
   });
 
+  it.each([
+    'ns-abcdefghij0123456789',
+    'arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-abcdefghij0123456789',
+  ])('takes NAMESPACE=%s as it is', (namespace) => {
+    expect(loadRegistrarConfig({ NAMESPACE: namespace, TASK_TABLE: 'tasks' }).namespace).toBe(namespace);
+  });
+
   it('throws naming the missing namespace', () => {
     expect(() => loadRegistrarConfig({})).toThrow(
       new ConfigError('Invalid configuration: NAMESPACE is required; TASK_TABLE is required'),
@@ -50,6 +57,22 @@ describe('CLUSTER_NAMESPACES', () => {
       CLUSTER_NAMESPACES: 'blue=blue.local, arn:aws:ecs:us-east-1:123456789012:cluster/green = green.local',
     });
     expect(config.clusterNamespaces).toEqual({ blue: 'blue.local', green: 'green.local' });
+  });
+
+  // Namespace references as Cloud Map takes them: a name, an id of any length (NamespaceSummary `Id`, at most 64
+  // characters: https://docs.aws.amazon.com/cloud-map/latest/api/API_NamespaceSummary.html) or an ARN (GetNamespace
+  // `Id`: https://docs.aws.amazon.com/cloud-map/latest/api/API_GetNamespace.html).
+  it('maps clusters to namespaces given by name, by id of any length or by ARN', () => {
+    const arn = 'arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-abcdefghij0123456789';
+    const config = loadPlanConfig({
+      NAMESPACE: 'kudos.local',
+      CLUSTER_NAMESPACES: `blue=ns-abcdefghijklmnop, green=ns-abcdefghij0123456789, red=${arn}`,
+    });
+    expect(config.clusterNamespaces).toEqual({
+      blue: 'ns-abcdefghijklmnop',
+      green: 'ns-abcdefghij0123456789',
+      red: arn,
+    });
   });
 
   it('leaves the mapping out when empty, and refuses a malformed one naming the key', () => {
