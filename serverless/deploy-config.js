@@ -20,7 +20,9 @@ const LOOKUP_ROUTES = [
 /** lastStatus values after which a task is leaving (lib/plan.ts LEAVING_LAST_STATUSES). */
 const LEAVING_LAST_STATUSES = ['DEACTIVATING', 'STOPPING', 'DEPROVISIONING', 'STOPPED'];
 
-const NAMESPACE_ID = /^ns-[a-z0-9]{16}$/;
+/** A namespace id or ARN, as lib/cloud-map/namespaces.ts reads them (NAMESPACE_ID, NAMESPACE_ARN). */
+const NAMESPACE_ID = /^ns-[a-z0-9]{1,61}$/;
+const NAMESPACE_ARN = /^arn:aws[a-z-]*:servicediscovery:[a-z0-9-]+:\d{12}:namespace\/ns-[a-z0-9]{1,61}$/;
 const NAMESPACE_NAME = /^[!-~]{1,1024}$/;
 /** A namespace name of the cluster mapping: what CLUSTER_NAMESPACES accepts (lib/config.ts) as well as Cloud Map. */
 const MAPPED_NAMESPACE_NAME = /^[A-Za-z0-9_.-]{1,1024}$/;
@@ -49,6 +51,16 @@ class DeployParamError extends Error {
 
 const sub = (text) => ({ 'Fn::Sub': text });
 const arnPrefix = (service) => `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}`;
+
+/** True when a namespace is given by reference (id or ARN) rather than by name. */
+const isNamespaceRef = (value) => NAMESPACE_ID.test(value) || NAMESPACE_ARN.test(value);
+
+/** The id of a namespace given by id or ARN (two spellings of one namespace compare equal). */
+const namespaceIdOf = (ref) => ref.slice(ref.lastIndexOf('/') + 1);
+
+/** The ARN of a namespace given by id (in this account and region) or by ARN (as given). */
+const namespaceRefArn = (ref) =>
+  NAMESPACE_ARN.test(ref) ? ref : sub(`${arnPrefix('servicediscovery')}:namespace/${ref}`);
 
 function oneOf(name, value, allowed) {
   if (!allowed.includes(value)) throw new DeployParamError(name, `"${value}" is not one of ${allowed.join(', ')}`);
@@ -81,6 +93,12 @@ function rate(name, value) {
     );
   }
   return `rate(${value})`;
+}
+
+/** The seconds of a rate that rate() accepted (`5 minutes` = 300). */
+function rateSeconds(value) {
+  const [, count, unit] = RATE.exec(value) ?? [];
+  return Number(count) * { minute: 60, hour: 3600, day: 86_400 }[unit];
 }
 
 function matching(name, values, pattern, what) {
@@ -122,11 +140,11 @@ function readClusterNamespaces(value) {
     const parts = pair.split('=').map((p) => p.trim());
     const [clusterRef = '', namespace = ''] = parts;
     const cluster = clusterOf(clusterRef);
-    const namespaceIsId = NAMESPACE_ID.test(namespace);
+    const namespaceIsId = isNamespaceRef(namespace);
     if (parts.length !== 2 || !cluster || !(namespaceIsId || MAPPED_NAMESPACE_NAME.test(namespace))) {
       throw new DeployParamError(
         name,
-        `"${pair}" is not a cluster=namespace pair (an ECS cluster name or ARN, "=", a namespace name or id ns-...)`,
+        `"${pair}" is not a cluster=namespace pair (an ECS cluster name or ARN, "=", a namespace name, id ns-... or ARN)`,
       );
     }
     const earlier = mapped.find((m) => m.cluster.name === cluster.name);
@@ -153,9 +171,13 @@ async function readSettings(resolveVariable) {
   const stage = String(await resolveVariable('sls:stage'));
 
   const namespace = await param('namespace');
-  const namespaceIsId = NAMESPACE_ID.test(namespace);
-  if (!namespaceIsId && !NAMESPACE_NAME.test(namespace)) {
-    throw new DeployParamError('namespace', 'give an existing namespace id (ns-...) or a namespace name');
+  const namespaceIsId = isNamespaceRef(namespace);
+  // No namespace name starts with arn: (lib/cloud-map/namespaces.ts): an ARN that is not a namespace's is a mistake.
+  if (!namespaceIsId && (!NAMESPACE_NAME.test(namespace) || namespace.startsWith('arn:'))) {
+    throw new DeployParamError(
+      'namespace',
+      'give an existing namespace id (ns-...), its ARN (arn:aws:servicediscovery:...:namespace/ns-...) or a namespace name',
+    );
   }
   const namespaceType = oneOf('namespaceType', await param('namespaceType'), ['dns', 'http']);
   const createNamespace = oneOf('createNamespace', await param('createNamespace'), ['true', 'false']) === 'true';
@@ -197,9 +219,10 @@ async function readSettings(resolveVariable) {
     : [];
   const sameName = (a, b) => a.toLowerCase().replace(/\.$/, '') === b.toLowerCase().replace(/\.$/, '');
   // A pair naming the main namespace routes nowhere new: its cluster's tasks go there anyway.
-  const mappedNamespaces = clusterNamespaces.filter((m) =>
-    m.namespaceIsId || namespaceIsId ? m.namespace !== namespace : !sameName(m.namespace, namespace),
-  );
+  const mappedNamespaces = clusterNamespaces.filter((m) => {
+    if (m.namespaceIsId && namespaceIsId) return namespaceIdOf(m.namespace) !== namespaceIdOf(namespace);
+    return m.namespaceIsId || namespaceIsId || !sameName(m.namespace, namespace);
+  });
 
   const dnsRecords = (await param('dnsRecords')).toUpperCase().replace(/[,\s]+/g, '+');
   oneOf('dnsRecords', dnsRecords, ['A', 'AAAA', 'A+AAAA']);
@@ -247,6 +270,12 @@ async function readSettings(resolveVariable) {
   const maxConcurrencyParam = await param('registerMaxConcurrency');
   const registerMaxConcurrency =
     maxConcurrencyParam === 'none' ? undefined : integer('registerMaxConcurrency', maxConcurrencyParam, 1, 1000);
+  const lookupConcurrencyParam = await param('lookupMaxConcurrency');
+  const lookupMaxConcurrency =
+    lookupConcurrencyParam === 'none' ? undefined : integer('lookupMaxConcurrency', lookupConcurrencyParam, 1, 1000);
+  // 1 makes reconcile runs exclusive; none (for accounts that cannot reserve any) lets them overlap.
+  const reconcileMaxConcurrency =
+    oneOf('reconcileMaxConcurrency', await param('reconcileMaxConcurrency'), ['1', 'none']) === '1' ? 1 : undefined;
   const alarmTopicArn = (await param('alarmTopicArn')).replace(/^none$/, '');
   if (alarmTopicArn && !SNS_TOPIC_ARN.test(alarmTopicArn)) {
     throw new DeployParamError('alarmTopicArn', `"${alarmTopicArn}" is not an SNS topic ARN`);
@@ -281,10 +310,13 @@ async function readSettings(resolveVariable) {
     healthWaitMs: integer('healthWaitMs', await param('healthWaitMs'), 0, 600_000),
     healthPollMs: integer('healthPollMs', await param('healthPollMs'), 200, 60_000),
     reconcileSchedule: rate('reconcileRate', await param('reconcileRate')),
+    reconcileIntervalS: rateSeconds(await param('reconcileRate')),
     reconcileMaxDeletes: integer('reconcileMaxDeletes', await param('reconcileMaxDeletes'), 0, 100_000),
     // The sweep loops within one scheduled minute: a longer interval would mean one pass a minute anyway.
     healthSweepIntervalMs: integer('healthSweepIntervalMs', await param('healthSweepIntervalMs'), 1000, 60_000),
     registerMaxConcurrency,
+    lookupMaxConcurrency,
+    reconcileMaxConcurrency,
     logRetentionInDays: oneOf('logRetentionDays', await param('logRetentionDays'), [
       '1',
       '3',
@@ -337,7 +369,7 @@ function namespaceRef(s) {
 /** The namespace's ARN when the stack knows its id; otherwise every namespace of the account and region. */
 function namespaceArn(s) {
   if (s.createNamespace) return { 'Fn::GetAtt': ['CloudMapNamespace', 'Arn'] };
-  return sub(`${arnPrefix('servicediscovery')}:namespace/${s.namespaceIsId ? s.namespace : '*'}`);
+  return s.namespaceIsId ? namespaceRefArn(s.namespace) : sub(`${arnPrefix('servicediscovery')}:namespace/*`);
 }
 
 /** The namespace's name when the stack knows it (for conditions on record names). */
@@ -358,7 +390,7 @@ function writtenNamespaces(s) {
     },
     ...s.mappedNamespaces.map((m) => ({
       byName: !m.namespaceIsId,
-      arn: m.namespaceIsId ? sub(`${arnPrefix('servicediscovery')}:namespace/${m.namespace}`) : undefined,
+      arn: m.namespaceIsId ? namespaceRefArn(m.namespace) : undefined,
       name: m.namespaceIsId ? undefined : m.namespace.toLowerCase().replace(/\.$/, ''),
     })),
   ];
@@ -572,7 +604,9 @@ function cloudMapStatements(s, { health }) {
       Condition: managedRequestTag,
     },
     {
-      // CreateService with Tags also authorizes TagResource: only our tag, only at creation (the request carries it).
+      // CreateService with Tags is also authorized as TagResource, and Cloud Map has no condition key that tells a
+      // create from a later TagResource call: this allows adding our tag (and only it) to any service, which is why
+      // the README's IAM section counts it as what a compromised writer can do.
       Sid: 'TagManagedServicesOnCreate',
       Effect: 'Allow',
       Action: ['servicediscovery:TagResource'],
@@ -591,6 +625,13 @@ function cloudMapStatements(s, { health }) {
       Resource: [serviceArns],
     },
     {
+      // The managed-by check before writing to an existing service (lib/cloud-map isManaged): services' tags only.
+      Sid: 'ReadServiceOwnership',
+      Effect: 'Allow',
+      Action: ['servicediscovery:ListTagsForResource'],
+      Resource: [serviceArns],
+    },
+    {
       Sid: 'WriteInstancesOfManagedServices',
       Effect: 'Allow',
       Action: [
@@ -600,6 +641,13 @@ function cloudMapStatements(s, { health }) {
       ],
       Resource: [serviceArns],
       Condition: { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG_KEY}`]: s.ownerId } },
+    },
+    {
+      // No writer ever removes a tag: whatever else is attached to the role, an ownership tag stays where it is.
+      Sid: 'NeverRemoveTags',
+      Effect: 'Deny',
+      Action: ['servicediscovery:UntagResource'],
+      Resource: [serviceArns, sub(`${arnPrefix('servicediscovery')}:namespace/*`)],
     },
   ];
   if (s.namespaceType === 'dns') statements.push(route53Statement(s));
@@ -766,6 +814,12 @@ function resources(s) {
   if (s.registerMaxConcurrency !== undefined) {
     extensions.RegisterLambdaFunction = { Properties: { ReservedConcurrentExecutions: s.registerMaxConcurrency } };
   }
+  if (s.lookupMaxConcurrency !== undefined) {
+    extensions.LookupLambdaFunction = { Properties: { ReservedConcurrentExecutions: s.lookupMaxConcurrency } };
+  }
+  if (s.reconcileMaxConcurrency !== undefined) {
+    extensions.ReconcileLambdaFunction = { Properties: { ReservedConcurrentExecutions: s.reconcileMaxConcurrency } };
+  }
   if (s.lookupMode === 'iam') {
     // HTTP APIs have no throttling setting in the framework: it goes on the $default stage.
     extensions.HttpApiStage = {
@@ -779,6 +833,33 @@ function resources(s) {
     };
   }
   return { Resources, Outputs, extensions };
+}
+
+/**
+ * The private REST API's stage settings (serverless/rest-api-stage.js puts them on the stage): every method
+ * throttled as the HTTP API's $default route is in iam mode. None in iam mode.
+ */
+function restApiStage(s) {
+  if (s.lookupMode !== 'private') return {};
+  return {
+    MethodSettings: [
+      {
+        HttpMethod: '*',
+        ResourcePath: '/*',
+        ThrottlingRateLimit: s.throttleRate,
+        ThrottlingBurstLimit: s.throttleBurst,
+      },
+    ],
+  };
+}
+
+/**
+ * How long a scheduled reconcile run may wait in Lambda's queue: one interval (within Lambda's 60 s to 6 h). With
+ * one reserved execution a run that finds the previous one still going is throttled and retried; once the next
+ * scheduled run is due, the waiting one is dropped rather than queued behind it.
+ */
+function reconcileMaxEventAge(s) {
+  return Math.min(21_600, Math.max(60, s.reconcileIntervalS));
 }
 
 /**
@@ -813,6 +894,8 @@ module.exports = {
   watchedClusters: derived((s) => s.clusters.map((c) => c.ref).join(',')),
   clusterNamespaces: derived(clusterNamespacesVariable),
   reconcileSchedule: derived((s) => s.reconcileSchedule),
+  reconcileMaxEventAge: derived(reconcileMaxEventAge),
+  restApiStage: derived(restApiStage),
   reconcileMaxDeletes: derived((s) => String(s.reconcileMaxDeletes)),
   healthSweepIntervalMs: derived((s) => String(s.healthSweepIntervalMs)),
   dnsRecords: derived((s) => s.dnsRecords),

@@ -159,3 +159,179 @@ describe('clusterNamespaces (derived, not packaged)', () => {
     await expect(derive('rulePattern', { clusterNamespaces: value })).rejects.toThrow('param "clusterNamespaces": ');
   });
 });
+
+describe('ownership of Cloud Map services (derived, not packaged)', () => {
+  const WRITERS = ['RegisterRole', 'ReconcileRole', 'HealthSweepRole'];
+  const serviceArns = arn('servicediscovery', 'service/*');
+
+  it.each(WRITERS)(
+    '%s reads the tags of services only (the managed-by check before writing to an existing service)',
+    async (role) => {
+      const statements = await roleStatements({}, role);
+      const reads = Object.values(statements).filter((s) =>
+        ([] as string[]).concat(s.Action).includes('servicediscovery:ListTagsForResource'),
+      );
+
+      // ListTagsForResource authorizes on the namespace or service resource type:
+      // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudmap.html
+      expect(reads).toEqual([
+        {
+          Sid: 'ReadServiceOwnership',
+          Effect: 'Allow',
+          Action: ['servicediscovery:ListTagsForResource'],
+          Resource: [serviceArns],
+        },
+      ]);
+    },
+  );
+
+  it.each(WRITERS)(
+    '%s may add only the managed-by=<ownerId> tag, and only to services, and may never remove a tag',
+    async (role) => {
+      const statements = await roleStatements({ ownerId: 'team-a' }, role);
+      const tagging = Object.values(statements).filter((s) =>
+        ([] as string[])
+          .concat(s.Action)
+          .some((a) => a === 'servicediscovery:TagResource' || a === 'servicediscovery:UntagResource'),
+      );
+
+      // CreateService with Tags is also authorized as servicediscovery:TagResource, and Cloud Map has no condition
+      // key that tells a create from a later tag (no servicediscovery:CreateAction, unlike ecs:CreateAction):
+      // https://docs.amazonaws.cn/service-authorization/latest/reference/list_servicediscovery.html
+      // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/supported-iam-actions-tagging.html
+      expect(tagging).toEqual([
+        {
+          Sid: 'TagManagedServicesOnCreate',
+          Effect: 'Allow',
+          Action: ['servicediscovery:TagResource'],
+          Resource: [serviceArns],
+          Condition: {
+            StringEquals: { 'aws:RequestTag/managed-by': 'team-a' },
+            'ForAllValues:StringEquals': { 'aws:TagKeys': ['managed-by'] },
+          },
+        },
+        {
+          Sid: 'NeverRemoveTags',
+          Effect: 'Deny',
+          Action: ['servicediscovery:UntagResource'],
+          Resource: [serviceArns, arn('servicediscovery', 'namespace/*')],
+        },
+      ]);
+    },
+  );
+
+  it('gives the lookup function no tag permission at all', async () => {
+    const statements = await roleStatements({}, 'LookupRole');
+    const actions = Object.values(statements).flatMap((s) => ([] as string[]).concat(s.Action));
+
+    expect(actions.filter((a) => /Tag/.test(a))).toEqual([]);
+  });
+});
+
+describe('namespace references (derived, not packaged)', () => {
+  const NS_ARN = 'arn:aws:servicediscovery:eu-west-1:123456789012:namespace/ns-abcdefghij0123456789';
+
+  it('accepts an ns- id of any length Cloud Map gives (here 20 characters) and scopes IAM to it', async () => {
+    const statements = await roleStatements(
+      { namespace: 'ns-abcdefghij0123456789', lookupNamespaces: 'corp.local' },
+      'RegisterRole',
+    );
+
+    expect(statements.ReadNamespace?.Resource).toEqual([arn('servicediscovery', 'namespace/ns-abcdefghij0123456789')]);
+    expect(statements.FindNamespaceByName).toBeUndefined();
+  });
+
+  it('accepts a namespace ARN, scopes GetNamespace and CreateService to that ARN and passes it on as given', async () => {
+    const params = { namespace: NS_ARN, lookupNamespaces: 'corp.local' };
+    const statements = await roleStatements(params, 'RegisterRole');
+
+    expect(statements.ReadNamespace?.Resource).toEqual([NS_ARN]);
+    expect(statements.CreateManagedServicesInTheNamespace?.Resource).toEqual([
+      NS_ARN,
+      arn('servicediscovery', 'service/*'),
+    ]);
+    expect(await derive('namespace', params)).toBe(NS_ARN);
+  });
+
+  it('accepts namespace ARNs in the cluster mapping', async () => {
+    const params = { clusterNamespaces: `prod-b=${NS_ARN}`, lookupNamespaces: 'kudos.local' };
+    const statements = await roleStatements(params, 'RegisterRole');
+
+    expect(await derive('clusterNamespaces', params)).toBe(`prod-b=${NS_ARN}`);
+    expect(statements.ReadNamespace?.Resource).toEqual([NS_ARN]);
+  });
+
+  it.each([
+    ['longer than a namespace id (64 characters)', `ns-${'a'.repeat(62)}`],
+    ['with upper case', 'ns-ABCDEFGHIJ012345'],
+  ])('takes an ns- string %s for a name, as lib/cloud-map/namespaces.ts does', async (_name, namespace) => {
+    const statements = await roleStatements({ namespace }, 'RegisterRole');
+
+    expect(statements.FindNamespaceByName).toBeDefined();
+    expect(statements.ReadNamespace).toBeUndefined();
+  });
+
+  it.each([
+    ['namespace', 'arn:aws:servicediscovery:eu-west-1:123456789012:service/srv-abcdefghij012345'],
+    ['clusterNamespaces', 'prod-b=arn:aws:servicediscovery:eu-west-1:123456789012:service/srv-abcdefghij012345'],
+  ])('refuses an ARN that is not a namespace ARN in %s, naming the parameter', async (name, value) => {
+    await expect(derive('resources', { [name]: value, lookupNamespaces: 'corp.local' })).rejects.toThrow(
+      `param "${name}": `,
+    );
+  });
+});
+
+describe('concurrency and throttling (derived, not packaged)', () => {
+  type Extensions = Record<string, { Properties: Record<string, unknown> }>;
+  const extensions = async (params: Record<string, string>) =>
+    ((await derive('resources', params)) as { extensions: Extensions }).extensions;
+
+  it('reserves 1 execution for the reconcile function by default, so two runs never overlap', async () => {
+    expect((await extensions({})).ReconcileLambdaFunction?.Properties).toEqual({ ReservedConcurrentExecutions: 1 });
+  });
+
+  it('lets small accounts drop the reconcile reservation (reconcileMaxConcurrency=none)', async () => {
+    expect((await extensions({ reconcileMaxConcurrency: 'none' })).ReconcileLambdaFunction).toBeUndefined();
+  });
+
+  it('drops a reconcile run that waited one interval for the previous run (the next scheduled run replaces it)', async () => {
+    expect(await derive('reconcileMaxEventAge', {})).toBe(300);
+    expect(await derive('reconcileMaxEventAge', { reconcileRate: '1 minute' })).toBe(60);
+    expect(await derive('reconcileMaxEventAge', { reconcileRate: '2 days' })).toBe(21_600);
+  });
+
+  it('leaves the lookup function unreserved by default and reserves lookupMaxConcurrency when given', async () => {
+    expect((await extensions({})).LookupLambdaFunction).toBeUndefined();
+    expect((await extensions({ lookupMaxConcurrency: '20' })).LookupLambdaFunction?.Properties).toEqual({
+      ReservedConcurrentExecutions: 20,
+    });
+  });
+
+  it('throttles every method of the private REST API stage with lookupThrottleRate and lookupThrottleBurst', async () => {
+    const params = {
+      lookupMode: 'private',
+      lookupVpcEndpointIds: 'vpce-0123456789abcdef0',
+      lookupThrottleRate: '50',
+      lookupThrottleBurst: '80',
+    };
+
+    expect(await derive('restApiStage', params)).toEqual({
+      MethodSettings: [{ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 80 }],
+    });
+  });
+
+  it('has no REST API stage settings in iam mode (the HTTP API stage is throttled instead)', async () => {
+    expect(await derive('restApiStage', {})).toEqual({});
+  });
+
+  it.each([
+    ['reconcileMaxConcurrency', '2'],
+    ['reconcileMaxConcurrency', '0'],
+    ['lookupMaxConcurrency', '0'],
+    ['lookupMaxConcurrency', 'many'],
+    ['lookupThrottleRate', '0'],
+    ['lookupThrottleBurst', '5001'],
+  ])('refuses %s=%s, naming the parameter', async (name, value) => {
+    await expect(derive('resources', { [name]: value })).rejects.toThrow(`param "${name}": `);
+  });
+});

@@ -87,9 +87,17 @@ describe('default deployment (lookupMode=iam)', () => {
       expect(resource(id).Properties.KmsMasterKeyId).toBeUndefined();
     });
 
-    it('lets only the task-state rule send to the rule DLQ', () => {
-      const [, policy] = onlyResourceOfType(template, 'AWS::SQS::QueuePolicy');
+    // EventBridge sends to a rule's DLQ with the rule as aws:SourceArn; a negated condition is true when its key is
+    // absent, so the Deny also refuses a direct SendMessage (no aws:SourceArn):
+    // https://docs.aws.amazon.com/eventbridge/latest/userguide/resource-based-policies-eventbridge.html
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+    it('lets only the task-state rule send to the rule DLQ, and denies everyone else', () => {
+      const policy = resource('RuleDlqPolicy');
+      const ruleArn = sub(
+        'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/ecs-cloudmap-registrar-prod-task-state',
+      );
 
+      expect(policy.Type).toBe('AWS::SQS::QueuePolicy');
       expect(policy.Properties.Queues).toEqual([{ Ref: 'RuleDlq' }]);
       expect((policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement).toEqual([
         {
@@ -98,14 +106,50 @@ describe('default deployment (lookupMode=iam)', () => {
           Principal: { Service: 'events.amazonaws.com' },
           Action: 'sqs:SendMessage',
           Resource: { 'Fn::GetAtt': ['RuleDlq', 'Arn'] },
-          Condition: {
-            ArnEquals: {
-              'aws:SourceArn': sub(
-                'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/ecs-cloudmap-registrar-prod-task-state',
-              ),
-            },
-          },
+          Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } },
         },
+        {
+          Sid: 'NobodyElseMaySend',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'sqs:SendMessage',
+          Resource: { 'Fn::GetAtt': ['RuleDlq', 'Arn'] },
+          Condition: { ArnNotEquals: { 'aws:SourceArn': ruleArn } },
+        },
+      ]);
+    });
+
+    // Lambda writes an on-failure record with the function's execution role:
+    // https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
+    it("lets only the register function's role send to the register DLQ, and denies everyone else", () => {
+      const policy = resource('RegisterDlqPolicy');
+      const role = { 'Fn::GetAtt': ['RegisterRole', 'Arn'] };
+
+      expect(policy.Type).toBe('AWS::SQS::QueuePolicy');
+      expect(policy.Properties.Queues).toEqual([{ Ref: 'RegisterDlq' }]);
+      expect((policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement).toEqual([
+        {
+          Sid: 'OnlyTheRegisterFunctionMaySend',
+          Effect: 'Allow',
+          Principal: { AWS: role },
+          Action: 'sqs:SendMessage',
+          Resource: { 'Fn::GetAtt': ['RegisterDlq', 'Arn'] },
+        },
+        {
+          Sid: 'NobodyElseMaySend',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'sqs:SendMessage',
+          Resource: { 'Fn::GetAtt': ['RegisterDlq', 'Arn'] },
+          Condition: { ArnNotEquals: { 'aws:PrincipalArn': role } },
+        },
+      ]);
+    });
+
+    it('have no queue policy besides these two', () => {
+      expect(Object.keys(resourcesOfType(template, 'AWS::SQS::QueuePolicy')).sort()).toEqual([
+        'RegisterDlqPolicy',
+        'RuleDlqPolicy',
       ]);
     });
 
@@ -197,14 +241,18 @@ describe('default deployment (lookupMode=iam)', () => {
   });
 
   describe('scheduled functions', () => {
-    it.each(SCHEDULED)('%s runs Node.js 22 on arm64 with its own role and no reserved concurrency', (id) => {
+    it.each(SCHEDULED)('%s runs Node.js 22 on arm64 with its own role', (id) => {
       expect(resource(`${id}LambdaFunction`).Properties).toMatchObject({
         Handler: `functions/${id === 'Reconcile' ? 'reconcile' : 'health-sweep'}.handler`,
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
         Role: { 'Fn::GetAtt': [`${id}Role`, 'Arn'] },
       });
-      expect(resource(`${id}LambdaFunction`).Properties.ReservedConcurrentExecutions).toBeUndefined();
+    });
+
+    it('reconcile runs are exclusive: one reserved execution (the health sweep has no reservation)', () => {
+      expect(resource('ReconcileLambdaFunction').Properties.ReservedConcurrentExecutions).toBe(1);
+      expect(resource('HealthSweepLambdaFunction').Properties.ReservedConcurrentExecutions).toBeUndefined();
     });
 
     it('reconcile runs every 5 minutes with 600 s to finish', () => {
@@ -242,11 +290,23 @@ describe('default deployment (lookupMode=iam)', () => {
       ]);
     });
 
-    it.each(SCHEDULED)('%s is not retried by Lambda (the next scheduled run is the retry)', (id) => {
-      expect(resource(`${id}LambdaEvConf`).Properties).toEqual({
-        FunctionName: { Ref: `${id}LambdaFunction` },
+    it('the health sweep is not retried by Lambda (the next scheduled run is the retry)', () => {
+      expect(resource('HealthSweepLambdaEvConf').Properties).toEqual({
+        FunctionName: { Ref: 'HealthSweepLambdaFunction' },
         Qualifier: '$LATEST',
         MaximumRetryAttempts: 0,
+        DestinationConfig: {},
+      });
+    });
+
+    // A throttled asynchronous invocation waits in Lambda's queue until its maximum event age:
+    // https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+    it('reconcile is not retried, and a run still throttled by the previous one after one interval is dropped', () => {
+      expect(resource('ReconcileLambdaEvConf').Properties).toEqual({
+        FunctionName: { Ref: 'ReconcileLambdaFunction' },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 0,
+        MaximumEventAgeInSeconds: 300,
         DestinationConfig: {},
       });
     });
@@ -391,12 +451,24 @@ describe('default deployment (lookupMode=iam)', () => {
           Action: ['servicediscovery:ListInstances', 'servicediscovery:GetInstance'],
           Resource: [arn('servicediscovery', 'service/*')],
         },
+        ReadServiceOwnership: {
+          Sid: 'ReadServiceOwnership',
+          Effect: 'Allow',
+          Action: ['servicediscovery:ListTagsForResource'],
+          Resource: [arn('servicediscovery', 'service/*')],
+        },
         WriteInstancesOfManagedServices: {
           Sid: 'WriteInstancesOfManagedServices',
           Effect: 'Allow',
           Action: ['servicediscovery:RegisterInstance', 'servicediscovery:DeregisterInstance'],
           Resource: [arn('servicediscovery', 'service/*')],
           Condition: { StringEquals: { 'aws:ResourceTag/managed-by': 'ecs-cloudmap-registrar' } },
+        },
+        NeverRemoveTags: {
+          Sid: 'NeverRemoveTags',
+          Effect: 'Deny',
+          Action: ['servicediscovery:UntagResource'],
+          Resource: [arn('servicediscovery', 'service/*'), arn('servicediscovery', 'namespace/*')],
         },
         WriteRecordsOfTheNamespace: {
           Sid: 'WriteRecordsOfTheNamespace',
@@ -530,6 +602,23 @@ describe('default deployment (lookupMode=iam)', () => {
       });
     });
 
+    it.each([
+      ['reconcile-items-failed', 'ReconcileItemsFailed', 1],
+      ['health-sweep-items-failed', 'HealthSweepItemsFailed', 3],
+    ])('%s watches the %s count the function emits (EMF), at %d in 5 minutes', (name, metric, threshold) => {
+      expect(alarm(name)).toMatchObject({
+        Namespace: 'EcsCloudMapRegistrar',
+        MetricName: metric,
+        Dimensions: [{ Name: 'service', Value: 'ecs-cloudmap-registrar' }],
+        Statistic: 'Sum',
+        Period: 300,
+        EvaluationPeriods: 1,
+        Threshold: threshold,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    });
+
     it('watch the registration lag metric the register function emits', () => {
       expect(alarm('registration-lag')).toMatchObject({
         Namespace: 'EcsCloudMapRegistrar',
@@ -544,9 +633,15 @@ describe('default deployment (lookupMode=iam)', () => {
       for (const a of alarms()) expect(a.AlarmActions).toEqual([]);
     });
 
-    it('come with a dashboard', () => {
+    it('come with a dashboard that also shows the failed items of reconcile and the health sweep', () => {
       const [, dashboard] = onlyResourceOfType(template, 'AWS::CloudWatch::Dashboard');
+      const [body] = (dashboard.Properties.DashboardBody as { 'Fn::Sub': [string, unknown] })['Fn::Sub'];
+      const metrics = (JSON.parse(body) as { widgets: { properties: { metrics: string[][] } }[] }).widgets.flatMap(
+        (w) => w.properties.metrics.map((m) => m[1]),
+      );
+
       expect(dashboard.Properties.DashboardName).toBe('ecs-cloudmap-registrar-prod');
+      expect(metrics).toEqual(expect.arrayContaining(['ReconcileItemsFailed', 'HealthSweepItemsFailed']));
     });
   });
 });
@@ -650,6 +745,12 @@ function scheduledStatements(fn: string): Record<string, Statement> {
       ],
       Resource: [arn('servicediscovery', 'service/*')],
     },
+    ReadServiceOwnership: {
+      Sid: 'ReadServiceOwnership',
+      Effect: 'Allow',
+      Action: ['servicediscovery:ListTagsForResource'],
+      Resource: [arn('servicediscovery', 'service/*')],
+    },
     WriteInstancesOfManagedServices: {
       Sid: 'WriteInstancesOfManagedServices',
       Effect: 'Allow',
@@ -660,6 +761,12 @@ function scheduledStatements(fn: string): Record<string, Statement> {
       ],
       Resource: [arn('servicediscovery', 'service/*')],
       Condition: { StringEquals: { 'aws:ResourceTag/managed-by': 'ecs-cloudmap-registrar' } },
+    },
+    NeverRemoveTags: {
+      Sid: 'NeverRemoveTags',
+      Effect: 'Deny',
+      Action: ['servicediscovery:UntagResource'],
+      Resource: [arn('servicediscovery', 'service/*'), arn('servicediscovery', 'namespace/*')],
     },
     WriteRecordsOfTheNamespace: {
       Sid: 'WriteRecordsOfTheNamespace',

@@ -35,6 +35,10 @@ beforeAll(async () => {
       watchedClusters: `prod-a,${CLUSTER_B}`,
       alarmTopicArn: TOPIC,
       registerMaxConcurrency: 'none',
+      reconcileMaxConcurrency: 'none',
+      lookupMaxConcurrency: '25',
+      lookupThrottleRate: '30',
+      lookupThrottleBurst: '60',
       reconcileRate: '1 hour',
       reconcileMaxDeletes: '10',
       healthSweepIntervalMs: '15000',
@@ -90,6 +94,34 @@ describe('lookupMode=private', () => {
 
     expect(methods.map((m) => m.Properties.HttpMethod)).toEqual(['GET', 'GET', 'GET', 'GET']);
     for (const method of methods) expect(method.Properties.AuthorizationType).toBe('NONE');
+  });
+
+  it('throttles every method on a stage of its own (lookupThrottleRate, lookupThrottleBurst)', () => {
+    const [deploymentId, deployment] = onlyResourceOfType(openDns, 'AWS::ApiGateway::Deployment');
+    const [, stage] = onlyResourceOfType(openDns, 'AWS::ApiGateway::Stage');
+
+    // CloudFormation refuses a deployment's StageDescription once the stage exists (every deploy after the first):
+    // https://github.com/awsdocs/aws-cloudformation-user-guide/pull/387
+    expect(deployment.Properties.StageName).toBeUndefined();
+    expect(stage.Properties).toEqual({
+      RestApiId: { Ref: 'ApiGatewayRestApi' },
+      DeploymentId: { Ref: deploymentId },
+      StageName: 'prod',
+      MethodSettings: [{ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 30, ThrottlingBurstLimit: 60 }],
+    });
+  });
+
+  it('throttles with the defaults (100 per second, burst 200) when not given', () => {
+    const [, stage] = onlyResourceOfType(iamHttp, 'AWS::ApiGateway::Stage');
+
+    expect(stage.Properties.MethodSettings).toEqual([
+      { HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+    ]);
+  });
+
+  it('lookupMaxConcurrency reserves that many executions for the lookup function', () => {
+    expect(resource(openDns, 'LookupLambdaFunction').Properties.ReservedConcurrentExecutions).toBe(25);
+    expect(resource(iamHttp, 'LookupLambdaFunction').Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 
   it('with lookupAuth=iam, requires SigV4 on every method and allows only principals of this account', () => {
@@ -282,6 +314,21 @@ describe('watched clusters', () => {
         ],
         Resource: [serviceArns],
       },
+      ReadServiceOwnership: {
+        Sid: 'ReadServiceOwnership',
+        Effect: 'Allow',
+        Action: ['servicediscovery:ListTagsForResource'],
+        Resource: [serviceArns],
+      },
+      NeverRemoveTags: {
+        Sid: 'NeverRemoveTags',
+        Effect: 'Deny',
+        Action: ['servicediscovery:UntagResource'],
+        Resource: [
+          serviceArns,
+          sub('arn:${AWS::Partition}:servicediscovery:${AWS::Region}:${AWS::AccountId}:namespace/*'),
+        ],
+      },
       WriteInstancesOfManagedServices: {
         Sid: 'WriteInstancesOfManagedServices',
         Effect: 'Allow',
@@ -353,10 +400,19 @@ describe('other parameters', () => {
     expect(resource(openDns, 'RegisterLambdaFunction').Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 
+  it('reconcileMaxConcurrency=none leaves the reconcile function without reserved concurrency (small accounts)', () => {
+    expect(resource(openDns, 'ReconcileLambdaFunction').Properties.ReservedConcurrentExecutions).toBeUndefined();
+    expect(resource(iamHttp, 'ReconcileLambdaFunction').Properties.ReservedConcurrentExecutions).toBe(1);
+  });
+
+  it('reconcileRate also bounds how long a throttled reconcile run may wait (one interval)', () => {
+    expect(resource(openDns, 'ReconcileLambdaEvConf').Properties.MaximumEventAgeInSeconds).toBe(3600);
+  });
+
   it('alarmTopicArn sends every alarm and its recovery to the topic', () => {
     const alarms = Object.values(resourcesOfType(openDns, 'AWS::CloudWatch::Alarm'));
 
-    expect(alarms).toHaveLength(10);
+    expect(alarms).toHaveLength(12);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([TOPIC]);
       expect(alarm.Properties.OKActions).toEqual([TOPIC]);
