@@ -7,6 +7,11 @@ export interface CacheSource<T> {
   load(): Promise<{ value: T; revision: number | undefined }>;
   /** The source's current revision for what `current` was read from; without it, every check is a load. */
   revision?(current: T): Promise<number | undefined>;
+  /**
+   * Where a "missing" answer is remembered (default: the key itself). Keys that differ only in what
+   * cannot make a missing service exist (health, filters) share it, so varying them costs no call.
+   */
+  missKey?: string;
 }
 
 /** How long answers live; every duration in milliseconds. */
@@ -20,23 +25,27 @@ export interface AnswerCacheOptions {
   maxAgeMs: number;
   /** How long after it was last confirmed a value may still answer while the source throttles or fails. */
   staleIfErrorMs: number;
+  /** Most values kept; as many "missing" answers are kept apart, so that misses never push values out. */
   maxEntries: number;
   now?: () => number;
 }
 
-type Entry<T> =
-  | {
-      kind: 'value';
-      value: T;
-      revision: number | undefined;
-      /** When the value was last read in full. */
-      loadedAt: number;
-      /** When the value was last known current (full read, or a revision check that found it equal). */
-      verifiedAt: number;
-      /** When the key was last checked, whatever the outcome. */
-      checkedAt: number;
-    }
-  | { kind: 'missing'; error: Error; checkedAt: number };
+interface Entry<T> {
+  value: T;
+  revision: number | undefined;
+  /** When the value was last read in full. */
+  loadedAt: number;
+  /** When the value was last known current (full read, or a revision check that found it equal). */
+  verifiedAt: number;
+  /** When the key was last checked, whatever the outcome. */
+  checkedAt: number;
+}
+
+/** A namespace or service found missing, and when. */
+interface Miss {
+  error: Error;
+  checkedAt: number;
+}
 
 /** A namespace or service that does not exist is remembered for one interval, like an answer. */
 function isMissing(error: unknown): error is Error {
@@ -56,44 +65,52 @@ function isTransient(error: unknown): boolean {
  * - a value older than `maxAgeMs` is read again in full, since a health change leaves the revision as is;
  * - concurrent requests for a key that needs a check share one upstream call (single flight);
  * - a throttled or failed check keeps answering with the last value for up to `staleIfErrorMs`;
- * - at most `maxEntries` keys are kept, least recently used dropped first.
+ * - a namespace or service found missing is remembered for one interval, under the source's `missKey`;
+ * - at most `maxEntries` values and `maxEntries` misses are kept, each least recently used dropped first.
  */
 export class AnswerCache<T> {
   private readonly entries: LruMap<string, Entry<T>>;
+  private readonly missing: LruMap<string, Miss>;
   private readonly inflight = new Map<string, Promise<T>>();
   private readonly now: () => number;
 
   constructor(private readonly options: AnswerCacheOptions) {
     this.entries = new LruMap(options.maxEntries);
+    this.missing = new LruMap(options.maxEntries);
     this.now = options.now ?? Date.now;
   }
 
-  /** Keys held now (for tests and metrics). */
+  /** Values held now (for tests and metrics). */
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Misses held now (for tests and metrics). */
+  get misses(): number {
+    return this.missing.size;
   }
 
   /** The value for `key`, from memory when it is fresh enough, otherwise from `source`. */
   get(key: string, source: CacheSource<T>): Promise<T> {
     const pending = this.inflight.get(key);
     if (pending) return pending;
+    const now = this.now();
+    const miss = this.missing.get(source.missKey ?? key);
+    if (miss && now - miss.checkedAt < this.options.intervalMs) return Promise.reject(miss.error);
     const entry = this.entries.get(key);
-    if (entry && this.isFresh(entry, this.now())) {
-      return entry.kind === 'value' ? Promise.resolve(entry.value) : Promise.reject(entry.error);
-    }
+    if (entry && this.isFresh(entry, now)) return Promise.resolve(entry.value);
     const refresh = this.refresh(key, entry, source).finally(() => this.inflight.delete(key));
     this.inflight.set(key, refresh);
     return refresh;
   }
 
   private isFresh(entry: Entry<T>, now: number): boolean {
-    if (now - entry.checkedAt >= this.options.intervalMs) return false;
-    return entry.kind === 'missing' || now - entry.loadedAt < this.options.maxAgeMs;
+    return now - entry.checkedAt < this.options.intervalMs && now - entry.loadedAt < this.options.maxAgeMs;
   }
 
   private async refresh(key: string, entry: Entry<T> | undefined, source: CacheSource<T>): Promise<T> {
     try {
-      if (entry?.kind === 'value' && entry.revision !== undefined && source.revision) {
+      if (entry && entry.revision !== undefined && source.revision) {
         if (this.now() - entry.loadedAt < this.options.maxAgeMs) {
           const revision = await source.revision(entry.value);
           if (revision === entry.revision) {
@@ -105,17 +122,15 @@ export class AnswerCache<T> {
       }
       const { value, revision } = await source.load();
       const now = this.now();
-      this.entries.set(key, { kind: 'value', value, revision, loadedAt: now, verifiedAt: now, checkedAt: now });
+      this.entries.set(key, { value, revision, loadedAt: now, verifiedAt: now, checkedAt: now });
+      this.missing.delete(source.missKey ?? key);
       return value;
     } catch (error) {
       const now = this.now();
       if (isMissing(error)) {
-        this.entries.set(key, { kind: 'missing', error, checkedAt: now });
-      } else if (
-        entry?.kind === 'value' &&
-        isTransient(error) &&
-        now - entry.verifiedAt <= this.options.staleIfErrorMs
-      ) {
+        this.entries.delete(key);
+        this.missing.set(source.missKey ?? key, { error, checkedAt: now });
+      } else if (entry && isTransient(error) && now - entry.verifiedAt <= this.options.staleIfErrorMs) {
         // Back off for one interval rather than retry on the next request of a throttled key.
         this.entries.set(key, { ...entry, checkedAt: now });
         return entry.value;

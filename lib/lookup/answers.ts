@@ -45,25 +45,34 @@ export function weakEtag(canonical: string): string {
   return `W/"${createHash('sha256').update(canonical).digest('base64url').slice(0, 27)}"`;
 }
 
-/** Fisher-Yates on a copy: the cached array is shared by every request and must stay intact. */
-export function shuffled<T>(items: readonly T[], random: () => number): T[] {
+/**
+ * Fisher-Yates on a copy (the cached array is shared by every request and must stay intact), stopped
+ * after `count` draws: the first `count` items are a uniform random choice in a uniform random order.
+ */
+export function shuffled<T>(items: readonly T[], random: () => number, count = items.length): T[] {
   const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
+  const n = Math.min(count, copy.length);
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(random() * (copy.length - i));
     const held = copy[i] as T;
     copy[i] = copy[j] as T;
     copy[j] = held;
   }
-  return copy;
+  return n < copy.length ? copy.slice(0, n) : copy;
 }
 
 /** What a lookup answers with, ready to render: the ETag and a body that may differ per request. */
 export interface Answer {
+  /** Names the whole cached set: an answer cut to `max` is one of its renderings, under the same tag. */
   etag: string;
-  render(random: () => number): string;
+  /** The body, in a new random order; an instances answer holds at most `max` of its instances. */
+  render(random: () => number, max?: number): string;
 }
 
-/** The answer of an instances route. Each instance is serialised once; rendering shuffles the strings. */
+/**
+ * The answer of an instances route. Each instance is serialised once; rendering shuffles the strings
+ * and keeps `max` of them, as DiscoverInstances gives a randomized list of up to MaxResults instances.
+ */
 export function instancesAnswer(
   namespace: string,
   service: string,
@@ -74,7 +83,7 @@ export function instancesAnswer(
   const parts = instances.map((instance) => JSON.stringify(instance));
   return {
     etag: instancesEtag(instances),
-    render: (random) => `${head}${shuffled(parts, random).join(',')}]}`,
+    render: (random, max) => `${head}${shuffled(parts, random, max).join(',')}]}`,
   };
 }
 

@@ -1,7 +1,7 @@
 import type { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
-import { NamespaceResolver } from '../cloud-map/namespaces';
+import { isNamespaceId, NamespaceResolver } from '../cloud-map/namespaces';
 import type { LookupConfig } from '../config';
-import { ServiceNotFoundError } from '../errors';
+import { NamespaceNotFoundError, ServiceNotFoundError } from '../errors';
 import type { NamespaceInfo } from '../ports';
 import { AnswerCache, type AnswerCacheOptions, type CacheSource } from './answer-cache';
 import { type Answer, instancesAnswer, matchesIfNoneMatch, servicesAnswer } from './answers';
@@ -39,6 +39,14 @@ export interface LookupApp {
 const SERVICE_LIST_ENTRIES = 16;
 
 /**
+ * Every instances answer is read with Cloud Map's largest MaxResults and cut to the caller's `max` when
+ * rendered: DiscoverInstances answers a randomized list, so a random cut of it is what a smaller
+ * MaxResults would give, and `max` never splits the cache.
+ * https://docs.aws.amazon.com/cloud-map/latest/api/API_DiscoverInstances.html
+ */
+const DISCOVER_MAX_RESULTS = 1000;
+
+/**
  * The default health max age (HEALTH_MAX_AGE_MS): 5 s.
  *
  * Why a bound at all: Cloud Map does not change InstancesRevision when an instance's health changes,
@@ -68,16 +76,19 @@ export function instancesCacheOptions(config: LookupConfig, now?: () => number):
   };
 }
 
-function instancesKey(q: InstancesQuery): string {
+/**
+ * The cache key of an instances answer: what changes Cloud Map's answer, and nothing else. The namespace
+ * by id, however the caller named it; the service as given (an HTTP namespace may hold names that differ
+ * only in case); never `max` (see DISCOVER_MAX_RESULTS).
+ */
+function instancesKey(ns: NamespaceInfo, q: InstancesQuery): string {
   const sorted = (r: Record<string, string>) => Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify([
-    q.namespace.toLowerCase(),
-    q.service,
-    q.health,
-    sorted(q.queryParameters),
-    sorted(q.optionalParameters),
-    q.max,
-  ]);
+  return JSON.stringify([ns.id, q.service, q.health, sorted(q.queryParameters), sorted(q.optionalParameters)]);
+}
+
+/** Where a missing service is remembered: no health or filter can make it exist. */
+function serviceKey(ns: NamespaceInfo, service: string): string {
+  return JSON.stringify([ns.id, service]);
 }
 
 /** Builds the lookup from its configuration and dependencies; once per container. */
@@ -89,14 +100,44 @@ export function createLookupApp(config: LookupConfig, deps: LookupDependencies):
     ...instancesCacheOptions(config, deps.now),
     maxEntries: SERVICE_LIST_ENTRIES,
   });
+  // Found namespaces are rechecked from the resolver's memory; a missing one is asked again after an interval.
+  const namespaces = new AnswerCache<NamespaceInfo>(instancesCacheOptions(config, deps.now));
   const cacheControl = `max-age=${config.cacheControlMaxAgeSeconds}`;
+  const anyNamespace = config.lookupNamespaces === '*';
+  const allowedRefs = [config.namespace, ...(anyNamespace ? [] : (config.lookupNamespaces ?? []))];
+  const allowedNames = new Set(allowedRefs.map((ref) => ref.toLowerCase()));
 
-  async function resolve(ref: string): Promise<NamespaceInfo> {
-    try {
-      return await deps.namespaces.resolve(ref);
-    } catch (error) {
-      throw toDiscoveryError(error, ref, '');
+  /** Resolves a namespace reference; found and missing ones are remembered (the latter for one interval). */
+  function resolve(ref: string): Promise<NamespaceInfo> {
+    return namespaces.get(ref.toLowerCase(), {
+      load: async () => {
+        try {
+          return { value: await deps.namespaces.resolve(ref), revision: undefined };
+        } catch (error) {
+          throw toDiscoveryError(error, ref, '');
+        }
+      },
+    });
+  }
+
+  /**
+   * The namespace a request names, if the lookup serves it: NAMESPACE, or one of lookupNamespaces (the
+   * names the lookup role may discover in), or any with `*`. Any other name is answered as missing
+   * without a call; an id only when it is that of a served namespace, known from resolving those.
+   */
+  async function servedNamespace(ref: string): Promise<NamespaceInfo> {
+    if (anyNamespace || allowedNames.has(ref.toLowerCase())) return resolve(ref);
+    if (isNamespaceId(ref)) {
+      for (const allowed of allowedRefs) {
+        const ns = await resolve(allowed).catch((error: unknown) => {
+          if (error instanceof NamespaceNotFoundError) return undefined;
+          throw error;
+        });
+        if (ns?.id === ref) return ns;
+      }
     }
+    // Whether it exists is not said: the answer is the same for a namespace the lookup may not read.
+    throw new NamespaceNotFoundError(ref, 'not among the namespaces this lookup serves');
   }
 
   /** Cloud Map's answer names the HttpName; the caller knows the namespace by the name they gave. */
@@ -108,17 +149,17 @@ export function createLookupApp(config: LookupConfig, deps: LookupDependencies):
     }
   }
 
-  function instancesSource(q: InstancesQuery): CacheSource<InstancesEntry> {
+  function instancesSource(ns: NamespaceInfo, q: InstancesQuery): CacheSource<InstancesEntry> {
     return {
+      missKey: serviceKey(ns, q.service),
       load: async () => {
-        const ns = await resolve(q.namespace);
         const request = {
           namespaceName: ns.httpName,
           serviceName: q.service,
           health: q.health,
           queryParameters: q.queryParameters,
           optionalParameters: q.optionalParameters,
-          maxResults: q.max,
+          maxResults: DISCOVER_MAX_RESULTS,
         };
         const found = await naming(ns.name, q.service, discovery.discoverInstances(request));
         const answer = instancesAnswer(ns.name, q.service, found.revision, found.instances);
@@ -128,27 +169,30 @@ export function createLookupApp(config: LookupConfig, deps: LookupDependencies):
     };
   }
 
-  function serviceListSource(ref: string): CacheSource<Answer> {
+  function serviceListSource(ns: NamespaceInfo): CacheSource<Answer> {
     return {
-      load: async () => {
-        const ns = await resolve(ref);
-        return { value: servicesAnswer(ns.name, await discovery.listServices(ns.id)), revision: undefined };
-      },
+      load: async () => ({ value: servicesAnswer(ns.name, await discovery.listServices(ns.id)), revision: undefined }),
     };
   }
 
   return {
     async answer(request) {
       const route = parseLookupRoute(request, config.namespace);
-      const answer =
-        route.kind === 'services'
-          ? await serviceLists.get(route.namespace.toLowerCase(), serviceListSource(route.namespace))
-          : (await instances.get(instancesKey(route.query), instancesSource(route.query))).answer;
+      let answer: Answer;
+      let max: number | undefined;
+      if (route.kind === 'services') {
+        const ns = await servedNamespace(route.namespace);
+        answer = await serviceLists.get(ns.id, serviceListSource(ns));
+      } else {
+        const ns = await servedNamespace(route.query.namespace);
+        answer = (await instances.get(instancesKey(ns, route.query), instancesSource(ns, route.query))).answer;
+        max = route.query.max;
+      }
       const headers = { ...BASE_HEADERS, 'cache-control': cacheControl, etag: answer.etag };
       if (matchesIfNoneMatch(request.headers['if-none-match'], answer.etag)) {
         return { statusCode: 304, headers, body: '' };
       }
-      return { statusCode: 200, headers, body: answer.render(random) };
+      return { statusCode: 200, headers, body: answer.render(random, max) };
     },
   };
 }

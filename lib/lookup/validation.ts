@@ -142,7 +142,9 @@ function addFilter(filters: Record<string, string>, name: string, key: string, v
   if (Object.keys(filters).length >= MAX_FILTERS) {
     throw new ValidationError('invalid-parameter', `At most ${MAX_FILTERS} attr. and ${MAX_FILTERS} prefer. filters`);
   }
-  filters[key] = value;
+  // Not `filters[key] = value`: for the key `__proto__` (a valid Cloud Map attribute key) that assignment
+  // would set the object's prototype, and the filter would silently vanish.
+  Object.defineProperty(filters, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function refuseQuery(query: LookupHttpRequest['query']): void {

@@ -13,7 +13,7 @@ import { type LocalHttpServer, startLocalHttpServer } from '../../lib/lookup/loc
 import { createCloudMapLookupApp } from '../../lib/lookup/lookup-app';
 import { createEmulator, type Emulator } from '../../local/emulator';
 import { lambdaContext, manualClock, testConfig, v1Event, v2Event } from '../unit/lookup/helpers';
-import { HOSTILE_INPUTS } from '../unit/lookup/hostile-inputs';
+import { HOSTILE_INPUTS, PROTOTYPE_KEY_INPUTS } from '../unit/lookup/hostile-inputs';
 
 /**
  * The real handler and the real SDK against the local emulator over HTTP; the clock of the cache is
@@ -22,16 +22,18 @@ import { HOSTILE_INPUTS } from '../unit/lookup/hostile-inputs';
 
 let emulator: Emulator;
 let admin: ServiceDiscoveryClient;
-const ids: { namespace: string; api: string; empty: string } = { namespace: '', api: '', empty: '' };
+const ids = { namespace: '', other: '', api: '', empty: '' };
 
 /** Counts the SDK calls the lookup makes, by command name, as they leave for the emulator. */
 function countingClient(url: string) {
   const client = createServiceDiscoveryClient({ endpoint: url, region: 'us-east-1', maxAttempts: 1 });
   const calls: Record<string, number> = {};
+  const inputs: { command: string; input: Record<string, unknown> }[] = [];
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const name = String(context.commandName);
       calls[name] = (calls[name] ?? 0) + 1;
+      inputs.push({ command: name, input: args.input as Record<string, unknown> });
       return next(args);
     },
     { step: 'initialize', name: 'countCalls' },
@@ -39,6 +41,7 @@ function countingClient(url: string) {
   return {
     client,
     calls,
+    inputs,
     upstream: () => Object.values(calls).reduce((a, b) => a + b, 0),
     discovery: () => (calls.DiscoverInstancesCommand ?? 0) + (calls.DiscoverInstancesRevisionCommand ?? 0),
   };
@@ -46,7 +49,8 @@ function countingClient(url: string) {
 
 function lookupUnderTest(clock = manualClock()) {
   const counting = countingClient(emulator.url);
-  const app = createCloudMapLookupApp(testConfig({ namespace: 'kudos.local' }), counting.client, { now: clock.now });
+  const config = testConfig({ namespace: 'kudos.local', lookupNamespaces: ['kudos.local'] });
+  const app = createCloudMapLookupApp(config, counting.client, { now: clock.now });
   const handler = createHandler(app);
   return {
     ...counting,
@@ -71,9 +75,12 @@ beforeAll(async () => {
   emulator = await createEmulator({ port: 0, timeScale: 0.001 });
   admin = createServiceDiscoveryClient({ endpoint: emulator.url, region: 'us-east-1', maxAttempts: 1 });
   await admin.send(new CreateHttpNamespaceCommand({ Name: 'kudos.local' }));
+  await admin.send(new CreateHttpNamespaceCommand({ Name: 'other.local' }));
   await emulator.idle();
   const listed = await admin.send(new ListNamespacesCommand({}));
   ids.namespace = listed.Namespaces?.find((ns) => ns.Name === 'kudos.local')?.Id ?? '';
+  ids.other = listed.Namespaces?.find((ns) => ns.Name === 'other.local')?.Id ?? '';
+  await admin.send(new CreateServiceCommand({ Name: 'api', NamespaceId: ids.other }));
   const api = await admin.send(
     new CreateServiceCommand({ Name: 'api', NamespaceId: ids.namespace, HealthCheckCustomConfig: {} }),
   );
@@ -82,6 +89,7 @@ beforeAll(async () => {
   ids.empty = empty.Service?.Id ?? '';
   await register(ids.api, 'task-a', '10.0.0.1', { version: 'v1' });
   await register(ids.api, 'task-b', '10.0.0.2', { version: 'v2', AWS_INSTANCE_IPV6: 'fd00::2' });
+  await register(ids.api, 'task-p', '10.0.0.7', { constructor: 'c1', prototype: 'p1' });
 });
 
 afterAll(async () => {
@@ -124,7 +132,7 @@ describe('lookup against the emulator', () => {
     const only = JSON.parse((await lookup('/services/api', 'health=all&attr.version=v1')).body);
     expect(only.instances.map((i: { id: string }) => i.id)).toEqual(['task-a']);
     const preferred = JSON.parse((await lookup('/services/api', 'health=all&prefer.version=v9')).body);
-    expect(preferred.instances).toHaveLength(2);
+    expect(preferred.instances).toHaveLength(3);
   });
 
   it('answers 200 with [] for a known service without instances', async () => {
@@ -188,6 +196,40 @@ describe('lookup against the emulator', () => {
     const after = await lookup('/services/api', 'health=healthy');
     expect(JSON.parse(after.body).instances.map((i: { id: string }) => i.id)).not.toContain('task-h');
     expect(after.headers.etag).not.toBe(before.headers.etag);
+  });
+
+  it('answers 404 namespace-not-found, with no call, for a namespace that exists but is not in lookupNamespaces', async () => {
+    const { lookup, upstream } = lookupUnderTest();
+    const byName = await lookup('/namespaces/other.local/services/api');
+    const byResolve = await lookup('/resolve/api.other.local');
+    const byId = await lookup(`/namespaces/${ids.other}/services/api`);
+    for (const response of [byName, byResolve, byId]) {
+      expect(response.statusCode).toBe(404);
+      expect(JSON.parse(response.body).error).toBe('namespace-not-found');
+    }
+    // Only the allowed namespace was resolved (to know its id): nothing was asked of other.local.
+    expect(upstream()).toBe(1);
+  });
+
+  it('answers every max, every spelling of the namespace and every unknown service from one call each', async () => {
+    const { lookup, calls } = lookupUnderTest();
+    const all = JSON.parse((await lookup('/resolve/api.kudos.local', 'health=all')).body).instances.length;
+    for (let max = 1; max <= 50; max++) {
+      const body = JSON.parse((await lookup('/resolve/api.kudos.local', `health=all&max=${max}`)).body);
+      expect(body.instances.length).toBe(Math.min(max, all));
+    }
+    await lookup('/services/api', 'health=all');
+    await lookup(`/namespaces/${ids.namespace}/services/api`, 'health=all');
+    for (let max = 1; max <= 50; max++) await lookup('/services/nope', `max=${max}`);
+    expect(calls).toMatchObject({ ListNamespacesCommand: 1, DiscoverInstancesCommand: 2 });
+  });
+
+  it('filters on attributes named constructor and prototype', async () => {
+    const { lookup } = lookupUnderTest();
+    const idsOf = (response: { body: string }) => JSON.parse(response.body).instances.map((i: { id: string }) => i.id);
+    expect(idsOf(await lookup('/services/api', 'health=all&attr.constructor=c1'))).toEqual(['task-p']);
+    expect(idsOf(await lookup('/services/api', 'health=all&attr.prototype=p1'))).toEqual(['task-p']);
+    expect(idsOf(await lookup('/services/api', 'health=all&attr.constructor=other'))).toEqual([]);
   });
 
   it('answers 503 with Retry-After while the emulator throttles, and 502 while it fails', async () => {
@@ -266,5 +308,13 @@ describe('lookup over HTTP', () => {
     expect(Object.keys(body).sort()).toEqual(['error', 'message']);
     expect(body.error).toBe(input.error);
     expect(under.upstream()).toBe(before);
+  });
+
+  it.each(PROTOTYPE_KEY_INPUTS)('answers 200 to $name and passes the filters on as given', async (input) => {
+    const response = await get(`${input.path}?${input.query}`);
+    expect(response.status).toBe(200);
+    const sent = under.inputs.filter((i) => i.command === 'DiscoverInstancesCommand').at(-1)?.input;
+    expect(Object.entries(sent?.QueryParameters ?? {})).toEqual(input.queryParameters);
+    expect(Object.entries(sent?.OptionalParameters ?? {})).toEqual(input.optionalParameters);
   });
 });

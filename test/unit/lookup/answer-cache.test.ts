@@ -207,6 +207,63 @@ describe('AnswerCache', () => {
     expect(state.loads).toBe(1);
   });
 
+  it('keeps misses apart from answers: a flood of misses pushes no answer out', async () => {
+    const clock = manualClock();
+    const { state, source } = fakeSource({ revision: 1, value: 'v' });
+    const missing = fakeSource({ revision: 1, value: 'never' });
+    missing.state.failWith = new ServiceNotFoundError('kudos.local', 'nope');
+    const c = cache(clock, { maxEntries: 2 });
+    await c.get('a', source);
+    await c.get('b', source);
+
+    for (let i = 0; i < 1000; i++) await expect(c.get(`nope-${i}`, missing.source)).rejects.toThrow();
+    await c.get('a', source);
+    await c.get('b', source);
+
+    expect(state.loads).toBe(2);
+    expect(c.size).toBe(2);
+  });
+
+  it('holds at most maxEntries misses, least recently used dropped first', async () => {
+    const clock = manualClock();
+    const { state, source } = fakeSource({ revision: 1, value: 'v' });
+    state.failWith = new NamespaceNotFoundError('nope.local');
+    const c = cache(clock, { maxEntries: 2 });
+
+    for (const key of ['x', 'y', 'z', 'x']) await expect(c.get(key, source)).rejects.toThrow();
+
+    expect(state.loads).toBe(4);
+    expect(c.misses).toBe(2);
+  });
+
+  it('remembers a miss under the key the source names, for every key that shares it', async () => {
+    const clock = manualClock();
+    const { state, source } = fakeSource({ revision: 1, value: 'v' });
+    state.failWith = new ServiceNotFoundError('kudos.local', 'nope');
+    const c = cache(clock);
+    const sharing = { ...source, missKey: 'kudos.local/nope' };
+
+    for (let i = 0; i < 20; i++) {
+      await expect(c.get(`kudos.local/nope?max=${i}`, sharing)).rejects.toBeInstanceOf(ServiceNotFoundError);
+    }
+
+    expect(state.loads).toBe(1);
+  });
+
+  it('drops the answer of a key once its source says it is missing', async () => {
+    const clock = manualClock();
+    const { state, source } = fakeSource({ revision: 1, value: 'v' });
+    const c = cache(clock);
+    await c.get('k', source);
+
+    state.failWith = new ServiceNotFoundError('kudos.local', 'api');
+    clock.advance(5000);
+    await expect(c.get('k', source)).rejects.toBeInstanceOf(ServiceNotFoundError);
+
+    expect(c.size).toBe(0);
+    expect(c.misses).toBe(1);
+  });
+
   it.each([
     ['throttles', new UpstreamThrottledError(1)],
     ['fails', new UpstreamError()],

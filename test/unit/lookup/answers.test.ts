@@ -26,6 +26,12 @@ function seeded(seed: number): () => number {
 }
 
 describe('mapping a DiscoverInstances instance', () => {
+  it('keeps an attribute named __proto__ (as JSON.parse gives it: an own key) in the answer', () => {
+    const mapped = toLookupInstance({ InstanceId: 'a', Attributes: JSON.parse('{"__proto__":"x"}') });
+    expect(JSON.parse(JSON.stringify(mapped)).attributes).toEqual(JSON.parse('{"__proto__":"x"}'));
+    expect(Object.keys(mapped.attributes)).toEqual(['__proto__']);
+  });
+
   it('takes ipv4, ipv6 and a numeric port from the AWS_INSTANCE_* attributes and keeps every attribute', () => {
     const mapped = toLookupInstance({
       InstanceId: 'task-1',
@@ -128,6 +134,34 @@ describe('the random order', () => {
     const random = seeded(42);
     const firsts = new Set(Array.from({ length: 200 }, () => shuffled(['a', 'b', 'c', 'd'], random)[0]));
     expect(firsts).toEqual(new Set(['a', 'b', 'c', 'd']));
+  });
+
+  it('gives a uniform random choice of count items when asked for fewer than it holds', () => {
+    const random = seeded(11);
+    const items = ['a', 'b', 'c', 'd', 'e'];
+    const chosen = new Map<string, number>();
+    for (let i = 0; i < 5000; i++) {
+      const out = shuffled(items, random, 2);
+      expect(out).toHaveLength(2);
+      expect(new Set(out).size).toBe(2);
+      for (const item of out) chosen.set(item, (chosen.get(item) ?? 0) + 1);
+    }
+    // Each item is in 2 of 5 choices: 2000 of 5000 expected.
+    for (const item of items) expect(chosen.get(item)).toBeGreaterThan(1800);
+    expect(items).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('renders at most max instances, a different choice per request', () => {
+    const answer = instancesAnswer('kudos.local', 'api', 7, [instance('a'), instance('bb'), instance('ccc')]);
+    const random = seeded(5);
+    const firsts = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      const ids = JSON.parse(answer.render(random, 1)).instances.map((x: LookupInstance) => x.id);
+      expect(ids).toHaveLength(1);
+      firsts.add(ids[0]);
+    }
+    expect(firsts.size).toBe(3);
+    expect(JSON.parse(answer.render(random, 1000)).instances).toHaveLength(3);
   });
 
   it('renders the same set in different orders under the same ETag', () => {

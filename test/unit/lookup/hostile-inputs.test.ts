@@ -1,10 +1,14 @@
-import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
+import {
+  DiscoverInstancesCommand,
+  ListNamespacesCommand,
+  ServiceDiscoveryClient,
+} from '@aws-sdk/client-servicediscovery';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { createHandler } from '../../../functions/lookup';
 import { createCloudMapLookupApp } from '../../../lib/lookup/lookup-app';
 import { lambdaContext, testConfig, v2Event } from './helpers';
-import { HOSTILE_INPUTS } from './hostile-inputs';
+import { HOSTILE_INPUTS, PROTOTYPE_KEY_INPUTS } from './hostile-inputs';
 
 const sd = mockClient(ServiceDiscoveryClient);
 
@@ -50,5 +54,21 @@ describe('hostile inputs against the handler', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('attribute keys named like Object.prototype members', () => {
+  it.each(PROTOTYPE_KEY_INPUTS)('passes $name on to Cloud Map as given and answers 200', async (input) => {
+    sd.reset();
+    sd.on(ListNamespacesCommand).resolves({ Namespaces: [{ Id: 'ns-abcdefghijklmnop', Name: 'kudos.local' }] });
+    sd.on(DiscoverInstancesCommand).resolves({ InstancesRevision: 1, Instances: [] });
+    const lookup = handlerUnderTest();
+
+    const response = await lookup(input.path, input.query);
+
+    expect(response.statusCode).toBe(200);
+    const sent = sd.commandCalls(DiscoverInstancesCommand)[0]?.args[0].input;
+    expect(Object.entries(sent?.QueryParameters ?? {})).toEqual(input.queryParameters);
+    expect(Object.entries(sent?.OptionalParameters ?? {})).toEqual(input.optionalParameters);
   });
 });

@@ -146,3 +146,51 @@ export const HOSTILE_INPUTS: HostileInput[] = [
   },
   { name: 'repeated max', path: '/services/api', query: 'max=1&max=1000', status: 400, error: 'repeated-parameter' },
 ];
+
+/**
+ * Attribute keys named like Object.prototype's members. Cloud Map takes any printable ASCII key, so an
+ * instance may carry such an attribute: each filter is passed on to Cloud Map as given (never dropped, as
+ * an assignment to `__proto__` would drop it), and the answer is a 200.
+ */
+export interface PrototypeKeyInput {
+  name: string;
+  path: string;
+  query: string;
+  /** The QueryParameters and OptionalParameters Cloud Map must receive, as [key, value] pairs. */
+  queryParameters: [string, string][];
+  optionalParameters: [string, string][];
+}
+
+export const PROTOTYPE_KEY_INPUTS: PrototypeKeyInput[] = [
+  {
+    name: 'attr.__proto__',
+    path: '/services/api',
+    query: 'attr.__proto__=x',
+    queryParameters: [['__proto__', 'x']],
+    optionalParameters: [],
+  },
+  {
+    name: 'attr.constructor',
+    path: '/services/api',
+    query: 'attr.constructor=x',
+    queryParameters: [['constructor', 'x']],
+    optionalParameters: [],
+  },
+  {
+    name: 'attr.prototype',
+    path: '/services/api',
+    query: 'attr.prototype=x',
+    queryParameters: [['prototype', 'x']],
+    optionalParameters: [],
+  },
+  {
+    name: 'prefer.__proto__ beside attr.__proto__',
+    path: '/resolve/api.kudos.local',
+    query: 'attr.__proto__=a&prefer.__proto__=b&prefer.hasOwnProperty=c',
+    queryParameters: [['__proto__', 'a']],
+    optionalParameters: [
+      ['__proto__', 'b'],
+      ['hasOwnProperty', 'c'],
+    ],
+  },
+];

@@ -11,6 +11,7 @@ describe('loadLookupConfig', () => {
       healthMaxAgeMs: DEFAULT_HEALTH_MAX_AGE_MS,
       cacheControlMaxAgeSeconds: 1,
       staleIfErrorMs: 30_000,
+      lookupNamespaces: [],
     });
   });
 
@@ -23,6 +24,7 @@ describe('loadLookupConfig', () => {
         HEALTH_MAX_AGE_MS: '10000',
         CACHE_CONTROL_MAX_AGE: '0',
         STALE_IF_ERROR_MS: '0',
+        LOOKUP_NAMESPACES: 'kudos.local',
       }),
     ).toEqual({
       namespace: 'ns-abcdefghijklmnop',
@@ -31,7 +33,21 @@ describe('loadLookupConfig', () => {
       healthMaxAgeMs: 10_000,
       cacheControlMaxAgeSeconds: 0,
       staleIfErrorMs: 0,
+      lookupNamespaces: ['kudos.local'],
     });
+  });
+
+  it.each([
+    ['*', '*'],
+    [' * ', '*'],
+    ['a.local,b.internal', ['a.local', 'b.internal']],
+    [' a.local , B.internal ', ['a.local', 'B.internal']],
+  ])('reads LOOKUP_NAMESPACES %j as %j', (value, expected) => {
+    expect(loadLookupConfig({ NAMESPACE: 'kudos.local', LOOKUP_NAMESPACES: value }).lookupNamespaces).toEqual(expected);
+  });
+
+  it.each(['a.local,*', 'a/b', 'a.local,,b.local'])('names LOOKUP_NAMESPACES when it holds %j', (value) => {
+    expect(() => loadLookupConfig({ NAMESPACE: 'kudos.local', LOOKUP_NAMESPACES: value })).toThrow(/LOOKUP_NAMESPACES/);
   });
 
   it('names NAMESPACE when it is missing', () => {

@@ -42,8 +42,8 @@ const INSTANCES: HttpInstanceSummary[] = [
   },
 ];
 
-function build(random: () => number = Math.random) {
-  const app = createCloudMapLookupApp(testConfig(), new ServiceDiscoveryClient({ maxAttempts: 1 }), { random });
+function build(random: () => number = Math.random, config = testConfig()) {
+  const app = createCloudMapLookupApp(config, new ServiceDiscoveryClient({ maxAttempts: 1 }), { random });
   const handler = createHandler(app);
   return (event: Parameters<typeof handler>[0]) => handler(event, lambdaContext);
 }
@@ -215,7 +215,7 @@ describe('the lookup handler', () => {
 
   it('answers 404 namespace-not-found for an unknown namespace and remembers it for an interval', async () => {
     sd.on(ListNamespacesCommand).resolves({ Namespaces: [] });
-    const lookup = build();
+    const lookup = build(Math.random, testConfig({ lookupNamespaces: '*' }));
     const first = await lookup(v2Event('/namespaces/nope.local/services/api'));
     await lookup(v2Event('/namespaces/nope.local/services/api'));
     expect(first.statusCode).toBe(404);

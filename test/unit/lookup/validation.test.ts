@@ -148,6 +148,20 @@ describe('instances parameters', () => {
     expect(codeOf(() => parseInstancesParameters([[name, value]]))).toBe(code);
   });
 
+  it('keeps filters on attribute keys named __proto__, constructor and prototype as own keys', () => {
+    const out = parseInstancesParameters([
+      ['attr.__proto__', 'a'],
+      ['attr.constructor', 'b'],
+      ['prefer.prototype', 'c'],
+    ]);
+    expect(Object.entries(out.queryParameters)).toEqual([
+      ['__proto__', 'a'],
+      ['constructor', 'b'],
+    ]);
+    expect(Object.entries(out.optionalParameters)).toEqual([['prototype', 'c']]);
+    expect(Object.getPrototypeOf(out.queryParameters)).toBe(Object.prototype);
+  });
+
   it('refuses a parameter given twice and names it', () => {
     expect(() =>
       parseInstancesParameters([
