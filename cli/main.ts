@@ -22,13 +22,14 @@ registrar <command> --help shows a command's options.`;
 /** Runs one command and returns its exit code; usage mistakes and bad input exit 2 with one line on stderr. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [name, ...args] = argv;
-  if (!name || name === '--help' || name === 'help') {
+  if (name === '--help' || name === 'help') {
     io.stdout.write(`${HELP}\n`);
-    return name ? 0 : 2;
+    return 0;
   }
-  const command = COMMANDS[name];
+  const command = name === undefined ? undefined : COMMANDS[name];
   if (!command) {
-    io.stderr.write(`registrar: unknown command "${name}"\n\n${HELP}\n`);
+    const what = name === undefined ? 'a command is needed' : `unknown command "${name}"`;
+    io.stderr.write(`registrar: ${what}: ${Object.keys(COMMANDS).join(', ')} (registrar --help shows more)\n`);
     return 2;
   }
   try {

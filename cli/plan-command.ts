@@ -4,6 +4,7 @@ import { EcsTaskSource } from '../lib/ecs/ecs-task-source';
 import { type Plan, planTaskEvent, type TaskFacts } from '../lib/plan';
 import { gatherFacts } from '../lib/registrar';
 import { parseTaskEvent } from '../lib/task-event';
+import { ENDPOINT_HELP, endpointClientOptions, parseEndpoint } from './endpoint';
 import { type CliIo, parseArgs, readJsonInput, UsageError } from './io';
 
 export const PLAN_USAGE = `registrar plan EVENT.json|- [--namespace NAME] [--live] [--endpoint URL]
@@ -12,7 +13,9 @@ Prints, as one JSON object, what the registrar would do with an ECS Task State C
 register (with every attribute), deregister, or ignore (with a stable reason code).
 By default it uses the event alone (no AWS calls, no tags, the configured default port);
 --live also reads the task, its tags and its task definition from ECS (standard AWS environment,
---endpoint for an emulator). Configuration comes from the same variables as the function
+--endpoint for an emulator).
+${ENDPOINT_HELP}
+Configuration comes from the same variables as the function
 (NAMESPACE, DEFAULT_PORT, DNS_RECORDS, OWNER_ID); --namespace overrides NAMESPACE.
 Exit codes: 0 a plan was printed (ignore included), 2 unreadable input or not an EventBridge event.`;
 
@@ -27,7 +30,9 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const [path] = positional;
-  if (!path || positional.length > 1) throw new UsageError(`expected one event file (or - for stdin)\n\n${PLAN_USAGE}`);
+  if (!path || positional.length > 1)
+    throw new UsageError('expected one event file (or - for stdin); registrar plan --help shows the options');
+  const clientOptions = endpointClientOptions(parseEndpoint(values.endpoint), io.env);
   const namespace = values.namespace ?? io.env.NAMESPACE;
   if (!namespace) throw new UsageError('no namespace: set NAMESPACE or pass --namespace NAME');
   const config = loadPlanConfig({ ...io.env, NAMESPACE: namespace });
@@ -41,7 +46,7 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
   } else {
     let facts: TaskFacts = {};
     if (switches.has('live')) {
-      const client = createEcsClient(values.endpoint ? { endpoint: values.endpoint } : {});
+      const client = createEcsClient(clientOptions);
       facts = await gatherFacts(parsed.event, new EcsTaskSource(client, { serviceTagsTtlMs: 0 }));
     }
     plan = planTaskEvent(parsed.event, facts, config);

@@ -3,8 +3,10 @@ import { CloudMapRegistry } from '../lib/cloud-map/cloud-map-registry';
 import { loadReconcileConfig } from '../lib/config';
 import { DynamoDbVersionStore } from '../lib/dynamodb/dynamodb-version-store';
 import { EcsTaskSource } from '../lib/ecs/ecs-task-source';
+import { ItemsFailedError } from '../lib/errors';
 import { reconcile } from '../lib/reconcile';
 import type { RegistrarDeps } from '../lib/registrar';
+import { ENDPOINT_HELP, endpointClientOptions, parseEndpoint } from './endpoint';
 import { type CliIo, parseArgs, UsageError } from './io';
 
 export const RECONCILE_USAGE = `registrar reconcile [--dry-run] [--endpoint URL] [--namespace NAME] [--cluster NAME]... [--stage STAGE] [--max-deletes N] [--force]
@@ -15,9 +17,12 @@ re-checked with DescribeTasks first). It never touches an instance it does not o
 or comes back empty while instances exist, it deletes nothing; it deletes at most --max-deletes
 (default RECONCILE_MAX_DELETES, 50) unless --force.
 Credentials and region come from the standard AWS environment; --endpoint serves ECS, Cloud Map and
-DynamoDB (the local stack: http://127.0.0.1:4566). The task table is TASK_TABLE, else
-ecs-cloudmap-registrar-<stage>-tasks (--stage, default dev). The namespace is NAMESPACE or --namespace.
-Ends with one JSON line {"registered":n,"deregistered":n,"updated":n,"unchanged":n,...}; exit 0 unless it failed.`;
+DynamoDB (the local stack: http://127.0.0.1:4566).
+${ENDPOINT_HELP}
+The task table is TASK_TABLE, else ecs-cloudmap-registrar-<stage>-tasks (--stage, default dev; the local
+stack's is ecs-cloudmap-registrar-local-tasks). The namespace is NAMESPACE or --namespace.
+Ends with one JSON line {"registered":n,"deregistered":n,"updated":n,"unchanged":n,"failed":n,...}.
+Exit codes: 0 done, 1 some items failed (the rest was done; the next run retries them), 2 usage.`;
 
 /** A one-line progress bar, redrawn in place on a terminal. */
 function progressBar(stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }) {
@@ -43,6 +48,7 @@ export async function reconcileCommand(args: string[], io: CliIo): Promise<numbe
     return 0;
   }
   if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);
+  const clientOptions = endpointClientOptions(parseEndpoint(values.endpoint), io.env);
   const env = {
     ...io.env,
     ...(values.namespace ? { NAMESPACE: values.namespace } : {}),
@@ -50,14 +56,13 @@ export async function reconcileCommand(args: string[], io: CliIo): Promise<numbe
     TASK_TABLE: io.env.TASK_TABLE || `ecs-cloudmap-registrar-${values.stage ?? 'dev'}-tasks`,
   };
   const config = loadReconcileConfig(env);
-  const endpoint = values.endpoint ? { endpoint: values.endpoint } : {};
   const deps: RegistrarDeps = {
-    registry: new CloudMapRegistry(createServiceDiscoveryClient(endpoint), {
+    registry: new CloudMapRegistry(createServiceDiscoveryClient(clientOptions), {
       ownerId: config.ownerId,
       operationTimeoutMs: config.operationTimeoutMs,
     }),
-    tasks: new EcsTaskSource(createEcsClient(endpoint), { serviceTagsTtlMs: config.serviceTagsTtlMs }),
-    versions: new DynamoDbVersionStore(createDynamoDbClient(endpoint), config.taskTable),
+    tasks: new EcsTaskSource(createEcsClient(clientOptions), { serviceTagsTtlMs: config.serviceTagsTtlMs }),
+    versions: new DynamoDbVersionStore(createDynamoDbClient(clientOptions), config.taskTable),
     settings: config,
   };
   const clusters = lists.cluster?.length ? lists.cluster : config.clusters;
@@ -70,5 +75,10 @@ export async function reconcileCommand(args: string[], io: CliIo): Promise<numbe
     ...(onProgress ? { onProgress } : {}),
   });
   io.stdout.write(`${JSON.stringify(summary)}\n`);
-  return 0;
+  if (summary.failed === 0) return 0;
+  // Each failed item is retried by the next run; the exit code tells the operator's script there are some.
+  io.stderr.write(
+    `registrar reconcile: ${new ItemsFailedError('reconcile', summary.failed, summary.failedByReason).message}\n`,
+  );
+  return 1;
 }

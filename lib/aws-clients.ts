@@ -11,6 +11,8 @@ import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
  */
 export interface AwsClientOptions {
   region?: string;
+  /** Fixed credentials (the operator's command against a local emulator); otherwise the SDK's default chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
   /** One endpoint for every service (the local stack); otherwise the SDK's own resolution applies. */
   endpoint?: string;
   maxAttempts?: number;
@@ -27,6 +29,7 @@ export function createServiceDiscoveryClient(options: AwsClientOptions = {}): Se
   const endpoint = customEndpoint('SERVICEDISCOVERY', options);
   return new ServiceDiscoveryClient({
     region: options.region,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
     retryMode: 'adaptive',
     maxAttempts: options.maxAttempts ?? 5,
     ...(endpoint ? { endpoint, disableHostPrefix: true } : {}),
@@ -37,6 +40,7 @@ export function createEcsClient(options: AwsClientOptions = {}): ECSClient {
   const endpoint = customEndpoint('ECS', options);
   return new ECSClient({
     region: options.region,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
     retryMode: 'adaptive',
     maxAttempts: options.maxAttempts ?? 5,
     ...(endpoint ? { endpoint } : {}),
@@ -47,6 +51,7 @@ export function createDynamoDbClient(options: AwsClientOptions = {}): DynamoDBCl
   const endpoint = customEndpoint('DYNAMODB', options);
   return new DynamoDBClient({
     region: options.region,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
     retryMode: 'adaptive',
     maxAttempts: options.maxAttempts ?? 5,
     ...(endpoint ? { endpoint } : {}),

@@ -10,10 +10,10 @@ import {
 /**
  * `npm run local:create-service -- NAME [--count N] [--cluster C] [--port P]`: creates (or rescales) an
  * ECS service of N awsvpc Fargate tasks through the real SDK, against the local endpoint
- * (AWS_ENDPOINT_URL_ECS, else http://127.0.0.1:4566). The registrar then makes its tasks discoverable.
+ * (AWS_ENDPOINT_URL_ECS, else http://127.0.0.1:LOCAL_AWS_PORT, the port `npm start` was given, default 4566). The registrar then makes its tasks discoverable.
  */
 
-interface Args {
+export interface Args {
   name: string;
   count: number;
   cluster: string;
@@ -45,7 +45,8 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-async function createOrScale(ecs: ECSClient, args: Args): Promise<string> {
+/** Creates the cluster, the task definition and the service, or sets the count of the service that exists. */
+export async function createOrScale(ecs: ECSClient, args: Args): Promise<string> {
   await ecs.send(new CreateClusterCommand({ clusterName: args.cluster }));
   const { services = [] } = await ecs.send(
     new DescribeServicesCommand({ cluster: args.cluster, services: [args.name] }),
@@ -86,7 +87,10 @@ async function createOrScale(ecs: ECSClient, args: Args): Promise<string> {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const endpoint = process.env.AWS_ENDPOINT_URL_ECS ?? process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4566';
+  const endpoint =
+    process.env.AWS_ENDPOINT_URL_ECS ??
+    process.env.AWS_ENDPOINT_URL ??
+    `http://127.0.0.1:${process.env.LOCAL_AWS_PORT || 4566}`;
   const ecs = new ECSClient({
     endpoint,
     region: process.env.AWS_REGION ?? 'us-east-1',
@@ -100,14 +104,17 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  const refused = error instanceof Error && /ECONNREFUSED|fetch failed/.test(`${error.message} ${String(error.cause)}`);
-  console.error(
-    refused
-      ? 'the local AWS endpoint is not answering: run `npm start` first'
-      : error instanceof Error
-        ? error.message
-        : error,
-  );
-  process.exit(1);
-});
+// Run as a command only (tests import createOrScale).
+if (require.main === module)
+  main().catch((error: unknown) => {
+    const refused =
+      error instanceof Error && /ECONNREFUSED|fetch failed/.test(`${error.message} ${String(error.cause)}`);
+    console.error(
+      refused
+        ? 'the local AWS endpoint is not answering: run `npm start` first'
+        : error instanceof Error
+          ? error.message
+          : error,
+    );
+    process.exit(1);
+  });

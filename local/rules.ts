@@ -35,23 +35,29 @@ type ScheduleEvent =
   | string
   | { rate?: string | string[]; enabled?: boolean; input?: unknown; name?: string; method?: string };
 
-interface PrintedConfig {
+export interface PrintedConfig {
   service?: string | { name?: string };
   functions?: Record<
     string,
     {
       name?: string;
+      environment?: Record<string, unknown>;
       events?: { eventBridge?: { pattern?: EventPattern; eventBus?: string }; schedule?: ScheduleEvent }[];
     }
   >;
 }
 
-/** What the local stack wires from serverless.yml: rules on the local bus, and schedules it runs itself. */
+/**
+ * What the local stack wires from serverless.yml: rules on the local bus, schedules it runs itself, and
+ * the task table it creates for the functions.
+ */
 export interface LocalTriggers {
   rules: FunctionRule[];
   schedules: FunctionSchedule[];
   /** Schedules the local stack cannot run (cron expressions), described for one log line each. */
   unsupported: string[];
+  /** The functions' TASK_TABLE as serverless.yml resolves it for the stage. */
+  taskTable: string;
 }
 
 /** `osls print --format json`: serverless.yml with params and variables resolved by the framework itself. */
@@ -75,7 +81,25 @@ export async function loadFunctionRules(stage: string, cwd: string): Promise<Fun
 /** Reads the rules and the schedules from one `osls print` (it takes seconds). */
 export async function loadLocalTriggers(stage: string, cwd: string): Promise<LocalTriggers> {
   const config = await printConfig(stage, cwd);
-  return { rules: rulesFromConfig(config, stage), ...schedulesFromConfig(config, stage) };
+  return {
+    rules: rulesFromConfig(config, stage),
+    ...schedulesFromConfig(config, stage),
+    taskTable: taskTableFromConfig(config),
+  };
+}
+
+/** The one TASK_TABLE the functions of a resolved config share (the local stack creates that table). */
+export function taskTableFromConfig(config: PrintedConfig): string {
+  const names = new Set(
+    Object.values(config.functions ?? {})
+      .map((fn) => fn.environment?.TASK_TABLE)
+      .filter((name) => name !== undefined),
+  );
+  const [name, ...others] = [...names];
+  if (typeof name !== 'string' || others.length > 0) {
+    throw new Error(`serverless.yml should give the functions one TASK_TABLE, not ${JSON.stringify([...names])}`);
+  }
+  return name;
 }
 
 const serviceName = (config: PrintedConfig) =>

@@ -1,17 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreatePrivateDnsNamespaceCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
-import dynalite from 'dynalite';
-import { createEmulator, type Emulator, PortInUseError } from './emulator';
+import { type Emulator, PortInUseError } from './emulator';
 import { type FunctionSchedule, invokeFunction, lambdaInvokeTarget, loadLocalTriggers, startSchedules } from './rules';
+import { type LocalAws, startLocalAws } from './stack';
 
 /**
  * `npm start`: the whole pipeline on 127.0.0.1 with no AWS account. The emulator (ECS, Cloud Map,
- * EventBridge) on :4566, dynalite for the register function's task table, and serverless-offline running
+ * EventBridge, EC2, and DynamoDB through dynalite behind it) on :4566, and serverless-offline running
  * the real functions from serverless.yml (HTTP API on :3000, Lambda invoke endpoint on :3002). Task
  * events reach the functions through the rules osls resolves from serverless.yml; serverless-offline runs
  * no `schedule` events, so this process invokes the scheduled functions itself, on their rates.
@@ -20,7 +17,6 @@ import { type FunctionSchedule, invokeFunction, lambdaInvokeTarget, loadLocalTri
 const HOST = '127.0.0.1';
 const STAGE = 'local';
 const NAMESPACE = 'kudos.local';
-const TASK_TABLE = 'registrar-tasks';
 const ROOT = join(__dirname, '..');
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 /**
@@ -76,31 +72,6 @@ function assertPortFree(port: number, what: string): Promise<void> {
   });
 }
 
-/** dynalite (in-memory DynamoDB) with the register function's task table, keyed by taskArn. */
-async function startTaskTable(): Promise<{ endpoint: string; stop: () => Promise<void> }> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, HOST, () => resolve()));
-  const endpoint = `http://${HOST}:${(server.address() as AddressInfo).port}`;
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials });
-  await client.send(
-    new CreateTableCommand({
-      TableName: TASK_TABLE,
-      KeySchema: [{ AttributeName: 'taskArn', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'taskArn', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  client.destroy();
-  return { endpoint, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-async function createNamespace(emulator: Emulator): Promise<void> {
-  const client = new ServiceDiscoveryClient({ endpoint: emulator.url, region: 'us-east-1', credentials });
-  // A private DNS namespace, as in AWS: DiscoverInstances finds it by its name (its HttpName).
-  await client.send(new CreatePrivateDnsNamespaceCommand({ Name: NAMESPACE, Vpc: 'vpc-local' }));
-  client.destroy();
-}
-
 /** serverless-offline in its own process group, so Ctrl-C can stop it and everything it spawned. */
 function spawnOffline(env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn('npx', ['osls', 'offline', 'start', '--stage', STAGE, '--localEnvironment'], {
@@ -152,19 +123,21 @@ function localInterval(schedule: FunctionSchedule, timeScale: number): number {
   return Math.max(MIN_SCALED_INTERVAL_MS, Math.round(schedule.rateMs * timeScale));
 }
 
-function banner(options: StartOptions, emulator: Emulator): string {
+function banner(options: StartOptions, emulator: Emulator, taskTable: string): string {
   return [
     '',
     'Ready. The local stack answers on 127.0.0.1 (no AWS account involved):',
-    `  AWS endpoint (ECS, Cloud Map, EventBridge)  ${emulator.url}`,
-    `  Lookup API                                  http://${HOST}:${options.httpPort}`,
-    `  Lambda invoke endpoint                      http://${HOST}:${options.lambdaPort}`,
-    `  Cloud Map namespace                         ${NAMESPACE}`,
+    `  AWS endpoint (ECS, Cloud Map, EventBridge, EC2, DynamoDB)  ${emulator.url}`,
+    `  Lookup API                                                 http://${HOST}:${options.httpPort}`,
+    `  Lambda invoke endpoint                                     http://${HOST}:${options.lambdaPort}`,
+    `  Cloud Map namespace                                        ${NAMESPACE}`,
+    `  DynamoDB task table                                        ${taskTable}`,
     '',
     'Try next:',
     '  npm run local:create-service -- api        # a cluster, a task definition and an ECS service of 2 tasks',
     `  curl http://${HOST}:${options.httpPort}/services/api`,
     '  npm run local:create-service -- api --count 0   # scale it to 0, then curl again',
+    `  npx registrar reconcile --endpoint ${emulator.url} --namespace ${NAMESPACE} --stage ${STAGE}`,
     '',
     `Knobs: curl ${emulator.url}/_local/events | /_local/faults | /_local/dlq | /_local/time | /_local/health`,
     `Time scale ${options.timeScale} (ECS transitions, Lambda retries and the reconcile schedule run that much faster than in AWS).`,
@@ -178,11 +151,13 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2), process.env);
   await assertPortFree(options.httpPort, 'serverless-offline HTTP');
   await assertPortFree(options.lambdaPort, 'serverless-offline Lambda');
-  const { rules, schedules, unsupported } = await loadLocalTriggers(STAGE, ROOT);
+  const { rules, schedules, unsupported, taskTable } = await loadLocalTriggers(STAGE, ROOT);
   const lambdaEndpoint = `http://${HOST}:${options.lambdaPort}`;
-  const emulator = await createEmulator({
+  const aws: LocalAws = await startLocalAws({
     port: options.port,
     timeScale: options.timeScale,
+    namespace: NAMESPACE,
+    taskTable,
     log: (line) => console.log(`[aws] ${line}`),
     rules: rules.map((rule) => ({
       name: rule.name,
@@ -190,29 +165,28 @@ async function main(): Promise<void> {
       target: lambdaInvokeTarget(lambdaEndpoint, rule.functionName),
     })),
   });
+  const { emulator } = aws;
   let offline: ChildProcess | undefined;
-  let table: Awaited<ReturnType<typeof startTaskTable>> | undefined;
   let stopSchedules: (() => void) | undefined;
   const shutdown = async (code: number) => {
     stopSchedules?.();
     stopGroup(offline);
-    await Promise.allSettled([emulator.close(), table?.stop()]);
+    await aws.stop();
     process.exit(code);
   };
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
   try {
-    table = await startTaskTable();
-    await createNamespace(emulator);
     offline = spawnOffline({
       ...process.env,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      // One endpoint for every AWS call of the functions; TASK_TABLE comes from serverless.yml itself.
       AWS_ENDPOINT_URL_SERVICEDISCOVERY: emulator.url,
       AWS_ENDPOINT_URL_ECS: emulator.url,
-      AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
-      TASK_TABLE,
+      AWS_ENDPOINT_URL_EC2: emulator.url,
+      AWS_ENDPOINT_URL_DYNAMODB: emulator.url,
       // This process runs the schedules (startSchedules); serverless/offline-schedules.js hides them from offline.
       REGISTRAR_LOCAL_SCHEDULES: 'external',
       SLS_TELEMETRY_DISABLED: '1',
@@ -232,7 +206,7 @@ async function main(): Promise<void> {
         `[schedule] ${schedule.name} -> ${schedule.functionName}: ${schedule.expression}, here every ${seconds} s`,
       );
     }
-    console.log(banner(options, emulator));
+    console.log(banner(options, emulator, taskTable));
     stopSchedules = startSchedules(schedules, {
       invoke: (functionName, payload) => invokeFunction(lambdaEndpoint, functionName, payload),
       intervalMs: (schedule) => localInterval(schedule, options.timeScale),

@@ -36,6 +36,13 @@ export interface EmulatorOptions {
    * every cluster gets when it is created, so EC2-launch-type tasks have somewhere to run. Default 0.
    */
   containerInstancesPerCluster?: number;
+  /** Characters after `ns-` and `srv-` in Cloud Map ids. Default 16, as AWS; other endpoints hand out 20. */
+  cloudMapIdLength?: number;
+  /**
+   * A DynamoDB endpoint (dynalite) to which DynamoDB calls (`X-Amz-Target: DynamoDB_20120810.*`) are
+   * passed on, so one endpoint serves the task table too. Without it DynamoDB calls are unknown operations.
+   */
+  dynamoDbEndpoint?: string;
 }
 
 /** A container instance and the EC2 instance behind it, as the container-instances knob reports them. */
@@ -103,9 +110,9 @@ export interface Emulator {
 }
 
 /**
- * Starts an in-memory AWS endpoint (Cloud Map, ECS, EventBridge PutEvents, EC2 DescribeInstances) on
- * 127.0.0.1. ECS task events go through the rules to their targets with Lambda's asynchronous retry
- * semantics.
+ * Starts an in-memory AWS endpoint (Cloud Map, ECS, EventBridge PutEvents, EC2 DescribeInstances, and
+ * DynamoDB when `dynamoDbEndpoint` is given) on 127.0.0.1. ECS task events go through the rules to their
+ * targets with Lambda's asynchronous retry semantics.
  */
 export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const region = options.region ?? 'us-east-1';
@@ -151,7 +158,13 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     }
     return ecs.addContainerInstances(request.cluster, request.count ?? 1, subnets).map(info);
   };
-  const cloudMap = new CloudMap({ clock, region, accountId, failOperation: () => faults.failOperation() });
+  const cloudMap = new CloudMap({
+    clock,
+    region,
+    accountId,
+    failOperation: () => faults.failOperation(),
+    idLength: options.cloudMapIdLength,
+  });
 
   const knobs: Record<string, KnobHandler> = {
     events: (body) => {
@@ -183,13 +196,18 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
 
   const server = createEndpoint(
     [
-      { prefix: 'Route53AutoNaming_v20170314', handlers: cloudMap.handlers, before: () => faults.apply() },
+      {
+        prefix: 'Route53AutoNaming_v20170314',
+        handlers: faults.guardInstanceWrites(cloudMap.handlers),
+        before: () => faults.apply(),
+      },
       { prefix: 'AmazonEC2ContainerServiceV20141113', handlers: ecs.handlers },
       { prefix: 'AWSEvents', handlers: { PutEvents: (input) => putEvents(input, { bus, region, accountId }) } },
     ],
     knobs,
     log,
     [{ name: 'ec2', version: EC2_VERSION, xmlns: EC2_XMLNS, handlers: ec2.handlers }],
+    options.dynamoDbEndpoint ? [{ prefix: 'DynamoDB_20120810', url: options.dynamoDbEndpoint }] : [],
   );
   await listen(server, options.port ?? 4566);
   const port = (server.address() as AddressInfo).port;

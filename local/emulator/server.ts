@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { AwsError } from './aws-error';
 import { parseQueryBody, type QueryInput, queryErrorXml, queryResponseXml } from './query-protocol';
 import { randomUUID } from './random';
@@ -20,6 +26,15 @@ export interface QueryServiceRoute {
   handlers: Record<string, (input: QueryInput) => Record<string, unknown>>;
 }
 
+/**
+ * An AWS service served by another local process (dynalite for DynamoDB): its X-Amz-Target prefix and the
+ * URL its calls are passed on to, unchanged (headers and body), with the answer passed back unchanged.
+ */
+export interface ForwardRoute {
+  prefix: string;
+  url: string;
+}
+
 /** A knob answers GET with its state and POST (with a JSON body) by replacing it. */
 export type KnobHandler = (body: Record<string, unknown> | undefined) => unknown;
 
@@ -36,9 +51,10 @@ export function createEndpoint(
   knobs: Record<string, KnobHandler>,
   log: (line: string) => void,
   queryRoutes: QueryServiceRoute[] = [],
+  forwardRoutes: ForwardRoute[] = [],
 ): Server {
   return createServer((request, response) => {
-    void handle(request, response, routes, knobs, queryRoutes).catch((error: unknown) => {
+    void handle(request, response, routes, knobs, queryRoutes, forwardRoutes).catch((error: unknown) => {
       log(`unexpected error: ${error instanceof Error ? error.stack : String(error)}`);
       if (!response.headersSent) sendJson(response, 500, { __type: 'InternalFailure', message: 'Internal failure.' });
     });
@@ -51,11 +67,16 @@ async function handle(
   routes: ServiceRoute[],
   knobs: Record<string, KnobHandler>,
   queryRoutes: QueryServiceRoute[],
+  forwardRoutes: ForwardRoute[],
 ): Promise<void> {
   const path = (request.url ?? '/').split('?')[0] ?? '/';
   if (path.startsWith('/_local/')) return handleKnob(request, response, knobs[path.slice('/_local/'.length)]);
   if (request.method !== 'POST') {
-    const services = [...routes.map((route) => route.prefix), ...queryRoutes.map((route) => route.name)];
+    const services = [
+      ...routes.map((route) => route.prefix),
+      ...forwardRoutes.map((route) => route.prefix),
+      ...queryRoutes.map((route) => route.name),
+    ];
     sendJson(response, 200, { status: 'running', services }, 'application/json');
     return;
   }
@@ -66,6 +87,8 @@ async function handle(
     return handleQuery(request, response, queryRoutes);
   }
   const [prefix, operation] = target.split('.');
+  const forward = forwardRoutes.find((candidate) => candidate.prefix === prefix);
+  if (forward) return forwardRequest(request, response, forward.url);
   const route = routes.find((candidate) => candidate.prefix === prefix);
   const handler = operation === undefined ? undefined : route?.handlers[operation];
   try {
@@ -78,6 +101,33 @@ async function handle(
   } catch (error) {
     sendError(response, error);
   }
+}
+
+/**
+ * Passes a call on to the process that serves its service and its answer back, both as they are (the
+ * signature is not checked here or there). A target that does not answer is a 503, as AWS answers a
+ * service that is unavailable, so the SDK retries it.
+ */
+function forwardRequest(request: IncomingMessage, response: ServerResponse, url: string): Promise<void> {
+  const { host: _host, ...headers } = request.headers;
+  return new Promise((resolve) => {
+    const upstream = httpRequest(url, { method: request.method, headers }, (answer) => {
+      response.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(response);
+      answer.once('end', resolve);
+      answer.once('error', () => {
+        response.destroy();
+        resolve();
+      });
+    });
+    upstream.once('error', (error) => {
+      if (!response.headersSent) {
+        sendJson(response, 503, { __type: 'ServiceUnavailable', message: `${url} does not answer: ${error.message}` });
+      } else response.destroy();
+      resolve();
+    });
+    request.pipe(upstream);
+  });
 }
 
 async function handleQuery(

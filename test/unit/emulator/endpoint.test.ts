@@ -1,7 +1,9 @@
+import { DynamoDBClient, GetItemCommand, ListTablesCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListNamespacesCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 // The SDK's own classifier, which its retry strategies use to decide a throttling back-off.
 import { isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { createEmulator, PortInUseError } from '../../../local/emulator';
+import { startDynalite } from '../../helpers/dynalite';
 import { type Harness, rejectionOf, startHarness, stopHarness } from './emulator-harness';
 
 let h: Harness;
@@ -106,5 +108,84 @@ describe('knobs', () => {
     h.emulator.setFaults({ throttleRate: 0.3, seed: 3 });
     await expect(patient.send(new ListNamespacesCommand({}))).resolves.toBeDefined();
     patient.destroy();
+  });
+});
+
+// DynamoDB's low-level API is `POST /` with `Content-Type: application/x-amz-json-1.0` and
+// `X-Amz-Target: DynamoDB_20120810.<Operation>`:
+// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.LowLevelAPI.html
+describe('DynamoDB on the same endpoint', () => {
+  const key = { taskArn: { S: 'arn:aws:ecs:us-east-1:000000000000:task/kudos/abc' } };
+
+  it('forwards every DynamoDB_20120810 call to the DynamoDB it is given, errors included', async () => {
+    const dynamo = await startDynalite('tasks');
+    const emulator = await createEmulator({ port: 0, dynamoDbEndpoint: dynamo.endpoint });
+    const client = new DynamoDBClient({
+      endpoint: emulator.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+    try {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: 'tasks',
+          Key: key,
+          UpdateExpression: 'SET version = :v',
+          ExpressionAttributeValues: { ':v': { N: '3' } },
+        }),
+      );
+      const item = await client.send(new GetItemCommand({ TableName: 'tasks', Key: key, ConsistentRead: true }));
+      expect(item.Item?.version).toEqual({ N: '3' });
+      const refused = await rejectionOf(
+        client.send(
+          new UpdateItemCommand({
+            TableName: 'tasks',
+            Key: key,
+            UpdateExpression: 'SET version = :v',
+            ConditionExpression: 'version < :v',
+            ExpressionAttributeValues: { ':v': { N: '2' } },
+          }),
+        ),
+      );
+      expect(refused.name).toBe('ConditionalCheckFailedException');
+      expect((await client.send(new ListTablesCommand({}))).TableNames).toEqual(['tasks']);
+      expect(((await (await fetch(emulator.url)).json()) as { services: string[] }).services).toContain(
+        'DynamoDB_20120810',
+      );
+    } finally {
+      client.destroy();
+      await emulator.close();
+      await dynamo.stop();
+    }
+  });
+
+  it('answers DynamoDB calls with UnknownOperationException when no DynamoDB is behind it', async () => {
+    const response = await fetch(h.emulator.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' },
+      body: '{}',
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ __type: 'UnknownOperationException' });
+  });
+
+  it('answers 503 ServiceUnavailable, and stays up, when the DynamoDB behind it does not answer', async () => {
+    const dynamo = await startDynalite('tasks');
+    const endpoint = dynamo.endpoint;
+    await dynamo.stop();
+    const emulator = await createEmulator({ port: 0, dynamoDbEndpoint: endpoint });
+    try {
+      const response = await fetch(emulator.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' },
+        body: '{}',
+      });
+      expect(response.status).toBe(503);
+      expect(await response.json()).toMatchObject({ __type: 'ServiceUnavailable' });
+      expect((await fetch(emulator.url)).status).toBe(200);
+    } finally {
+      await emulator.close();
+    }
   });
 });

@@ -1,0 +1,91 @@
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreatePrivateDnsNamespaceCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
+import dynalite from 'dynalite';
+import { createEmulator, type Emulator, type EventRule } from './emulator';
+
+const HOST = '127.0.0.1';
+const REGION = 'us-east-1';
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+export interface LocalAwsOptions {
+  /** The endpoint's port; 0 picks a free one (tests). */
+  port: number;
+  timeScale: number;
+  /** The private DNS namespace to create. */
+  namespace: string;
+  /** The task table to create (the functions' TASK_TABLE, as serverless.yml resolves it). */
+  taskTable: string;
+  rules?: EventRule[];
+  log?: (line: string) => void;
+}
+
+/** The AWS side of the local stack: one endpoint, with the namespace and the task table in place. */
+export interface LocalAws {
+  emulator: Emulator;
+  stop(): Promise<void>;
+}
+
+/** dynalite (in-memory DynamoDB) on a port of the OS's choosing: only the emulator talks to it. */
+async function startDynalite(): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, HOST, () => resolve()));
+  return {
+    url: `http://${HOST}:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Creates the namespace and the task table through the endpoint itself, as any SDK user would. */
+async function provision(url: string, options: LocalAwsOptions): Promise<void> {
+  const dynamo = new DynamoDBClient({ endpoint: url, region: REGION, credentials });
+  const cloudMap = new ServiceDiscoveryClient({ endpoint: url, region: REGION, credentials });
+  try {
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: options.taskTable,
+        KeySchema: [{ AttributeName: 'taskArn', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'taskArn', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    // A private DNS namespace, as in AWS: DiscoverInstances finds it by its name (its HttpName).
+    await cloudMap.send(new CreatePrivateDnsNamespaceCommand({ Name: options.namespace, Vpc: 'vpc-local' }));
+  } finally {
+    dynamo.destroy();
+    cloudMap.destroy();
+  }
+}
+
+/**
+ * Starts the emulator (ECS, Cloud Map, EventBridge, EC2) on 127.0.0.1 with dynalite behind it for
+ * DynamoDB, so that one endpoint serves every AWS call of the functions and of `registrar`; then creates
+ * the namespace and the task table. `npm start` runs this, and so does the test of the README's commands.
+ */
+export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws> {
+  const dynamo = await startDynalite();
+  let emulator: Emulator;
+  try {
+    emulator = await createEmulator({
+      port: options.port,
+      timeScale: options.timeScale,
+      dynamoDbEndpoint: dynamo.url,
+      ...(options.rules ? { rules: options.rules } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
+  } catch (error) {
+    await dynamo.close();
+    throw error;
+  }
+  const stop = async () => {
+    await Promise.allSettled([emulator.close(), dynamo.close()]);
+  };
+  try {
+    await provision(emulator.url, options);
+    await emulator.idle();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { emulator, stop };
+}
