@@ -1,6 +1,8 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { AwsClientOptions } from '../lib/aws-clients';
 import { type ReplaySummary, replayDlq } from '../lib/dlq/replay-dlq';
+import { ENDPOINT_HELP, endpointClientOptions, parseEndpoint } from './endpoint';
 import { type CliIo, parseArgs, UsageError } from './io';
 
 const SERVICE = 'ecs-cloudmap-registrar';
@@ -17,6 +19,7 @@ queue gives back during the run is never invoked twice. Messages that fail again
 their queue, hidden until the end of the run, then visible again. --dry-run reads and reports only.
 A refused SQS call on a message (a stale receipt handle) is reported on its line and the run goes on.
 Credentials and region come from the standard AWS environment; --endpoint points both clients at an emulator.
+${ENDPOINT_HELP}
 Prints one JSON line per message (and per problem), then one summary line per queue.
 Exit codes: 0 every message replayed (or --dry-run) and no problem, 1 a message failed, was unreadable or
 could not be deleted, an SQS call was refused, or a queue could not be read; 2 usage.`;
@@ -27,9 +30,10 @@ export interface ReplayDlqClients {
   lambda: LambdaClient;
 }
 
-function defaultClients(endpoint: string | undefined): ReplayDlqClients {
-  const options = endpoint ? { endpoint } : {};
-  return { sqs: new SQSClient(options), lambda: new LambdaClient(options) };
+function defaultClients(options: AwsClientOptions): ReplayDlqClients {
+  // A copy of the credentials per client: the SDK marks the object it is given.
+  const own = () => ({ ...options, ...(options.credentials ? { credentials: { ...options.credentials } } : {}) });
+  return { sqs: new SQSClient(own()), lambda: new LambdaClient(own()) };
 }
 
 const describeError = (error: unknown) => `${(error as Error).name}: ${(error as Error).message}`;
@@ -51,7 +55,7 @@ function allWellIn(summary: ReplaySummary): boolean {
 export async function replayDlqCommand(
   args: string[],
   io: CliIo,
-  clients?: (endpoint: string | undefined) => ReplayDlqClients,
+  clients?: (options: AwsClientOptions) => ReplayDlqClients,
 ): Promise<number> {
   const { positional, values, switches } = parseArgs(args, {
     values: ['stage', 'queue-url', 'function', 'max', 'endpoint'],
@@ -61,13 +65,13 @@ export async function replayDlqCommand(
     io.stdout.write(`${REPLAY_DLQ_USAGE}\n`);
     return 0;
   }
-  if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"\n\n${REPLAY_DLQ_USAGE}`);
+  if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}" (see --help)`);
   const stage = values.stage;
   if (!stage || !/^[a-zA-Z0-9-]+$/.test(stage)) throw new UsageError('--stage STAGE is required (letters, digits, -)');
   const max = values.max === undefined ? 10_000 : Number(values.max);
   if (!Number.isInteger(max) || max < 1) throw new UsageError('--max must be a positive integer');
 
-  const { sqs, lambda } = (clients ?? defaultClients)(values.endpoint);
+  const { sqs, lambda } = (clients ?? defaultClients)(endpointClientOptions(parseEndpoint(values.endpoint), io.env));
   const queues: Array<{ queueUrl?: string; queueName?: string }> = values['queue-url']
     ? [{ queueUrl: values['queue-url'] }]
     : ['rule-dlq', 'register-dlq'].map((suffix) => ({ queueName: `${SERVICE}-${stage}-${suffix}` }));

@@ -184,4 +184,30 @@ describe('registrar replay-dlq', () => {
     expect(await main(['replay-dlq'], io)).toBe(2);
     expect(captured.err).toContain('--stage STAGE is required');
   });
+
+  it('gives a loopback --endpoint a default region and dummy credentials, and leaves any other endpoint alone', async () => {
+    bothQueuesExist();
+    sqsMock.on(ReceiveMessageCommand).resolves({});
+    const seen: unknown[] = [];
+    const clients = (options: unknown) => {
+      seen.push(options);
+      return { sqs: new SQSClient({}), lambda: new LambdaClient({}) };
+    };
+
+    const local = captureIo();
+    await replayDlqCommand(['--stage', 'local', '--endpoint', 'http://127.0.0.1:4566'], local.io, clients);
+    const remote = captureIo();
+    await replayDlqCommand(['--stage', 'prod', '--endpoint', 'https://sqs.example.com'], remote.io, clients);
+
+    expect(seen[0]).toMatchObject({ endpoint: 'http://127.0.0.1:4566', region: 'us-east-1', credentials: {} });
+    expect(seen[1]).toEqual({ endpoint: 'https://sqs.example.com' });
+  });
+
+  it('answers a stray argument and a bad --endpoint with one line and exit 2', async () => {
+    const { io, captured } = captureIo();
+
+    expect(await main(['replay-dlq', '--stage', 'prod', 'extra'], io)).toBe(2);
+    expect(await main(['replay-dlq', '--stage', 'prod', '--endpoint', 'not a url'], io)).toBe(2);
+    expect(captured.err.trim().split('\n')).toHaveLength(2);
+  });
 });
