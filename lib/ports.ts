@@ -19,6 +19,8 @@ export interface ServiceInfo {
   id: string;
   name: string;
   namespaceId: string;
+  /** The service's ARN (ListTagsForResource needs it); the Cloud Map adapter finds it when absent. */
+  arn?: string;
 }
 
 /** One instance as Cloud Map lists it. */
@@ -40,10 +42,15 @@ export type CustomHealth = 'HEALTHY' | 'UNHEALTHY';
 
 /** Writes and reads of Cloud Map instances (control plane). */
 export interface Registry {
-  /** Resolves a namespace given by id (`ns-...`) or by name. Throws NamespaceNotFoundError. */
+  /** Resolves a namespace given by id (`ns-...`), ARN or name. Throws NamespaceNotFoundError. */
   resolveNamespace(ref: string): Promise<NamespaceInfo>;
-  /** Finds the service by name, or creates it (safe when several callers race). */
+  /**
+   * Finds the service by name, or creates it (safe when several callers race). Throws
+   * ServiceNotManagedError when the name is taken by a service this project did not create.
+   */
   ensureService(namespace: NamespaceInfo, spec: ServiceSpec): Promise<ServiceInfo>;
+  /** True when the service carries this project's `managed-by=<ownerId>` tag (it created the service). */
+  isManaged(service: ServiceInfo): Promise<boolean>;
   /** The service by name, or undefined. */
   findService(namespace: NamespaceInfo, name: string): Promise<ServiceInfo | undefined>;
   /** One instance, or undefined when the service does not have it. */
@@ -94,7 +101,8 @@ export interface TaskSource {
   listClusters(): Promise<string[]>;
   /**
    * Every task of the cluster whose desired status is RUNNING, described with its tags, as task state
-   * change details (the event's detail has the shape of DescribeTasks' task).
+   * change details (the event's detail has the shape of DescribeTasks' task). Throws
+   * ClusterNotFoundError when ECS does not find the cluster (deleted, or in another account or region).
    */
   listRunningTasks(cluster: string): Promise<{ detail: TaskDetail; tags: Record<string, string> }[]>;
   /** The task, or undefined when ECS no longer knows it. */
@@ -120,12 +128,18 @@ export interface TaskRecord {
   services: string[];
   /** A leaving task whose instances are known to be gone: later leaving events have nothing to do. */
   cleared?: boolean;
+  /**
+   * When the task was last recorded leaving (ms epoch, the store's clock): every leaving event or check
+   * of ECS sets it anew. Absent on running records and on leaving records written before it existed.
+   */
+  leavingMarkedAt?: number;
 }
 
 /**
  * The newest known version of each task, written with conditions so that concurrent handlers agree on
  * the order (AWS's pattern for ordering ECS events). A leaving state always wins over a running one:
- * a task never runs again once it starts to stop.
+ * a task never runs again once it starts to stop. The one way back is overruleLeaving, for a mark that
+ * ECS contradicts (a leaving event ECS never sent).
  */
 export interface VersionStore {
   /**
@@ -137,8 +151,22 @@ export interface VersionStore {
     version: number,
     target: { namespace: string; services: string[] },
   ): Promise<{ claimed: boolean; record?: TaskRecord }>;
-  /** Records that the task is leaving; returns the record as it was before (its services), if any. */
+  /**
+   * Records that the task is leaving, and when (`leavingMarkedAt`, refreshed even when the record is
+   * already leaving at a newer version); returns the record as it was before (its services), if any.
+   */
   markLeaving(taskArn: string, version: number): Promise<TaskRecord | undefined>;
+  /**
+   * Turns a leaving record back to running at `target.version` in `target.services`, as claimRunning
+   * would: reconcile's repair of a leaving mark that ECS contradicts. Only while the record is still
+   * leaving at `expected.version` and its mark was set no later than `expected.markedBefore` (ms epoch);
+   * false, changing nothing, otherwise.
+   */
+  overruleLeaving(
+    taskArn: string,
+    expected: { version: number; markedBefore: number },
+    target: { version: number; namespace: string; services: string[] },
+  ): Promise<boolean>;
   /** The current record, read consistently. */
   get(taskArn: string): Promise<TaskRecord | undefined>;
   /**

@@ -1,18 +1,26 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createDynamoDbClient, createEcsClient, createServiceDiscoveryClient } from './aws-clients';
 import { CloudMapRegistry } from './cloud-map/cloud-map-registry';
+import { LambdaServiceCreator } from './cloud-map/lambda-service-creator';
 import type { RegistrarConfig } from './config';
 import { DynamoDbVersionStore } from './dynamodb/dynamodb-version-store';
 import { EcsTaskSource } from './ecs/ecs-task-source';
 import { logger, metrics } from './observability';
 import { handleTaskEvent, type Outcome, type RegistrarDeps } from './registrar';
 
-/** Builds the register function's adapters once per container, from validated configuration. */
+/**
+ * Builds the register function's adapters once per container, from validated configuration. With
+ * SERVICE_CREATOR_FUNCTION (deployed), missing services are created by that function, as these roles may not create
+ * or tag one; without it (tests, the emulator), in-process.
+ */
 export function createRegistrarDeps(config: RegistrarConfig): RegistrarDeps {
   return {
     registry: new CloudMapRegistry(createServiceDiscoveryClient(), {
       ownerId: config.ownerId,
       operationTimeoutMs: config.operationTimeoutMs,
+      ...(config.serviceCreatorFunction
+        ? { creator: new LambdaServiceCreator(config.serviceCreatorFunction, { ownerId: config.ownerId }) }
+        : {}),
     }),
     tasks: new EcsTaskSource(createEcsClient(), { serviceTagsTtlMs: config.serviceTagsTtlMs }),
     versions: new DynamoDbVersionStore(createDynamoDbClient(), config.taskTable),
@@ -39,9 +47,11 @@ export function recordOutcome(outcome: Outcome): void {
     case 'skipped': {
       const { message, ...rest } = outcome;
       logger.info(`skipped: ${message}`, { ...rest, action: 'skip' });
-      // One outcome per invocation: the reason dimension applies to this flush's only metric.
-      metrics.addDimension('reason', outcome.reason);
-      metrics.addMetric('Skipped', MetricUnit.Count, 1);
+      // A metric of its own, published at once: a dimension on the shared object would also tag every
+      // later metric of the container and warn on the next skip ("Dimension reason has already been added").
+      const skip = metrics.singleMetric();
+      skip.addDimension('reason', outcome.reason);
+      skip.addMetric('Skipped', MetricUnit.Count, 1);
       return;
     }
   }

@@ -1,4 +1,6 @@
 import { missingForRecords } from './cloud-map/limits';
+import { ServiceNotManagedError } from './errors';
+import { logger } from './observability';
 import {
   ATTR,
   ecsServiceName,
@@ -13,7 +15,7 @@ import {
   servicesOf,
   type TaskFacts,
 } from './plan';
-import type { InstanceRecord, Registry, TaskRecord, TaskSource, VersionStore } from './ports';
+import type { InstanceRecord, Registry, ServiceInfo, TaskRecord, TaskSource, VersionStore } from './ports';
 import { arnTail, parseTaskEvent, type TaskDetail, type TaskStateChange } from './task-event';
 
 /** What became of one event: for logs, metrics and tests. */
@@ -28,7 +30,19 @@ export interface RegistrarSettings extends PlanSettings {
   healthWaitMs?: number;
   /** How often ECS is asked meanwhile. */
   healthPollMs?: number;
+  /**
+   * How long a leaving mark stands before reconcile may overrule it when ECS says the task runs
+   * (default LEAVING_OVERRULE_AFTER_MS). Not read from the environment yet: item 11's settings catalogue.
+   */
+  leavingOverruleAfterMs?: number;
 }
+
+/**
+ * How long a leaving mark stands before reconcile may overrule it. ECS reads are eventually consistent,
+ * and AWS advises polling DescribeTasks "up to five minutes" for a change to show (RunTask, API
+ * reference); twice that, so that a read taken this long after the mark shows the stop behind it.
+ */
+export const LEAVING_OVERRULE_AFTER_MS = 10 * 60_000;
 
 export interface RegistrarDeps {
   registry: Registry;
@@ -99,6 +113,7 @@ export async function withContainerInstance(
  * write before it touches Cloud Map. A leaving state always wins; a RUNNING event older than what is
  * recorded is dropped; and a registration re-reads the record after its write, undoing it if the task
  * started to leave meanwhile. So a stale RUNNING racing a STOPPED can never leave the task registered.
+ * Only reconcile turns a leaving record back, when ECS contradicts a mark old enough (registerPlanned).
  */
 export async function handleTaskEvent(input: unknown, deps: RegistrarDeps): Promise<Outcome> {
   const parsed = parseTaskEvent(input);
@@ -178,15 +193,22 @@ export async function registerPlanned(
   plan: RegisterPlan,
   taskArn: string,
   deps: RegistrarDeps,
+  /**
+   * `force`: the plan comes from reconcile's listing of ECS. It rewrites an instance of the same version,
+   * and overrules a leaving mark that ECS contradicts (see overruleContradictedLeaving).
+   */
   options: { force?: boolean } = {},
 ): Promise<Outcome | undefined> {
   const taskId = plan.instanceId;
   const registrations = registrationsOf(plan);
-  const claim = await deps.versions.claimRunning(taskArn, plan.version, {
-    namespace: plan.namespace,
-    services: registrations.map((r) => r.service),
-  });
-  if (!claim.claimed) {
+  const target = { namespace: plan.namespace, services: registrations.map((r) => r.service) };
+  const claim = await deps.versions.claimRunning(taskArn, plan.version, target);
+  const overruled =
+    !claim.claimed &&
+    options.force === true &&
+    claim.record?.state === 'leaving' &&
+    (await overruleContradictedLeaving(plan, taskArn, claim.record, target, deps));
+  if (!claim.claimed && !overruled) {
     const leaving = claim.record?.state === 'leaving';
     // A retry of a registration whose undo failed (or never ran) lands here: finish the undo. It reads
     // first, so it writes only when an instance is really there.
@@ -217,6 +239,45 @@ export async function registerPlanned(
     );
   }
   return undefined;
+}
+
+/**
+ * Reconcile's repair of a leaving mark that ECS contradicts (a forged or mis-routed leaving event). ECS
+ * never moves a task from desired STOPPED back to RUNNING, so a task that DescribeTasks shows desired
+ * and last RUNNING never left, provided the read was taken long enough after the mark for ECS's eventual
+ * consistency to show a real stop: the mark must have stood `leavingOverruleAfterMs` before the read.
+ * Every leaving event sets the mark anew, so a real one arriving meanwhile defeats the conditional write
+ * (still leaving, same version, mark old enough). True when the record is running again.
+ */
+async function overruleContradictedLeaving(
+  plan: RegisterPlan,
+  taskArn: string,
+  record: TaskRecord,
+  target: { namespace: string; services: string[] },
+  deps: RegistrarDeps,
+): Promise<boolean> {
+  const now = deps.now ?? Date.now;
+  // Taken before the read: the read shows at least what ECS knew this long before this moment.
+  const markedBefore = now() - (deps.settings.leavingOverruleAfterMs ?? LEAVING_OVERRULE_AFTER_MS);
+  // Too young for any read to contradict it (a mark without a time is left to the store's condition).
+  if (record.leavingMarkedAt !== undefined && record.leavingMarkedAt > markedBefore) return false;
+  const described = await deps.tasks.describeTask(plan.attributes[ATTR.cluster] ?? '', taskArn);
+  if (!described || !isRunning(described)) return false;
+  const overruled = await deps.versions.overruleLeaving(
+    taskArn,
+    { version: record.version, markedBefore },
+    { version: plan.version, ...target },
+  );
+  if (overruled) {
+    logger.warn(`leaving mark overruled: ECS runs task ${plan.instanceId}, which a leaving event said was stopping`, {
+      taskArn,
+      markVersion: record.version,
+      ...(record.leavingMarkedAt !== undefined ? { markedAt: new Date(record.leavingMarkedAt).toISOString() } : {}),
+      ecsVersion: described.version,
+      action: 'overrule-leaving',
+    });
+  }
+  return overruled;
 }
 
 /**
@@ -307,11 +368,18 @@ async function applyRegister(
       registration.instanceId,
     );
   }
-  const service = await registry.ensureService(namespace, {
-    name: registration.service,
-    dnsRecords,
-    ttlSeconds: settings.dnsTtl,
-  });
+  let service: ServiceInfo;
+  try {
+    service = await registry.ensureService(namespace, {
+      name: registration.service,
+      dnsRecords,
+      ttlSeconds: settings.dnsTtl,
+    });
+  } catch (error) {
+    // Another tool's service: never written, never retried (a retry meets the same service).
+    if (error instanceof ServiceNotManagedError) return skipped(error.code, error.message, registration.instanceId);
+    throw error;
+  }
   const instances = await registry.listInstances(service);
   const blocked = registrationBlocker(plan, registration, instances, settings.ownerId, force);
   if (blocked) return skipped(blocked.reason, blocked.message, registration.instanceId);
@@ -371,6 +439,8 @@ export async function deregisterOwned(
   const namespace = await registry.resolveNamespace(namespaceRef);
   const service = await registry.findService(namespace, serviceName);
   if (!service) return 'done';
+  // Another tool's service holds nothing of ours (we never write there), and its reads may be denied.
+  if (!(await registry.isManaged(service))) return 'not-owned';
   const existing = await registry.getInstance(service, instanceId);
   if (!existing) return 'done';
   if (existing.attributes[ATTR.owner] !== settings.ownerId) return 'not-owned';

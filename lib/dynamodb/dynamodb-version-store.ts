@@ -4,12 +4,19 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   UpdateItemCommand,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { TaskRecord, VersionStore } from '../ports';
 
 /** How long a record is kept: long enough to outlive every retry, DLQ replay (14 days) and late event. */
 const RUNNING_TTL_S = 60 * 24 * 3600;
 const LEAVING_TTL_S = 15 * 24 * 3600;
+
+/** Turns of markLeaving's two writes; another turn is needed only when a write raced between them. */
+const MARK_ATTEMPTS = 5;
+
+const isConditionFailure = (error: unknown): boolean =>
+  error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException';
 
 function toRecord(item: Record<string, AttributeValue> | undefined): TaskRecord | undefined {
   if (!item?.taskArn?.S) return undefined;
@@ -20,6 +27,7 @@ function toRecord(item: Record<string, AttributeValue> | undefined): TaskRecord 
     ...(item.namespace?.S ? { namespace: item.namespace.S } : {}),
     services: item.services?.L?.map((v) => v.S ?? '').filter(Boolean) ?? [],
     ...(item.cleared?.BOOL !== undefined ? { cleared: item.cleared.BOOL } : {}),
+    ...(item.leavingMarkedAt?.N ? { leavingMarkedAt: Number(item.leavingMarkedAt.N) } : {}),
   };
 }
 
@@ -72,10 +80,7 @@ export class DynamoDbVersionStore implements VersionStore {
       const record = toRecord(out.Attributes);
       return { claimed: true, ...(record ? { record } : {}) };
     } catch (error) {
-      if (
-        error instanceof ConditionalCheckFailedException ||
-        (error as Error).name === 'ConditionalCheckFailedException'
-      ) {
+      if (isConditionFailure(error)) {
         const record = await this.get(taskArn);
         return { claimed: false, ...(record ? { record } : {}) };
       }
@@ -83,50 +88,106 @@ export class DynamoDbVersionStore implements VersionStore {
     }
   }
 
+  /** Runs a conditional update; undefined when its condition does not hold. */
+  private async updateIf(input: UpdateItemCommandInput): Promise<Record<string, AttributeValue> | undefined> {
+    try {
+      return (await this.client.send(new UpdateItemCommand(input))).Attributes ?? {};
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
   async markLeaving(taskArn: string, version: number): Promise<TaskRecord | undefined> {
-    const out = await this.client
-      .send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { taskArn: { S: taskArn } },
-          // Leaving wins over running whatever the versions; the version only ever grows.
-          UpdateExpression: 'SET #state = :leaving, #version = :version, expiresAt = :expires',
-          ConditionExpression: 'attribute_not_exists(taskArn) OR #state = :running OR #version < :version',
-          ExpressionAttributeNames: { '#state': 'state', '#version': 'version' },
-          ExpressionAttributeValues: {
-            ':leaving': { S: 'leaving' },
-            ':running': { S: 'running' },
-            ':version': { N: String(version) },
-            ':expires': this.expiresAt(LEAVING_TTL_S),
-          },
-          ReturnValues: 'ALL_OLD',
-        }),
-      )
-      .catch(async (error: Error) => {
-        // Already leaving at a newer version: nothing to record, but the caller still deregisters.
-        if (error.name === 'ConditionalCheckFailedException')
-          return { Attributes: undefined, already: await this.get(taskArn) };
-        throw error;
+    const common = {
+      TableName: this.tableName,
+      Key: { taskArn: { S: taskArn } },
+      ReturnValues: 'ALL_OLD' as const,
+    };
+    const at = { N: String(this.now()) };
+    // DynamoDB has no max(): a first write records the newer version, and when the record is already
+    // leaving at a newer one, a second refreshes only the mark's time. A record overruled back to running
+    // between the two makes the first write succeed on the next turn.
+    for (let attempt = 0; attempt < MARK_ATTEMPTS; attempt += 1) {
+      const marked = await this.updateIf({
+        ...common,
+        // Leaving wins over running whatever the versions; a leaving version only ever grows.
+        UpdateExpression: 'SET #state = :leaving, #version = :version, leavingMarkedAt = :at, expiresAt = :expires',
+        ConditionExpression: 'attribute_not_exists(taskArn) OR #state = :running OR #version < :version',
+        ExpressionAttributeNames: { '#state': 'state', '#version': 'version' },
+        ExpressionAttributeValues: {
+          ':leaving': { S: 'leaving' },
+          ':running': { S: 'running' },
+          ':version': { N: String(version) },
+          ':at': at,
+          ':expires': this.expiresAt(LEAVING_TTL_S),
+        },
       });
-    return 'already' in out ? out.already : toRecord(out.Attributes);
+      if (marked) return toRecord(marked);
+      // Already leaving at a newer version: the version stays, the time of this observation is recorded.
+      const refreshed = await this.updateIf({
+        ...common,
+        UpdateExpression: 'SET leavingMarkedAt = :at, expiresAt = :expires',
+        ConditionExpression: '#state = :leaving',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: {
+          ':leaving': { S: 'leaving' },
+          ':at': at,
+          ':expires': this.expiresAt(LEAVING_TTL_S),
+        },
+      });
+      if (refreshed) return toRecord(refreshed);
+    }
+    throw new Error(`the record of ${taskArn} changed under every attempt to mark it leaving`);
+  }
+
+  async overruleLeaving(
+    taskArn: string,
+    expected: { version: number; markedBefore: number },
+    target: { version: number; namespace: string; services: string[] },
+  ): Promise<boolean> {
+    // A record written before marks carried their time: its expiry (mark + LEAVING_TTL_S, in whole
+    // seconds) proves the mark old enough only when the whole second of the mark lies before the bound.
+    const legacyExpiresBefore = Math.floor(expected.markedBefore / 1000) + LEAVING_TTL_S - 1;
+    const overruled = await this.updateIf({
+      TableName: this.tableName,
+      Key: { taskArn: { S: taskArn } },
+      ConditionExpression:
+        '#state = :leaving AND #version = :expected AND ' +
+        '(leavingMarkedAt <= :markedBefore OR (attribute_not_exists(leavingMarkedAt) AND expiresAt <= :legacyExpiresBefore))',
+      UpdateExpression:
+        'SET #version = :version, #state = :running, #namespace = :namespace, #services = :services, expiresAt = :expires REMOVE cleared, leavingMarkedAt',
+      ExpressionAttributeNames: {
+        '#version': 'version',
+        '#state': 'state',
+        '#namespace': 'namespace',
+        '#services': 'services',
+      },
+      ExpressionAttributeValues: {
+        ':leaving': { S: 'leaving' },
+        ':running': { S: 'running' },
+        ':expected': { N: String(expected.version) },
+        ':markedBefore': { N: String(expected.markedBefore) },
+        ':legacyExpiresBefore': { N: String(legacyExpiresBefore) },
+        ':version': { N: String(target.version) },
+        ':namespace': { S: target.namespace },
+        ':services': { L: target.services.map((s) => ({ S: s })) },
+        ':expires': this.expiresAt(RUNNING_TTL_S),
+      },
+    });
+    return overruled !== undefined;
   }
 
   async setCleared(taskArn: string, cleared: boolean): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { taskArn: { S: taskArn } },
-          UpdateExpression: 'SET cleared = :cleared',
-          // Only a leaving task is ever cleared; a record that is not there (expired) needs no flag.
-          ConditionExpression: '#state = :leaving',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':cleared': { BOOL: cleared }, ':leaving': { S: 'leaving' } },
-        }),
-      );
-    } catch (error) {
-      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-    }
+    await this.updateIf({
+      TableName: this.tableName,
+      Key: { taskArn: { S: taskArn } },
+      UpdateExpression: 'SET cleared = :cleared',
+      // Only a leaving task is ever cleared; a record that is not there (expired) needs no flag.
+      ConditionExpression: '#state = :leaving',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':cleared': { BOOL: cleared }, ':leaving': { S: 'leaving' } },
+    });
   }
 
   async get(taskArn: string): Promise<TaskRecord | undefined> {

@@ -1,3 +1,4 @@
+import { ClusterNotFoundError, ServiceNotManagedError } from '../../lib/errors';
 import type {
   CustomHealth,
   DescribedTask,
@@ -27,7 +28,15 @@ export class MemoryRegistry implements Registry {
   >();
   readonly health = new Map<string, CustomHealth>();
   readonly writes: string[] = [];
+  /** Services another tool created (no managed-by tag): ensureService refuses them. */
+  readonly foreign = new Set<string>();
   failNextWrite?: Error;
+  /** Writes (register, deregister, setHealth) of these instance ids fail with the error, every time. */
+  readonly failingInstances = new Map<string, Error>();
+  /** ListInstances of these services fails with the error, every time. */
+  readonly failingListings = new Map<string, Error>();
+  /** Every ListInstances call, by service name. */
+  readonly listed: string[] = [];
 
   async resolveNamespace(ref: string): Promise<NamespaceInfo> {
     if (ref !== this.namespace.name && ref !== this.namespace.id) throw new Error(`namespace ${ref} not found`);
@@ -40,10 +49,15 @@ export class MemoryRegistry implements Registry {
 
   async ensureService(ns: NamespaceInfo, spec: ServiceSpec): Promise<ServiceInfo> {
     const existing = this.services.get(spec.name);
+    if (existing && this.foreign.has(spec.name)) throw new ServiceNotManagedError(ns.name, spec.name, 'test-owner');
     if (existing) return existing.info;
     const info = { id: `srv-${spec.name}`, name: spec.name, namespaceId: ns.id };
     this.services.set(spec.name, { info, spec, instances: new Map() });
     return info;
+  }
+
+  async isManaged(service: ServiceInfo): Promise<boolean> {
+    return !this.foreign.has(service.name);
   }
 
   async getInstance(service: ServiceInfo, id: string): Promise<InstanceRecord | undefined> {
@@ -55,6 +69,9 @@ export class MemoryRegistry implements Registry {
   }
 
   async listInstances(service: ServiceInfo): Promise<InstanceRecord[]> {
+    this.listed.push(service.name);
+    const failure = this.failingListings.get(service.name);
+    if (failure) throw failure;
     return [...(this.services.get(service.name)?.instances.values() ?? [])];
   }
 
@@ -70,7 +87,9 @@ export class MemoryRegistry implements Registry {
     this.services.set(service, entry);
   }
 
-  private takeFailure(): void {
+  private takeFailure(id: string): void {
+    const poisoned = this.failingInstances.get(id);
+    if (poisoned) throw poisoned;
     const failure = this.failNextWrite;
     if (failure) {
       this.failNextWrite = undefined;
@@ -79,13 +98,13 @@ export class MemoryRegistry implements Registry {
   }
 
   async register(service: ServiceInfo, id: string, attributes: Record<string, string>): Promise<void> {
-    this.takeFailure();
+    this.takeFailure(id);
     this.writes.push(`register ${service.name}/${id}`);
     this.services.get(service.name)?.instances.set(id, { id, attributes });
   }
 
   async deregister(service: ServiceInfo, id: string): Promise<void> {
-    this.takeFailure();
+    this.takeFailure(id);
     this.writes.push(`deregister ${service.name}/${id}`);
     this.services.get(service.name)?.instances.delete(id);
   }
@@ -96,6 +115,8 @@ export class MemoryRegistry implements Registry {
   }
 
   async setHealth(service: ServiceInfo, id: string, status: CustomHealth): Promise<void> {
+    const poisoned = this.failingInstances.get(id);
+    if (poisoned) throw poisoned;
     this.writes.push(`health ${service.name}/${id} ${status}`);
     this.health.set(`${service.name}/${id}`, status);
   }
@@ -106,14 +127,20 @@ export class MemoryTaskSource implements TaskSource {
   readonly tasks = new Map<string, DescribedTask>();
   readonly serviceTagMap = new Map<string, Record<string, string>>();
   readonly definitions = new Map<string, TaskDefinitionFacts>();
+  /** What ListTasks + DescribeTasks answer, by cluster name; a cluster not here runs nothing. */
+  readonly running = new Map<string, { detail: TaskDetail; tags: Record<string, string> }[]>();
+  /** Clusters ECS no longer finds (deleted): listing their tasks throws ClusterNotFoundError. */
+  readonly deletedClusters = new Set<string>();
   reads = 0;
 
   async listClusters(): Promise<string[]> {
-    return [];
+    return [...this.running.keys()];
   }
 
-  async listRunningTasks(): Promise<{ detail: TaskDetail; tags: Record<string, string> }[]> {
-    return [];
+  async listRunningTasks(cluster: string): Promise<{ detail: TaskDetail; tags: Record<string, string> }[]> {
+    const name = cluster.slice(cluster.lastIndexOf('/') + 1);
+    if (this.deletedClusters.has(name)) throw new ClusterNotFoundError(cluster);
+    return this.running.get(name) ?? [];
   }
 
   async describeTask(_cluster: string, taskArn: string): Promise<DescribedTask | undefined> {
@@ -145,6 +172,9 @@ export class MemoryTaskSource implements TaskSource {
 export class MemoryVersionStore implements VersionStore {
   readonly records = new Map<string, TaskRecord>();
 
+  /** `now` stamps leaving marks, as the DynamoDB adapter's clock does. */
+  constructor(private readonly now: () => number = Date.now) {}
+
   async claimRunning(taskArn: string, version: number, target: { namespace: string; services: string[] }) {
     const current = this.records.get(taskArn);
     if (current && (current.state !== 'running' || current.version > version)) {
@@ -163,7 +193,11 @@ export class MemoryVersionStore implements VersionStore {
 
   async markLeaving(taskArn: string, version: number): Promise<TaskRecord | undefined> {
     const current = this.records.get(taskArn);
-    if (current && current.state === 'leaving' && current.version >= version) return { ...current };
+    const leavingMarkedAt = this.now();
+    if (current && current.state === 'leaving' && current.version >= version) {
+      this.records.set(taskArn, { ...current, leavingMarkedAt });
+      return { ...current };
+    }
     this.records.set(taskArn, {
       taskArn,
       version,
@@ -171,8 +205,27 @@ export class MemoryVersionStore implements VersionStore {
       services: current?.services ?? [],
       ...(current?.namespace ? { namespace: current.namespace } : {}),
       ...(current?.cleared !== undefined ? { cleared: current.cleared } : {}),
+      leavingMarkedAt,
     });
     return current ? { ...current } : undefined;
+  }
+
+  async overruleLeaving(
+    taskArn: string,
+    expected: { version: number; markedBefore: number },
+    target: { version: number; namespace: string; services: string[] },
+  ): Promise<boolean> {
+    const current = this.records.get(taskArn);
+    if (current?.state !== 'leaving' || current.version !== expected.version) return false;
+    if (current.leavingMarkedAt === undefined || current.leavingMarkedAt > expected.markedBefore) return false;
+    this.records.set(taskArn, {
+      taskArn,
+      version: target.version,
+      state: 'running',
+      namespace: target.namespace,
+      services: [...target.services],
+    });
+    return true;
   }
 
   async get(taskArn: string): Promise<TaskRecord | undefined> {

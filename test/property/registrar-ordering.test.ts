@@ -1,8 +1,20 @@
 import fc from 'fast-check';
 import { DynamoDbVersionStore } from '../../lib/dynamodb/dynamodb-version-store';
+import type { VersionStore } from '../../lib/ports';
+import { LEAVING_OVERRULE_AFTER_MS } from '../../lib/registrar';
 import { startDynalite } from '../helpers/dynalite';
-import { lifecyclesArbitrary } from '../helpers/event-generators';
-import { groundTruth, playInterleaving, registered, scheduledDeps } from '../helpers/interleaving';
+import { lifecyclesArbitrary, type TaskLifecycle } from '../helpers/event-generators';
+import {
+  Clock,
+  groundTruth,
+  LAG_MS,
+  playInterleaving,
+  reconcileCaseArbitrary,
+  registered,
+  scheduledDeps,
+  settleAndReconcile,
+  stoppedTasks,
+} from '../helpers/interleaving';
 import { MemoryVersionStore } from '../helpers/memory-adapters';
 
 // Seeded so that a failure repeats; FC_SEED overrides it to explore further.
@@ -37,6 +49,74 @@ describe('ordering under random interleavings (property)', () => {
   });
 });
 
+/**
+ * The race property of reconcile's overrule of a leaving mark: while events and reconcile runs
+ * interleave, no mark recorded after ECS stopped the task is overruled, and no task ECS stopped stays
+ * registered; once the marks are older than the threshold, one reconcile run ends with Cloud Map equal
+ * to ECS (every forged mark repaired).
+ */
+function overruleProperty(
+  makeStore: (clock: Clock, run: number) => VersionStore,
+  overruleAfterMs: number,
+  unique: (lifecycles: TaskLifecycle[], run: number) => TaskLifecycle[] = (l) => l,
+) {
+  let run = 0;
+  return fc.asyncProperty(fc.scheduler(), reconcileCaseArbitrary(4), async (s, c) => {
+    run += 1;
+    const lifecycles = unique(c.lifecycles, run);
+    const clock = new Clock();
+    const { deps, registry, ecs, restored } = scheduledDeps(s, makeStore(clock, run), undefined, {
+      clock,
+      lagMs: LAG_MS,
+      lags: c.lags,
+      leavingOverruleAfterMs: overruleAfterMs,
+    });
+    await playInterleaving(s, lifecycles, ecs, deps, {
+      gapsMs: c.gapsMs,
+      reconcileRuns: c.reconcileRuns,
+      forged: c.forged,
+    });
+    expect(restored).toEqual([]);
+    const stopped = new Set(stoppedTasks(lifecycles));
+    expect(registered(registry).filter((k) => stopped.has(k))).toEqual([]);
+
+    await settleAndReconcile(s, deps, clock, overruleAfterMs + LAG_MS + 1);
+    expect(registered(registry)).toEqual(groundTruth(lifecycles));
+  });
+}
+
+describe('reconcile overruling leaving marks that ECS contradicts, with lagging ECS reads (property)', () => {
+  it('never restores a task after its real leaving event, and repairs every forged mark in one run once it is old enough', async () => {
+    await fc.assert(
+      overruleProperty((clock) => new MemoryVersionStore(clock.now), LEAVING_OVERRULE_AFTER_MS),
+      { numRuns: 500, seed: seed + 3 },
+    );
+  });
+
+  // The proof needs only threshold >= lag: at the bound, overrules happen among the events, and a later
+  // leaving event that failed to refresh the mark's time is caught.
+  it('still holds with the threshold equal to the lag', async () => {
+    await fc.assert(
+      overruleProperty((clock) => new MemoryVersionStore(clock.now), LAG_MS),
+      {
+        numRuns: 500,
+        seed: seed + 4,
+      },
+    );
+  });
+
+  it('finds a task restored after its real leaving event when the threshold is 0 (so the threshold matters)', async () => {
+    const result = await fc.check(
+      overruleProperty((clock) => new MemoryVersionStore(clock.now), 0),
+      {
+        numRuns: 500,
+        seed: seed + 5,
+      },
+    );
+    expect(result.failed).toBe(true);
+  });
+});
+
 describe('ordering with the DynamoDB version store on dynalite (property)', () => {
   let dynamo: Awaited<ReturnType<typeof startDynalite>>;
   beforeAll(async () => {
@@ -60,6 +140,19 @@ describe('ordering with the DynamoDB version store on dynalite (property)', () =
         expect(registered(registry)).toEqual(groundTruth(unique));
       }),
       { numRuns: 25, seed: seed + 2 },
+    );
+  });
+
+  it('never restores a task after its real leaving event when the overrule is a conditional write on the real table', async () => {
+    await fc.assert(
+      overruleProperty(
+        (clock) => new DynamoDbVersionStore(dynamo.client, dynamo.tableName, clock.now),
+        LEAVING_OVERRULE_AFTER_MS,
+        // Each run uses task ARNs of its own: the table outlives the runs.
+        (lifecycles, run) =>
+          lifecycles.map((l) => ({ ...l, taskArn: `${l.taskArn}-o${run}`, taskId: `${l.taskId}-o${run}` })),
+      ),
+      { numRuns: 25, seed: seed + 6 },
     );
   });
 });

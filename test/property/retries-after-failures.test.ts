@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { handleTaskEvent, type RegistrarDeps } from '../../lib/registrar';
+import { handleTaskEvent, LEAVING_OVERRULE_AFTER_MS, type RegistrarDeps } from '../../lib/registrar';
 import {
   describedAt,
   eventAt,
@@ -8,14 +8,18 @@ import {
   type TaskStep,
 } from '../helpers/event-generators';
 import {
+  Clock,
   type FailurePoint,
   groundTruth,
   InjectedAwsError,
+  LAG_MS,
   memoryEcs,
   playInterleaving,
+  reconcileCaseArbitrary,
   registered,
   SETTINGS,
   scheduledDeps,
+  settleAndReconcile,
 } from '../helpers/interleaving';
 import { MemoryRegistry, MemoryVersionStore } from '../helpers/memory-adapters';
 
@@ -28,33 +32,65 @@ import { MemoryRegistry, MemoryVersionStore } from '../helpers/memory-adapters';
 
 const seed = Number(process.env.FC_SEED ?? 20_240_602);
 
+/** Per call, in turn: mostly no failure, sometimes one before or after the call takes effect. */
+const failuresArbitrary = fc.array(
+  fc.oneof(
+    { weight: 12, arbitrary: fc.constant<FailurePoint | undefined>(undefined) },
+    { weight: 1, arbitrary: fc.constantFrom<FailurePoint>('before', 'after') },
+  ),
+  { minLength: 1, maxLength: 64 },
+);
+
 describe('ordering when AWS calls fail and Lambda retries (property)', () => {
   it('ends with Cloud Map holding exactly the tasks ECS runs after the retries and one DLQ replay', async () => {
     await fc.assert(
-      fc.asyncProperty(
-        fc.scheduler(),
-        lifecyclesArbitrary(4),
-        fc.array(
-          fc.oneof(
-            { weight: 12, arbitrary: fc.constant<FailurePoint | undefined>(undefined) },
-            { weight: 1, arbitrary: fc.constantFrom<FailurePoint>('before', 'after') },
-          ),
-          { minLength: 1, maxLength: 64 },
-        ),
-        async (s, lifecycles, failures) => {
-          let call = 0;
-          let faulty = true;
-          const fail = () => (faulty ? failures[call++ % failures.length] : undefined);
-          const { deps, registry, ecs } = scheduledDeps(s, new MemoryVersionStore(), fail);
-          const { deadLetters } = await playInterleaving(s, lifecycles, ecs, deps, { attempts: 3 });
-          faulty = false;
-          for (const event of deadLetters) {
-            await s.waitFor(handleTaskEvent(event, deps));
-          }
-          expect(registered(registry)).toEqual(groundTruth(lifecycles));
-        },
-      ),
+      fc.asyncProperty(fc.scheduler(), lifecyclesArbitrary(4), failuresArbitrary, async (s, lifecycles, failures) => {
+        let call = 0;
+        let faulty = true;
+        const fail = () => (faulty ? failures[call++ % failures.length] : undefined);
+        const { deps, registry, ecs } = scheduledDeps(s, new MemoryVersionStore(), fail);
+        const { deadLetters } = await playInterleaving(s, lifecycles, ecs, deps, { attempts: 3 });
+        faulty = false;
+        for (const event of deadLetters) {
+          await s.waitFor(handleTaskEvent(event, deps));
+        }
+        expect(registered(registry)).toEqual(groundTruth(lifecycles));
+      }),
       { numRuns: 1000, seed },
+    );
+  });
+});
+
+describe('reconcile overruling leaving marks when AWS calls fail and ECS reads lag (property)', () => {
+  // The model of ECS's eventual consistency and of forged leaving events is the ordering test's
+  // (test/helpers/interleaving.ts, reconcileCaseArbitrary); here every call may also fail.
+  it('never restores a task after its real leaving event, and ends equal to ECS after one DLQ replay and one reconcile run', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), reconcileCaseArbitrary(4), failuresArbitrary, async (s, c, failures) => {
+        let call = 0;
+        let faulty = true;
+        const fail = () => (faulty ? failures[call++ % failures.length] : undefined);
+        const clock = new Clock();
+        const { deps, registry, ecs, restored } = scheduledDeps(s, new MemoryVersionStore(clock.now), fail, {
+          clock,
+          lagMs: LAG_MS,
+          lags: c.lags,
+        });
+        const { deadLetters } = await playInterleaving(s, c.lifecycles, ecs, deps, {
+          attempts: 3,
+          gapsMs: c.gapsMs,
+          reconcileRuns: c.reconcileRuns,
+          forged: c.forged,
+        });
+        faulty = false;
+        for (const event of deadLetters) {
+          await s.waitFor(handleTaskEvent(event, deps));
+        }
+        await settleAndReconcile(s, deps, clock, LEAVING_OVERRULE_AFTER_MS + LAG_MS + 1);
+        expect(restored).toEqual([]);
+        expect(registered(registry)).toEqual(groundTruth(c.lifecycles));
+      }),
+      { numRuns: 500, seed: seed + 1 },
     );
   });
 });

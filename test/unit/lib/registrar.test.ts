@@ -1,4 +1,7 @@
-import { handleTaskEvent, type RegistrarDeps } from '../../../lib/registrar';
+import { logger } from '../../../lib/observability';
+import { reconcile } from '../../../lib/reconcile';
+import { handleTaskEvent, LEAVING_OVERRULE_AFTER_MS, type RegistrarDeps } from '../../../lib/registrar';
+import type { TaskDetail } from '../../../lib/task-event';
 import { loadEvent, withDetail } from '../../helpers/fixtures';
 import { MemoryRegistry, MemoryTaskSource, MemoryVersionStore } from '../../helpers/memory-adapters';
 
@@ -321,5 +324,93 @@ describe('handleTaskEvent', () => {
     registry.failNextWrite = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
     await expect(handleTaskEvent(runningEvent(), deps)).rejects.toThrow('Rate exceeded');
     await expect(handleTaskEvent(runningEvent(), deps)).resolves.toMatchObject({ result: 'registered' });
+  });
+});
+
+describe('reconcile and a leaving mark that ECS contradicts', () => {
+  const SERVICE = { id: '', name: 'cdp-demo-test-15', namespaceId: '' };
+
+  /** A task that ECS runs, registered by its RUNNING event, then hit by a leaving event ECS never sent. */
+  async function forgedLeaving() {
+    const { registry, tasks, deps } = setup();
+    let clock = Date.parse('2023-11-24T11:09:24Z');
+    const versions = new MemoryVersionStore(() => clock);
+    const clocked: RegistrarDeps = { ...deps, versions, now: () => clock };
+    // ListTasks + DescribeTasks: ECS runs the task (desired RUNNING, last RUNNING).
+    tasks.listRunningTasks = async () => [{ detail: runningEvent().detail as unknown as TaskDetail, tags: {} }];
+    await handleTaskEvent(runningEvent(), clocked);
+    await expect(handleTaskEvent(stoppingEvent(), clocked)).resolves.toMatchObject({ result: 'deregistered' });
+    expect(await registry.listInstances(SERVICE)).toEqual([]);
+    const advance = (ms: number) => {
+      clock += ms;
+    };
+    return { registry, tasks, versions, deps: clocked, advance };
+  }
+
+  const run = (deps: RegistrarDeps) => reconcile(deps, { maxDeletes: 50, clusters: ['dev-ecs-public'] });
+
+  it('reconcile restores a task whose leaving mark ECS contradicts', async () => {
+    const { registry, versions, deps, advance } = await forgedLeaving();
+    const warn = jest.spyOn(logger, 'warn');
+    advance(LEAVING_OVERRULE_AFTER_MS);
+
+    await expect(run(deps)).resolves.toMatchObject({ registered: 1, skipped: 0 });
+
+    expect((await registry.listInstances(SERVICE)).map((i) => i.id)).toEqual([TASK_ID]);
+    await expect(versions.get(TASK_ARN)).resolves.toEqual({
+      taskArn: TASK_ARN,
+      version: 5,
+      state: 'running',
+      namespace: 'kudos.local',
+      services: ['cdp-demo-test-15'],
+    });
+    expect(warn).toHaveBeenCalledWith(
+      expect.stringContaining('leaving mark overruled'),
+      expect.objectContaining({ taskArn: TASK_ARN, action: 'overrule-leaving' }),
+    );
+    warn.mockRestore();
+    // Repaired for good: the task's real leaving event still deregisters it.
+    const stopped = withDetail(runningEvent(), { lastStatus: 'STOPPED', desiredStatus: 'STOPPED', version: 9 });
+    await expect(handleTaskEvent(stopped, deps)).resolves.toMatchObject({ result: 'deregistered' });
+    expect(await registry.listInstances(SERVICE)).toEqual([]);
+  });
+
+  it('keeps a leaving mark younger than the threshold, since an ECS read may not show the stop yet', async () => {
+    const { registry, versions, deps, advance } = await forgedLeaving();
+    advance(LEAVING_OVERRULE_AFTER_MS - 1000);
+    await expect(run(deps)).resolves.toMatchObject({ registered: 0, skipped: 1 });
+    expect(await registry.listInstances(SERVICE)).toEqual([]);
+    await expect(versions.get(TASK_ARN)).resolves.toMatchObject({ state: 'leaving' });
+
+    // One run once the mark is old enough repairs it.
+    advance(1000);
+    await expect(run(deps)).resolves.toMatchObject({ registered: 1 });
+    expect((await registry.listInstances(SERVICE)).map((i) => i.id)).toEqual([TASK_ID]);
+  });
+
+  it('keeps the mark when DescribeTasks, asked again, says the task is leaving after all', async () => {
+    const { registry, tasks, versions, deps, advance } = await forgedLeaving();
+    advance(LEAVING_OVERRULE_AFTER_MS);
+    // The listing is behind; DescribeTasks already sees the stop.
+    tasks.tasks.set(TASK_ARN, {
+      taskArn: TASK_ARN,
+      lastStatus: 'STOPPED',
+      desiredStatus: 'STOPPED',
+      version: 9,
+      tags: {},
+    });
+    await expect(run(deps)).resolves.toMatchObject({ registered: 0, skipped: 1 });
+    expect(await registry.listInstances(SERVICE)).toEqual([]);
+    await expect(versions.get(TASK_ARN)).resolves.toMatchObject({ state: 'leaving', version: 6 });
+  });
+
+  it('leaves the overrule to reconcile: a RUNNING event never restores a task marked leaving', async () => {
+    const { registry, deps, advance } = await forgedLeaving();
+    advance(LEAVING_OVERRULE_AFTER_MS);
+    await expect(handleTaskEvent(runningEvent(), deps)).resolves.toMatchObject({
+      result: 'skipped',
+      reason: 'task-leaving',
+    });
+    expect(await registry.listInstances(SERVICE)).toEqual([]);
   });
 });
