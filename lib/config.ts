@@ -69,6 +69,10 @@ export function parseClusterNamespaces(value: string): Record<string, string> {
   return map;
 }
 
+/** A Lambda function name, or its ARN (optionally with a version or alias), as Invoke's FunctionName takes it. */
+const LAMBDA_FUNCTION =
+  /^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[a-zA-Z0-9_-]{1,64}(:(\$LATEST|[a-zA-Z0-9_-]{1,128}))?$/;
+
 const registrarShape = () => ({
   ...planShape(),
   /** Longest wait for a Cloud Map operation to reach SUCCESS or FAIL. */
@@ -81,6 +85,10 @@ const registrarShape = () => ({
   HEALTH_POLL_MS: z._default(int(200, 60_000), 2_000),
   /** The DynamoDB table that orders events per task (key `taskArn`). */
   TASK_TABLE: z.string().check(z.regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'not a DynamoDB table name')),
+  /** The createService function (name or ARN) that creates missing services; unset: created in-process. */
+  SERVICE_CREATOR_FUNCTION: z.optional(
+    z.string().check(z.regex(LAMBDA_FUNCTION, 'expected a Lambda function name or ARN')),
+  ),
 });
 
 /** What planning needs: the part of the register function's configuration `registrar plan` reads too. */
@@ -100,6 +108,8 @@ export interface RegistrarConfig extends PlanConfig {
   healthWaitMs: number;
   healthPollMs: number;
   taskTable: string;
+  /** The createService function the writers invoke to create a service; absent: they create it themselves. */
+  serviceCreatorFunction?: string;
 }
 
 type PlanValues = z.infer<z.ZodMiniObject<ReturnType<typeof planShape>>>;
@@ -125,6 +135,7 @@ function registrarConfigOf(v: RegistrarValues): RegistrarConfig {
     healthWaitMs: v.HEALTH_WAIT_MS,
     healthPollMs: v.HEALTH_POLL_MS,
     taskTable: v.TASK_TABLE,
+    ...(v.SERVICE_CREATOR_FUNCTION ? { serviceCreatorFunction: v.SERVICE_CREATOR_FUNCTION } : {}),
   };
 }
 
@@ -136,6 +147,25 @@ export function loadPlanConfig(env: Env = process.env): PlanConfig {
 /** Reads and validates the register function's environment. */
 export function loadRegistrarConfig(env: Env = process.env): RegistrarConfig {
   return registrarConfigOf(parseEnv(registrarShape(), env));
+}
+
+/** What the createService function reads: the namespaces it may create in, and the managed-by value. */
+const serviceCreatorShape = () => {
+  const { NAMESPACE, OWNER_ID, CLUSTER_NAMESPACES } = planShape();
+  return { NAMESPACE, OWNER_ID, CLUSTER_NAMESPACES };
+};
+
+export interface ServiceCreatorConfig {
+  ownerId: string;
+  /** NAMESPACE and those of CLUSTER_NAMESPACES (name, id or ARN): the only namespaces it creates services in. */
+  namespaces: string[];
+}
+
+/** Reads and validates the createService function's environment. */
+export function loadServiceCreatorConfig(env: Env = process.env): ServiceCreatorConfig {
+  const v = parseEnv(serviceCreatorShape(), env);
+  const mapped = Object.values(parseClusterNamespaces(v.CLUSTER_NAMESPACES));
+  return { ownerId: v.OWNER_ID, namespaces: [...new Set([v.NAMESPACE, ...mapped])] };
 }
 
 const reconcileShape = () => ({

@@ -187,6 +187,8 @@ async function main(): Promise<void> {
       AWS_ENDPOINT_URL_ECS: emulator.url,
       AWS_ENDPOINT_URL_EC2: emulator.url,
       AWS_ENDPOINT_URL_DYNAMODB: emulator.url,
+      // The writers create missing services by invoking the createService function (SERVICE_CREATOR_FUNCTION).
+      AWS_ENDPOINT_URL_LAMBDA: lambdaEndpoint,
       // This process runs the schedules (startSchedules); serverless/offline-schedules.js hides them from offline.
       REGISTRAR_LOCAL_SCHEDULES: 'external',
       SLS_TELEMETRY_DISABLED: '1',

@@ -576,16 +576,28 @@ function ecsListStatements(s) {
   ];
 }
 
-/**
- * The Cloud Map (and Route 53) permissions of a function that registers and deregisters tasks: find the
- * namespace and services, create managed services, read instances, write instances of managed services only.
- * `health` adds the custom health reads and writes of the scheduled functions (lib/health-sweep.ts fixHealth).
- */
-function cloudMapStatements(s, { health }) {
-  const managedRequestTag = {
+/** The request tag every created service carries, and no other: CreateService and TagResource are allowed only with it. */
+function managedRequestTag(s) {
+  return {
     StringEquals: { [`aws:RequestTag/${MANAGED_TAG_KEY}`]: s.ownerId },
     'ForAllValues:StringEquals': { 'aws:TagKeys': [MANAGED_TAG_KEY] },
   };
+}
+
+/** Every Cloud Map resource, in any account and region: what an explicit Deny covers (a shared namespace too). */
+const ANY_CLOUD_MAP_RESOURCE = sub(`arn:\${AWS::Partition}:servicediscovery:*:*:*`);
+
+/**
+ * The Cloud Map (and Route 53) permissions of a function that registers and deregisters tasks: find the
+ * namespace and services, read instances, write instances of managed services only, and have a missing service
+ * created by the service creator function. `health` adds the custom health reads and writes of the scheduled
+ * functions (lib/health-sweep.ts fixHealth).
+ *
+ * The ownership tag is no boundary against a role that may add it: Cloud Map authorizes CreateService with Tags
+ * as TagResource too and has no condition key that tells a create from a later tag. So no writer may create or
+ * tag a service (explicitly denied): only the creator's role may, and its code only ever creates new services.
+ */
+function cloudMapStatements(s, { health }) {
   const serviceArns = sub(`${arnPrefix('servicediscovery')}:service/*`);
   const statements = [
     ...namespaceResolution(s),
@@ -597,21 +609,11 @@ function cloudMapStatements(s, { health }) {
       Resource: '*',
     },
     {
-      Sid: 'CreateManagedServicesInTheNamespace',
+      // A missing service is created by the createService function (lib/cloud-map/lambda-service-creator.ts).
+      Sid: 'InvokeServiceCreator',
       Effect: 'Allow',
-      Action: ['servicediscovery:CreateService'],
-      Resource: [...createServiceNamespaceArns(s), serviceArns],
-      Condition: managedRequestTag,
-    },
-    {
-      // CreateService with Tags is also authorized as TagResource, and Cloud Map has no condition key that tells a
-      // create from a later TagResource call: this allows adding our tag (and only it) to any service, which is why
-      // the README's IAM section counts it as what a compromised writer can do.
-      Sid: 'TagManagedServicesOnCreate',
-      Effect: 'Allow',
-      Action: ['servicediscovery:TagResource'],
-      Resource: [serviceArns],
-      Condition: managedRequestTag,
+      Action: ['lambda:InvokeFunction'],
+      Resource: [{ 'Fn::GetAtt': ['CreateServiceLambdaFunction', 'Arn'] }],
     },
     {
       // Reads are not limited to managed services: the registrar must see who holds a name before refusing it.
@@ -643,15 +645,70 @@ function cloudMapStatements(s, { health }) {
       Condition: { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG_KEY}`]: s.ownerId } },
     },
     {
-      // No writer ever removes a tag: whatever else is attached to the role, an ownership tag stays where it is.
-      Sid: 'NeverRemoveTags',
+      // Whatever else is attached to the role, a writer never creates, tags, untags, updates or deletes a service.
+      Sid: 'NeverCreateOrChangeServices',
       Effect: 'Deny',
-      Action: ['servicediscovery:UntagResource'],
-      Resource: [serviceArns, sub(`${arnPrefix('servicediscovery')}:namespace/*`)],
+      Action: [
+        'servicediscovery:CreateService',
+        'servicediscovery:TagResource',
+        'servicediscovery:UntagResource',
+        'servicediscovery:UpdateService',
+        'servicediscovery:DeleteService',
+      ],
+      Resource: [ANY_CLOUD_MAP_RESOURCE],
     },
   ];
   if (s.namespaceType === 'dns') statements.push(route53Statement(s));
   return statements;
+}
+
+/**
+ * The createService function's permissions (functions/create-service.ts): resolve the configured namespaces, see
+ * whether a name is taken and by whom, and create a service with the managed-by tag, in the configured namespaces
+ * when IAM can name them. Its code calls CreateService with Tags and never TagResource on its own, so the
+ * TagResource that CreateService needs cannot be used to take over an existing service.
+ */
+function createServiceStatements(s) {
+  const serviceArns = sub(`${arnPrefix('servicediscovery')}:service/*`);
+  return [
+    logStatement(s, 'createService'),
+    ...namespaceResolution(s),
+    {
+      // ListServices has no resource type and no condition key (the winner of a creation race is found by name).
+      Sid: 'FindServices',
+      Effect: 'Allow',
+      Action: ['servicediscovery:ListServices'],
+      Resource: '*',
+    },
+    {
+      // Whether the winner of a creation race carries our tag: services' tags only.
+      Sid: 'ReadServiceOwnership',
+      Effect: 'Allow',
+      Action: ['servicediscovery:ListTagsForResource'],
+      Resource: [serviceArns],
+    },
+    {
+      Sid: 'CreateManagedServicesInTheNamespace',
+      Effect: 'Allow',
+      Action: ['servicediscovery:CreateService'],
+      Resource: [...createServiceNamespaceArns(s), serviceArns],
+      Condition: managedRequestTag(s),
+    },
+    {
+      // CreateService with Tags is also authorized as TagResource (Service Authorization Reference, Cloud Map).
+      Sid: 'TagManagedServicesOnCreate',
+      Effect: 'Allow',
+      Action: ['servicediscovery:TagResource'],
+      Resource: [serviceArns],
+      Condition: managedRequestTag(s),
+    },
+    {
+      Sid: 'NeverChangeServices',
+      Effect: 'Deny',
+      Action: ['servicediscovery:UntagResource', 'servicediscovery:UpdateService', 'servicediscovery:DeleteService'],
+      Resource: [ANY_CLOUD_MAP_RESOURCE],
+    },
+  ];
 }
 
 /** The version store orders events per task (lib/dynamodb/dynamodb-version-store.ts). */
@@ -801,6 +858,7 @@ function resources(s) {
     LookupRole: role(`${PROJECT} ${s.stage}: lookup function`, lookupStatements(s)),
     ReconcileRole: role(`${PROJECT} ${s.stage}: reconcile function`, scheduledStatements(s, 'reconcile')),
     HealthSweepRole: role(`${PROJECT} ${s.stage}: health sweep function`, scheduledStatements(s, 'healthSweep')),
+    CreateServiceRole: role(`${PROJECT} ${s.stage}: service creator function`, createServiceStatements(s)),
   };
   const Outputs = {};
   if (s.createNamespace) {
@@ -893,6 +951,7 @@ module.exports = {
   registerTimeout: derived(registerTimeout),
   watchedClusters: derived((s) => s.clusters.map((c) => c.ref).join(',')),
   clusterNamespaces: derived(clusterNamespacesVariable),
+  serviceCreatorFunction: derived((s) => functionName(s, 'createService')),
   reconcileSchedule: derived((s) => s.reconcileSchedule),
   reconcileMaxEventAge: derived(reconcileMaxEventAge),
   restApiStage: derived(restApiStage),

@@ -1,38 +1,25 @@
-import { randomUUID } from 'node:crypto';
 import {
-  CreateServiceCommand,
   DeregisterInstanceCommand,
-  type DnsRecord,
   GetInstanceCommand,
   GetInstancesHealthStatusCommand,
   GetOperationCommand,
   ListInstancesCommand,
-  ListServicesCommand,
-  ListTagsForResourceCommand,
   RegisterInstanceCommand,
   type ServiceDiscoveryClient,
   UpdateInstanceCustomHealthStatusCommand,
 } from '@aws-sdk/client-servicediscovery';
-import {
-  isAwsError,
-  OperationFailedError,
-  OperationTimeoutError,
-  ServiceNotFoundError,
-  ServiceNotManagedError,
-} from '../errors';
-import type {
-  CustomHealth,
-  DnsRecordSet,
-  InstanceRecord,
-  NamespaceInfo,
-  Registry,
-  ServiceInfo,
-  ServiceSpec,
-} from '../ports';
+import { isAwsError, OperationFailedError, OperationTimeoutError, ServiceNotManagedError } from '../errors';
+import type { CustomHealth, InstanceRecord, NamespaceInfo, Registry, ServiceInfo, ServiceSpec } from '../ports';
 import { NamespaceResolver } from './namespaces';
+import {
+  DirectServiceCreator,
+  hasManagedTag,
+  listServicesIn,
+  newRequestId,
+  type ServiceCreator,
+} from './service-creator';
 
-/** Tag put on every Cloud Map service this project creates (IAM conditions key on it too). */
-export const MANAGED_TAG_KEY = 'managed-by';
+export { dnsRecordsFor, MANAGED_TAG_KEY } from './service-creator';
 
 export interface CloudMapRegistryOptions {
   /** The value of the managed-by tag on created services. */
@@ -42,6 +29,11 @@ export interface CloudMapRegistryOptions {
   /** Waits between polls and retries; injectable so tests need not sleep. */
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
+  /**
+   * Creates missing services: in-process by default; the createService function in Lambda, so that the roles
+   * that write instances never hold CreateService or TagResource (lib/registrar-runtime.ts chooses).
+   */
+  creator?: ServiceCreator;
 }
 
 /**
@@ -51,37 +43,6 @@ export interface CloudMapRegistryOptions {
 const FOREIGN_RELIST_MS = 60_000;
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** The DNS records Cloud Map creates for each instance of a service with this record set. */
-export function dnsRecordsFor(records: DnsRecordSet, ttlSeconds: number): DnsRecord[] {
-  switch (records) {
-    case 'A':
-      return [{ Type: 'A', TTL: ttlSeconds }];
-    case 'AAAA':
-      return [{ Type: 'AAAA', TTL: ttlSeconds }];
-    case 'A+AAAA':
-      return [
-        { Type: 'A', TTL: ttlSeconds },
-        { Type: 'AAAA', TTL: ttlSeconds },
-      ];
-    case 'SRV':
-      return [{ Type: 'SRV', TTL: ttlSeconds }];
-    case 'none':
-      return [];
-  }
-}
-
-/**
- * A CreatorRequestId for one logical request. Cloud Map treats a repeated id as a retry of the request that first
- * used it ("allows failed ... requests to be retried without the risk of executing the operation twice", API
- * Reference, RegisterInstance and CreateService): it answers with that request's result and does nothing. So the id
- * is new for every request the registrar means (a registration after a deregistration, a replay, a reconcile, a
- * service created again after it was deleted) and the same only for retries of that one request: the SDK's
- * (which resend the serialized request) and the adapter's own DuplicateRequest loop (which keeps the id it drew).
- */
-function newRequestId(): string {
-  return randomUUID();
-}
 
 /**
  * The Cloud Map adapter of the Registry port. Writes are followed to the end of their asynchronous
@@ -102,6 +63,7 @@ export class CloudMapRegistry implements Registry {
   private readonly refused = new Map<string, number>();
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
+  private readonly creator: ServiceCreator;
 
   constructor(
     private readonly client: ServiceDiscoveryClient,
@@ -110,6 +72,7 @@ export class CloudMapRegistry implements Registry {
     this.namespaces = new NamespaceResolver(client);
     this.sleep = options.sleep ?? defaultSleep;
     this.now = options.now ?? Date.now;
+    this.creator = options.creator ?? new DirectServiceCreator(client, options.ownerId);
   }
 
   resolveNamespace(ref: string): Promise<NamespaceInfo> {
@@ -139,19 +102,24 @@ export class CloudMapRegistry implements Registry {
       this.services.set(key, found);
       found.catch(() => this.services.delete(key));
     }
-    const service = await found;
-    // Checked before the caller writes anything: another tool's service is never written to.
-    if (!(await this.isManaged(service))) {
-      if (!this.refused.has(key)) this.refused.set(key, this.now());
-      throw new ServiceNotManagedError(namespace.name, service.name, this.options.ownerId);
+    try {
+      const service = await found;
+      // Checked before the caller writes anything: another tool's service is never written to.
+      if (!(await this.isManaged(service))) {
+        throw new ServiceNotManagedError(namespace.name, service.name, this.options.ownerId);
+      }
+      return service;
+    } catch (error) {
+      // Found here, or the winner of a creation race the creator refused: the name stays refused for a minute.
+      if (error instanceof ServiceNotManagedError && !this.refused.has(key)) this.refused.set(key, this.now());
+      throw error;
     }
-    return service;
   }
 
   isManaged(service: ServiceInfo): Promise<boolean> {
     let answer = this.managed.get(service.id);
     if (!answer) {
-      answer = this.readManaged(service);
+      answer = hasManagedTag(this.client, service, this.options.ownerId);
       this.managed.set(service.id, answer);
       // A failed read (throttled, denied) is asked again next time.
       answer.catch(() => this.managed.delete(service.id));
@@ -159,86 +127,20 @@ export class CloudMapRegistry implements Registry {
     return answer;
   }
 
-  private async readManaged(service: ServiceInfo): Promise<boolean> {
-    const arn = service.arn ?? (await this.serviceArn(service));
-    const out = await this.client.send(new ListTagsForResourceCommand({ ResourceARN: arn }));
-    return (out.Tags ?? []).some((tag) => tag.Key === MANAGED_TAG_KEY && tag.Value === this.options.ownerId);
-  }
-
-  /** The ARN of a service known only by id, from its namespace's listing. */
-  private async serviceArn(service: ServiceInfo): Promise<string> {
-    const listed = await this.listServicesIn(service.namespaceId);
-    const arn = listed.find((s) => s.id === service.id)?.arn;
-    if (!arn) throw new ServiceNotFoundError(service.namespaceId, service.name);
-    return arn;
-  }
-
   private remember(namespace: NamespaceInfo, info: ServiceInfo): void {
     this.services.set(`${namespace.id}/${info.name.toLowerCase()}`, Promise.resolve(info));
   }
 
   private async createService(namespace: NamespaceInfo, spec: ServiceSpec): Promise<ServiceInfo> {
-    const records = namespace.type === 'HTTP' ? [] : dnsRecordsFor(spec.dnsRecords, spec.ttlSeconds);
-    try {
-      const out = await this.client.send(
-        new CreateServiceCommand({
-          Name: spec.name,
-          NamespaceId: namespace.id,
-          // New for each creation: with an id derived from the name, creating the service again after it was
-          // deleted would be answered with the deleted one. Concurrent creators meet in ServiceAlreadyExists.
-          CreatorRequestId: newRequestId(),
-          Description: `ECS tasks registered by ${this.options.ownerId}`,
-          ...(records.length ? { DnsConfig: { RoutingPolicy: 'MULTIVALUE', DnsRecords: records } } : {}),
-          // A custom health check lets the registrar mark instances unhealthy later.
-          HealthCheckCustomConfig: { FailureThreshold: 1 },
-          Tags: [{ Key: MANAGED_TAG_KEY, Value: this.options.ownerId }],
-        }),
-      );
-      const created: ServiceInfo = {
-        id: out.Service?.Id ?? '',
-        name: out.Service?.Name ?? spec.name,
-        namespaceId: namespace.id,
-        ...(out.Service?.Arn ? { arn: out.Service.Arn } : {}),
-      };
-      // Created with our tag just now: managed, without asking.
-      this.managed.set(created.id, Promise.resolve(true));
-      return created;
-    } catch (error) {
-      // Someone created it first: another task of ours, or another tool (ensureService asks which).
-      if (isAwsError(error, 'ServiceAlreadyExists')) {
-        const { ServiceId: id, ServiceArn: arn } = error as { ServiceId?: string; ServiceArn?: string };
-        if (id) return { id, name: spec.name, namespaceId: namespace.id, ...(arn ? { arn } : {}) };
-        // Not findService: its cache holds the creation this call is part of.
-        const wanted = spec.name.toLowerCase();
-        const raced = (await this.listServices(namespace)).find((s) => s.name.toLowerCase() === wanted);
-        if (raced) return raced;
-      }
-      throw error;
-    }
+    const created = await this.creator.create(namespace, spec);
+    // Created with our tag (now, or by a concurrent creator of ours): managed, without asking.
+    this.managed.set(created.id, Promise.resolve(true));
+    return created;
   }
 
   async listServices(namespace: NamespaceInfo): Promise<ServiceInfo[]> {
-    const services = await this.listServicesIn(namespace.id);
+    const services = await listServicesIn(this.client, namespace.id);
     for (const info of services) this.remember(namespace, info);
-    return services;
-  }
-
-  private async listServicesIn(namespaceId: string): Promise<ServiceInfo[]> {
-    const services: ServiceInfo[] = [];
-    let token: string | undefined;
-    do {
-      const out = await this.client.send(
-        new ListServicesCommand({
-          NextToken: token,
-          MaxResults: 100,
-          Filters: [{ Name: 'NAMESPACE_ID', Values: [namespaceId], Condition: 'EQ' }],
-        }),
-      );
-      for (const s of out.Services ?? []) {
-        if (s.Id && s.Name) services.push({ id: s.Id, name: s.Name, namespaceId, ...(s.Arn ? { arn: s.Arn } : {}) });
-      }
-      token = out.NextToken;
-    } while (token);
     return services;
   }
 

@@ -84,14 +84,6 @@ const CHANGED: Record<string, Statement> = {
     Action: ['servicediscovery:ListNamespaces'],
     Resource: '*',
   },
-  // CreateService has no namespace-name condition key: with namespaces by name, every namespace (as for one).
-  CreateManagedServicesInTheNamespace: {
-    Sid: 'CreateManagedServicesInTheNamespace',
-    Effect: 'Allow',
-    Action: ['servicediscovery:CreateService'],
-    Resource: [arn('servicediscovery', 'namespace/*'), arn('servicediscovery', 'service/*')],
-    Condition: MANAGED_REQUEST_TAG,
-  },
   // The hosted zones are unknown, and so is the name of the namespace given by id: no record-name condition.
   WriteRecordsOfTheNamespace: {
     Sid: 'WriteRecordsOfTheNamespace',
@@ -145,6 +137,27 @@ describe('clusterNamespaces', () => {
     },
   );
 
+  it('lets the service creator create in every namespace (CreateService has no namespace-name condition key)', () => {
+    const creator = statements('CreateServiceRole');
+
+    expect(creator.CreateManagedServicesInTheNamespace).toEqual({
+      Sid: 'CreateManagedServicesInTheNamespace',
+      Effect: 'Allow',
+      Action: ['servicediscovery:CreateService'],
+      Resource: [arn('servicediscovery', 'namespace/*'), arn('servicediscovery', 'service/*')],
+      Condition: MANAGED_REQUEST_TAG,
+    });
+    expect(creator.ReadNamespace).toEqual(CHANGED.ReadNamespace);
+    expect(creator.FindNamespaceByName).toEqual(CHANGED.FindNamespaceByName);
+  });
+
+  it('gives the service creator the mapping, so that it creates in the mapped namespaces and no others', () => {
+    expect(variables('CreateServiceLambdaFunction')).toMatchObject({
+      NAMESPACE: 'kudos.local',
+      CLUSTER_NAMESPACES: `prod-b=b.internal,${CLUSTER_C}=ns-0123456789abcdef`,
+    });
+  });
+
   it.each(['ReconcileRole', 'HealthSweepRole'])(
     '%s lists the tasks of the mapped clusters, no cluster list',
     (role) => {
@@ -182,7 +195,7 @@ describe('clusterNamespaces', () => {
   });
 
   it('puts Resource "*" only on the listed statements', () => {
-    for (const role of ['RegisterRole', 'LookupRole', 'ReconcileRole', 'HealthSweepRole']) {
+    for (const role of ['RegisterRole', 'LookupRole', 'ReconcileRole', 'HealthSweepRole', 'CreateServiceRole']) {
       for (const statement of statementsOf(resource(role))) {
         if (statement.Resource === '*' || (Array.isArray(statement.Resource) && statement.Resource.includes('*'))) {
           expect(STAR_RESOURCE_ALLOWED[statement.Sid ?? '']).toBeDefined();

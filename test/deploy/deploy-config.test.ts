@@ -74,7 +74,7 @@ describe('clusterNamespaces (derived, not packaged)', () => {
         lookupNamespaces: 'a.internal',
         clusterNamespaces: 'prod-b=ns-bbbbbbbbbbbbbbbb,prod-c=ns-bbbbbbbbbbbbbbbb',
       },
-      'RegisterRole',
+      'CreateServiceRole',
     );
     const namespaces = [
       arn('servicediscovery', 'namespace/ns-aaaaaaaaaaaaaaaa'),
@@ -127,11 +127,13 @@ describe('clusterNamespaces (derived, not packaged)', () => {
       clusterNamespaces: 'prod-b=corp.internal',
     };
     const statements = await roleStatements(params, 'RegisterRole');
+    const creator = await roleStatements(params, 'CreateServiceRole');
 
     expect(await derive('clusterNamespaces', params)).toBe('');
     expect(await derive('watchedClusters', params)).toBe('prod-a,prod-b');
     expect(statements.FindNamespaceByName).toBeUndefined();
-    expect(statements.CreateManagedServicesInTheNamespace?.Resource).toEqual([
+    expect(creator.FindNamespaceByName).toBeUndefined();
+    expect(creator.CreateManagedServicesInTheNamespace?.Resource).toEqual([
       { 'Fn::GetAtt': ['CloudMapNamespace', 'Arn'] },
       arn('servicediscovery', 'service/*'),
     ]);
@@ -163,6 +165,185 @@ describe('clusterNamespaces (derived, not packaged)', () => {
 describe('ownership of Cloud Map services (derived, not packaged)', () => {
   const WRITERS = ['RegisterRole', 'ReconcileRole', 'HealthSweepRole'];
   const serviceArns = arn('servicediscovery', 'service/*');
+  /** Writing actions on services that no writer may ever hold: the ownership tag is put on by the creator only. */
+  const SERVICE_CHANGES = [
+    'servicediscovery:CreateService',
+    'servicediscovery:TagResource',
+    'servicediscovery:UntagResource',
+    'servicediscovery:UpdateService',
+    'servicediscovery:DeleteService',
+  ];
+  const PARAMETER_SETS: [string, Record<string, string>][] = [
+    ['the defaults', {}],
+    ['another ownerId', { ownerId: 'team-a' }],
+    ['a namespace by id', { namespace: 'ns-aaaaaaaaaaaaaaaa', lookupNamespaces: 'a.internal' }],
+    [
+      'a namespace by ARN',
+      {
+        namespace: 'arn:aws:servicediscovery:eu-west-1:123456789012:namespace/ns-abcdefghij0123456789',
+        lookupNamespaces: 'corp.local',
+      },
+    ],
+    [
+      'a namespace the stack creates',
+      { createNamespace: 'true', namespace: 'corp.internal', namespaceVpcId: 'vpc-0abc12345def67890' },
+    ],
+    ['an HTTP namespace and a cluster mapping', { namespaceType: 'http', clusterNamespaces: 'prod-b=b.http' }],
+    ['watched clusters', { watchedClusters: 'prod-a,prod-b' }],
+    ['private lookups', { lookupMode: 'private', lookupVpcEndpointIds: 'vpce-0123456789abcdef0' }],
+  ];
+  const allStatements = async (params: Record<string, string>) => {
+    const { Resources } = (await derive('resources', params)) as {
+      Resources: Record<
+        string,
+        { Type: string; Properties: { Policies?: { PolicyDocument: { Statement: Statement[] } }[] } }
+      >;
+    };
+    return Object.fromEntries(
+      Object.entries(Resources)
+        .filter(([, r]) => r.Type === 'AWS::IAM::Role')
+        .map(([id, r]) => [id, (r.Properties.Policies ?? []).flatMap((p) => p.PolicyDocument.Statement)]),
+    );
+  };
+  const actions = (s: Statement) => ([] as string[]).concat(s.Action);
+
+  it.each(PARAMETER_SETS)(
+    'with %s, no writer may create, tag, untag, update or delete a service, and each is explicitly denied all five',
+    async (_name, params) => {
+      const roles = await allStatements(params);
+
+      for (const role of WRITERS) {
+        const statements = roles[role] ?? [];
+        const allowed = statements.filter((s) => s.Effect === 'Allow').flatMap(actions);
+        expect(allowed.filter((a) => SERVICE_CHANGES.includes(a))).toEqual([]);
+        // An explicit Deny wins over any Allow, whatever else is attached to the role.
+        expect(statements.filter((s) => s.Effect === 'Deny')).toEqual([
+          {
+            Sid: 'NeverCreateOrChangeServices',
+            Effect: 'Deny',
+            Action: SERVICE_CHANGES,
+            Resource: [sub('arn:${AWS::Partition}:servicediscovery:*:*:*')],
+          },
+        ]);
+      }
+    },
+  );
+
+  it.each(PARAMETER_SETS)(
+    'with %s, the writers may invoke the service creator and no other function',
+    async (_name, params) => {
+      const roles = await allStatements(params);
+
+      for (const role of WRITERS) {
+        const lambda = (roles[role] ?? []).filter((s) => actions(s).some((a) => a.startsWith('lambda:')));
+        expect(lambda).toEqual([
+          {
+            Sid: 'InvokeServiceCreator',
+            Effect: 'Allow',
+            Action: ['lambda:InvokeFunction'],
+            Resource: [{ 'Fn::GetAtt': ['CreateServiceLambdaFunction', 'Arn'] }],
+          },
+        ]);
+      }
+    },
+  );
+
+  it.each(PARAMETER_SETS)(
+    'with %s, only the creator role may create and tag services, with the managed-by=<ownerId> request tag alone',
+    async (_name, params) => {
+      const roles = await allStatements(params);
+      const ownerId = params.ownerId ?? 'ecs-cloudmap-registrar';
+      const managedRequestTag = {
+        StringEquals: { 'aws:RequestTag/managed-by': ownerId },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': ['managed-by'] },
+      };
+
+      const creating = Object.entries(roles).flatMap(([role, statements]) =>
+        statements
+          .filter((s) => s.Effect === 'Allow')
+          .filter((s) =>
+            actions(s).some((a) => a === 'servicediscovery:CreateService' || a === 'servicediscovery:TagResource'),
+          )
+          .map((s) => ({ role, sid: s.Sid, actions: actions(s), condition: s.Condition })),
+      );
+      // CreateService with Tags is also authorized as TagResource, and Cloud Map has no condition key that tells a
+      // create from a later TagResource call (no servicediscovery:CreateAction, unlike ecs:CreateAction), so only a
+      // role whose code never calls TagResource may hold it:
+      // https://docs.amazonaws.cn/service-authorization/latest/reference/list_servicediscovery.html
+      // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/supported-iam-actions-tagging.html
+      expect(creating).toEqual([
+        {
+          role: 'CreateServiceRole',
+          sid: 'CreateManagedServicesInTheNamespace',
+          actions: ['servicediscovery:CreateService'],
+          condition: managedRequestTag,
+        },
+        {
+          role: 'CreateServiceRole',
+          sid: 'TagManagedServicesOnCreate',
+          actions: ['servicediscovery:TagResource'],
+          condition: managedRequestTag,
+        },
+      ]);
+    },
+  );
+
+  it('gives the creator only what creating a service needs: no instance, record, lambda or untag permission', async () => {
+    const statements = bySid((await allStatements({ ownerId: 'team-a' })).CreateServiceRole ?? []);
+
+    expect(statements).toEqual({
+      WriteOwnLogs: {
+        Sid: 'WriteOwnLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: [arn('logs', 'log-group:/aws/lambda/ecs-cloudmap-registrar-prod-createService:*')],
+      },
+      FindNamespaceByName: {
+        Sid: 'FindNamespaceByName',
+        Effect: 'Allow',
+        Action: ['servicediscovery:ListNamespaces'],
+        Resource: '*',
+      },
+      FindServices: {
+        Sid: 'FindServices',
+        Effect: 'Allow',
+        Action: ['servicediscovery:ListServices'],
+        Resource: '*',
+      },
+      ReadServiceOwnership: {
+        Sid: 'ReadServiceOwnership',
+        Effect: 'Allow',
+        Action: ['servicediscovery:ListTagsForResource'],
+        Resource: [serviceArns],
+      },
+      CreateManagedServicesInTheNamespace: {
+        Sid: 'CreateManagedServicesInTheNamespace',
+        Effect: 'Allow',
+        Action: ['servicediscovery:CreateService'],
+        Resource: [arn('servicediscovery', 'namespace/*'), serviceArns],
+        Condition: {
+          StringEquals: { 'aws:RequestTag/managed-by': 'team-a' },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': ['managed-by'] },
+        },
+      },
+      TagManagedServicesOnCreate: {
+        Sid: 'TagManagedServicesOnCreate',
+        Effect: 'Allow',
+        Action: ['servicediscovery:TagResource'],
+        Resource: [serviceArns],
+        Condition: {
+          StringEquals: { 'aws:RequestTag/managed-by': 'team-a' },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': ['managed-by'] },
+        },
+      },
+      NeverChangeServices: {
+        Sid: 'NeverChangeServices',
+        Effect: 'Deny',
+        Action: ['servicediscovery:UntagResource', 'servicediscovery:UpdateService', 'servicediscovery:DeleteService'],
+        Resource: [sub('arn:${AWS::Partition}:servicediscovery:*:*:*')],
+      },
+    });
+  });
 
   it.each(WRITERS)(
     '%s reads the tags of services only (the managed-by check before writing to an existing service)',
@@ -180,41 +361,6 @@ describe('ownership of Cloud Map services (derived, not packaged)', () => {
           Effect: 'Allow',
           Action: ['servicediscovery:ListTagsForResource'],
           Resource: [serviceArns],
-        },
-      ]);
-    },
-  );
-
-  it.each(WRITERS)(
-    '%s may add only the managed-by=<ownerId> tag, and only to services, and may never remove a tag',
-    async (role) => {
-      const statements = await roleStatements({ ownerId: 'team-a' }, role);
-      const tagging = Object.values(statements).filter((s) =>
-        ([] as string[])
-          .concat(s.Action)
-          .some((a) => a === 'servicediscovery:TagResource' || a === 'servicediscovery:UntagResource'),
-      );
-
-      // CreateService with Tags is also authorized as servicediscovery:TagResource, and Cloud Map has no condition
-      // key that tells a create from a later tag (no servicediscovery:CreateAction, unlike ecs:CreateAction):
-      // https://docs.amazonaws.cn/service-authorization/latest/reference/list_servicediscovery.html
-      // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/supported-iam-actions-tagging.html
-      expect(tagging).toEqual([
-        {
-          Sid: 'TagManagedServicesOnCreate',
-          Effect: 'Allow',
-          Action: ['servicediscovery:TagResource'],
-          Resource: [serviceArns],
-          Condition: {
-            StringEquals: { 'aws:RequestTag/managed-by': 'team-a' },
-            'ForAllValues:StringEquals': { 'aws:TagKeys': ['managed-by'] },
-          },
-        },
-        {
-          Sid: 'NeverRemoveTags',
-          Effect: 'Deny',
-          Action: ['servicediscovery:UntagResource'],
-          Resource: [serviceArns, arn('servicediscovery', 'namespace/*')],
         },
       ]);
     },
@@ -244,9 +390,11 @@ describe('namespace references (derived, not packaged)', () => {
   it('accepts a namespace ARN, scopes GetNamespace and CreateService to that ARN and passes it on as given', async () => {
     const params = { namespace: NS_ARN, lookupNamespaces: 'corp.local' };
     const statements = await roleStatements(params, 'RegisterRole');
+    const creator = await roleStatements(params, 'CreateServiceRole');
 
     expect(statements.ReadNamespace?.Resource).toEqual([NS_ARN]);
-    expect(statements.CreateManagedServicesInTheNamespace?.Resource).toEqual([
+    expect(creator.ReadNamespace?.Resource).toEqual([NS_ARN]);
+    expect(creator.CreateManagedServicesInTheNamespace?.Resource).toEqual([
       NS_ARN,
       arn('servicediscovery', 'service/*'),
     ]);

@@ -40,6 +40,20 @@ const REGISTRAR_ENVIRONMENT = {
   HEALTH_WAIT_MS: '12000',
   HEALTH_POLL_MS: '2000',
   CLUSTER_NAMESPACES: '',
+  SERVICE_CREATOR_FUNCTION: 'ecs-cloudmap-registrar-prod-createService',
+};
+/** What no writer may ever do to a Cloud Map service, whatever else is attached to its role. */
+const NEVER_CREATE_OR_CHANGE_SERVICES: Statement = {
+  Sid: 'NeverCreateOrChangeServices',
+  Effect: 'Deny',
+  Action: [
+    'servicediscovery:CreateService',
+    'servicediscovery:TagResource',
+    'servicediscovery:UntagResource',
+    'servicediscovery:UpdateService',
+    'servicediscovery:DeleteService',
+  ],
+  Resource: [sub('arn:${AWS::Partition}:servicediscovery:*:*:*')],
 };
 /** The scheduled functions, by the logical id prefix osls gives them. */
 const SCHEDULED = [
@@ -233,10 +247,104 @@ describe('default deployment (lookupMode=iam)', () => {
       },
     );
 
+    it.each(['register', 'reconcile', 'healthSweep'])(
+      '%s loads the Lambda client, left out of its bundle, with require() only to have a service created',
+      (fn) => {
+        const bundle = bundles[fn] ?? '';
+
+        expect(bundle).toMatch(/Promise\.resolve\(\)\.then\(\(\)=>\w+\(require\("@aws-sdk\/client-lambda"\)\)\)/);
+        expect(bundle).not.toContain('import("@aws-sdk/client-lambda")');
+      },
+    );
+
     it('package one zip per function, each size recorded (no budget for the scheduled functions)', () => {
-      expect(Object.keys(zipBytes).sort()).toEqual(['healthSweep', 'lookup', 'reconcile', 'register']);
+      expect(Object.keys(zipBytes).sort()).toEqual(['createService', 'healthSweep', 'lookup', 'reconcile', 'register']);
       for (const size of Object.values(zipBytes)) expect(size).toBeGreaterThan(0);
       console.info(`function zips (bytes): ${JSON.stringify(zipBytes)}`);
+    });
+  });
+
+  describe('the service creator function', () => {
+    it('runs Node.js 22 on arm64 with its own role, invoked by nothing but the writers (no event source)', () => {
+      expect(resource('CreateServiceLambdaFunction').Properties).toMatchObject({
+        FunctionName: 'ecs-cloudmap-registrar-prod-createService',
+        Handler: 'functions/create-service.handler',
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Role: { 'Fn::GetAtt': ['CreateServiceRole', 'Arn'] },
+      });
+      const invokers = Object.values(resourcesOfType(template, 'AWS::Lambda::Permission')).filter((p) =>
+        JSON.stringify(p.Properties.FunctionName).includes('CreateServiceLambdaFunction'),
+      );
+      expect(invokers).toEqual([]);
+    });
+
+    it('knows the namespaces it may create in and the managed-by value, nothing else', () => {
+      expect(environment('CreateServiceLambdaFunction')).toEqual({
+        NAMESPACE: 'kudos.local',
+        POWERTOOLS_SERVICE_NAME: 'ecs-cloudmap-registrar',
+        POWERTOOLS_METRICS_NAMESPACE: 'EcsCloudMapRegistrar',
+        OWNER_ID: 'ecs-cloudmap-registrar',
+        CLUSTER_NAMESPACES: '',
+      });
+    });
+
+    it('has the only role that may create and tag services: with the managed-by request tag, never untag', () => {
+      const managedRequestTag = {
+        StringEquals: { 'aws:RequestTag/managed-by': 'ecs-cloudmap-registrar' },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': ['managed-by'] },
+      };
+
+      expect(bySid(statementsOf(resource('CreateServiceRole')))).toEqual({
+        WriteOwnLogs: {
+          Sid: 'WriteOwnLogs',
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: [arn('logs', 'log-group:/aws/lambda/ecs-cloudmap-registrar-prod-createService:*')],
+        },
+        FindNamespaceByName: {
+          Sid: 'FindNamespaceByName',
+          Effect: 'Allow',
+          Action: ['servicediscovery:ListNamespaces'],
+          Resource: '*',
+        },
+        FindServices: {
+          Sid: 'FindServices',
+          Effect: 'Allow',
+          Action: ['servicediscovery:ListServices'],
+          Resource: '*',
+        },
+        ReadServiceOwnership: {
+          Sid: 'ReadServiceOwnership',
+          Effect: 'Allow',
+          Action: ['servicediscovery:ListTagsForResource'],
+          Resource: [arn('servicediscovery', 'service/*')],
+        },
+        CreateManagedServicesInTheNamespace: {
+          Sid: 'CreateManagedServicesInTheNamespace',
+          Effect: 'Allow',
+          Action: ['servicediscovery:CreateService'],
+          Resource: [arn('servicediscovery', 'namespace/*'), arn('servicediscovery', 'service/*')],
+          Condition: managedRequestTag,
+        },
+        TagManagedServicesOnCreate: {
+          Sid: 'TagManagedServicesOnCreate',
+          Effect: 'Allow',
+          Action: ['servicediscovery:TagResource'],
+          Resource: [arn('servicediscovery', 'service/*')],
+          Condition: managedRequestTag,
+        },
+        NeverChangeServices: {
+          Sid: 'NeverChangeServices',
+          Effect: 'Deny',
+          Action: [
+            'servicediscovery:UntagResource',
+            'servicediscovery:UpdateService',
+            'servicediscovery:DeleteService',
+          ],
+          Resource: [sub('arn:${AWS::Partition}:servicediscovery:*:*:*')],
+        },
+      });
     });
   });
 
@@ -425,25 +533,11 @@ describe('default deployment (lookupMode=iam)', () => {
           Action: ['servicediscovery:ListServices', 'servicediscovery:GetOperation'],
           Resource: '*',
         },
-        CreateManagedServicesInTheNamespace: {
-          Sid: 'CreateManagedServicesInTheNamespace',
+        InvokeServiceCreator: {
+          Sid: 'InvokeServiceCreator',
           Effect: 'Allow',
-          Action: ['servicediscovery:CreateService'],
-          Resource: [arn('servicediscovery', 'namespace/*'), arn('servicediscovery', 'service/*')],
-          Condition: {
-            StringEquals: { 'aws:RequestTag/managed-by': 'ecs-cloudmap-registrar' },
-            'ForAllValues:StringEquals': { 'aws:TagKeys': ['managed-by'] },
-          },
-        },
-        TagManagedServicesOnCreate: {
-          Sid: 'TagManagedServicesOnCreate',
-          Effect: 'Allow',
-          Action: ['servicediscovery:TagResource'],
-          Resource: [arn('servicediscovery', 'service/*')],
-          Condition: {
-            StringEquals: { 'aws:RequestTag/managed-by': 'ecs-cloudmap-registrar' },
-            'ForAllValues:StringEquals': { 'aws:TagKeys': ['managed-by'] },
-          },
+          Action: ['lambda:InvokeFunction'],
+          Resource: [{ 'Fn::GetAtt': ['CreateServiceLambdaFunction', 'Arn'] }],
         },
         ReadInstances: {
           Sid: 'ReadInstances',
@@ -464,12 +558,7 @@ describe('default deployment (lookupMode=iam)', () => {
           Resource: [arn('servicediscovery', 'service/*')],
           Condition: { StringEquals: { 'aws:ResourceTag/managed-by': 'ecs-cloudmap-registrar' } },
         },
-        NeverRemoveTags: {
-          Sid: 'NeverRemoveTags',
-          Effect: 'Deny',
-          Action: ['servicediscovery:UntagResource'],
-          Resource: [arn('servicediscovery', 'service/*'), arn('servicediscovery', 'namespace/*')],
-        },
+        NeverCreateOrChangeServices: NEVER_CREATE_OR_CHANGE_SERVICES,
         WriteRecordsOfTheNamespace: {
           Sid: 'WriteRecordsOfTheNamespace',
           Effect: 'Allow',
@@ -573,6 +662,7 @@ describe('default deployment (lookupMode=iam)', () => {
         .sort();
 
       expect(lambdaAlarms).toEqual([
+        'CreateServiceLambdaFunction Errors',
         'HealthSweepLambdaFunction Errors',
         'LookupLambdaFunction Errors',
         'LookupLambdaFunction Throttles',
@@ -646,7 +736,7 @@ describe('default deployment (lookupMode=iam)', () => {
   });
 });
 
-const ROLES = ['RegisterRole', 'LookupRole', 'ReconcileRole', 'HealthSweepRole'];
+const ROLES = ['RegisterRole', 'LookupRole', 'ReconcileRole', 'HealthSweepRole', 'CreateServiceRole'];
 
 /**
  * What a scheduled function may do with the default parameters: list every cluster and its running tasks,
@@ -654,10 +744,6 @@ const ROLES = ['RegisterRole', 'LookupRole', 'ReconcileRole', 'HealthSweepRole']
  * their custom health, and order its writes through the task table.
  */
 function scheduledStatements(fn: string): Record<string, Statement> {
-  const managedRequestTag = {
-    StringEquals: { 'aws:RequestTag/managed-by': 'ecs-cloudmap-registrar' },
-    'ForAllValues:StringEquals': { 'aws:TagKeys': ['managed-by'] },
-  };
   return {
     WriteOwnLogs: {
       Sid: 'WriteOwnLogs',
@@ -721,19 +807,11 @@ function scheduledStatements(fn: string): Record<string, Statement> {
       Action: ['servicediscovery:ListServices', 'servicediscovery:GetOperation'],
       Resource: '*',
     },
-    CreateManagedServicesInTheNamespace: {
-      Sid: 'CreateManagedServicesInTheNamespace',
+    InvokeServiceCreator: {
+      Sid: 'InvokeServiceCreator',
       Effect: 'Allow',
-      Action: ['servicediscovery:CreateService'],
-      Resource: [arn('servicediscovery', 'namespace/*'), arn('servicediscovery', 'service/*')],
-      Condition: managedRequestTag,
-    },
-    TagManagedServicesOnCreate: {
-      Sid: 'TagManagedServicesOnCreate',
-      Effect: 'Allow',
-      Action: ['servicediscovery:TagResource'],
-      Resource: [arn('servicediscovery', 'service/*')],
-      Condition: managedRequestTag,
+      Action: ['lambda:InvokeFunction'],
+      Resource: [{ 'Fn::GetAtt': ['CreateServiceLambdaFunction', 'Arn'] }],
     },
     ReadInstances: {
       Sid: 'ReadInstances',
@@ -762,12 +840,7 @@ function scheduledStatements(fn: string): Record<string, Statement> {
       Resource: [arn('servicediscovery', 'service/*')],
       Condition: { StringEquals: { 'aws:ResourceTag/managed-by': 'ecs-cloudmap-registrar' } },
     },
-    NeverRemoveTags: {
-      Sid: 'NeverRemoveTags',
-      Effect: 'Deny',
-      Action: ['servicediscovery:UntagResource'],
-      Resource: [arn('servicediscovery', 'service/*'), arn('servicediscovery', 'namespace/*')],
-    },
+    NeverCreateOrChangeServices: NEVER_CREATE_OR_CHANGE_SERVICES,
     WriteRecordsOfTheNamespace: {
       Sid: 'WriteRecordsOfTheNamespace',
       Effect: 'Allow',

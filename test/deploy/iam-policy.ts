@@ -49,6 +49,10 @@ export const STAR_RESOURCE_ALLOWED: Record<string, { actions: string[]; reason: 
     actions: ['servicediscovery:ListServices', 'servicediscovery:GetOperation'],
     reason: 'ListServices and GetOperation have no resource type and no condition key',
   },
+  FindServices: {
+    actions: ['servicediscovery:ListServices'],
+    reason: 'ListServices has no resource type and no condition key (the service creator finds a race winner by name)',
+  },
   ListClusters: {
     actions: ['ecs:ListClusters'],
     reason:

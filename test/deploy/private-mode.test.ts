@@ -160,8 +160,11 @@ describe('a namespace created by the stack', () => {
 
   it('scopes CreateService, GetNamespace and the record writes to that namespace and its hosted zone', () => {
     const statements = bySid(statementsOf(resource(openDns, 'RegisterRole')));
+    const creator = bySid(statementsOf(resource(openDns, 'CreateServiceRole')));
 
-    expect(statements.CreateManagedServicesInTheNamespace?.Resource).toEqual([
+    expect(statements.CreateManagedServicesInTheNamespace).toBeUndefined();
+    expect(creator.ReadNamespace?.Resource).toEqual([{ 'Fn::GetAtt': ['CloudMapNamespace', 'Arn'] }]);
+    expect(creator.CreateManagedServicesInTheNamespace?.Resource).toEqual([
       { 'Fn::GetAtt': ['CloudMapNamespace', 'Arn'] },
       sub('arn:${AWS::Partition}:servicediscovery:${AWS::Region}:${AWS::AccountId}:service/*'),
     ]);
@@ -215,10 +218,6 @@ describe('watched clusters', () => {
   it('let the scheduled functions list only their tasks (no ListClusters) and read and write as the register function', () => {
     const prefix = 'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}';
     const serviceArns = sub('arn:${AWS::Partition}:servicediscovery:${AWS::Region}:${AWS::AccountId}:service/*');
-    const managedRequestTag = {
-      StringEquals: { 'aws:RequestTag/managed-by': 'ecs-cloudmap-registrar' },
-      'ForAllValues:StringEquals': { 'aws:TagKeys': ['managed-by'] },
-    };
     const clusterCondition = { ArnEquals: { 'ecs:cluster': clusterArns } };
     const expected = (fn: string) => ({
       WriteOwnLogs: {
@@ -290,19 +289,11 @@ describe('watched clusters', () => {
         Action: ['servicediscovery:ListServices', 'servicediscovery:GetOperation'],
         Resource: '*',
       },
-      CreateManagedServicesInTheNamespace: {
-        Sid: 'CreateManagedServicesInTheNamespace',
+      InvokeServiceCreator: {
+        Sid: 'InvokeServiceCreator',
         Effect: 'Allow',
-        Action: ['servicediscovery:CreateService'],
-        Resource: [{ 'Fn::GetAtt': ['CloudMapNamespace', 'Arn'] }, serviceArns],
-        Condition: managedRequestTag,
-      },
-      TagManagedServicesOnCreate: {
-        Sid: 'TagManagedServicesOnCreate',
-        Effect: 'Allow',
-        Action: ['servicediscovery:TagResource'],
-        Resource: [serviceArns],
-        Condition: managedRequestTag,
+        Action: ['lambda:InvokeFunction'],
+        Resource: [{ 'Fn::GetAtt': ['CreateServiceLambdaFunction', 'Arn'] }],
       },
       ReadInstances: {
         Sid: 'ReadInstances',
@@ -320,14 +311,17 @@ describe('watched clusters', () => {
         Action: ['servicediscovery:ListTagsForResource'],
         Resource: [serviceArns],
       },
-      NeverRemoveTags: {
-        Sid: 'NeverRemoveTags',
+      NeverCreateOrChangeServices: {
+        Sid: 'NeverCreateOrChangeServices',
         Effect: 'Deny',
-        Action: ['servicediscovery:UntagResource'],
-        Resource: [
-          serviceArns,
-          sub('arn:${AWS::Partition}:servicediscovery:${AWS::Region}:${AWS::AccountId}:namespace/*'),
+        Action: [
+          'servicediscovery:CreateService',
+          'servicediscovery:TagResource',
+          'servicediscovery:UntagResource',
+          'servicediscovery:UpdateService',
+          'servicediscovery:DeleteService',
         ],
+        Resource: [sub('arn:${AWS::Partition}:servicediscovery:*:*:*')],
       },
       WriteInstancesOfManagedServices: {
         Sid: 'WriteInstancesOfManagedServices',
@@ -412,7 +406,7 @@ describe('other parameters', () => {
   it('alarmTopicArn sends every alarm and its recovery to the topic', () => {
     const alarms = Object.values(resourcesOfType(openDns, 'AWS::CloudWatch::Alarm'));
 
-    expect(alarms).toHaveLength(12);
+    expect(alarms).toHaveLength(13);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([TOPIC]);
       expect(alarm.Properties.OKActions).toEqual([TOPIC]);

@@ -1,4 +1,4 @@
-import { loadPlanConfig, loadRegistrarConfig } from '../../../lib/config';
+import { loadPlanConfig, loadRegistrarConfig, loadServiceCreatorConfig } from '../../../lib/config';
 import { ConfigError } from '../../../lib/errors';
 
 describe('loadRegistrarConfig', () => {
@@ -80,5 +80,50 @@ describe('CLUSTER_NAMESPACES', () => {
     expect(() => loadPlanConfig({ NAMESPACE: 'n', CLUSTER_NAMESPACES: 'blue' })).toThrow(
       /CLUSTER_NAMESPACES: expected cluster=namespace pairs/,
     );
+  });
+});
+
+describe('SERVICE_CREATOR_FUNCTION', () => {
+  const env = { NAMESPACE: 'kudos.local', TASK_TABLE: 'tasks' };
+
+  it.each([
+    'ecs-cloudmap-registrar-prod-createService',
+    'arn:aws:lambda:eu-west-1:123456789012:function:ecs-cloudmap-registrar-prod-createService',
+    'arn:aws:lambda:eu-west-1:123456789012:function:creator:live',
+  ])('takes the function to invoke for new services: %s', (name) => {
+    expect(loadRegistrarConfig({ ...env, SERVICE_CREATOR_FUNCTION: name }).serviceCreatorFunction).toBe(name);
+  });
+
+  it('is absent when unset or empty (services are then created in-process)', () => {
+    expect(loadRegistrarConfig(env)).not.toHaveProperty('serviceCreatorFunction');
+    expect(loadRegistrarConfig({ ...env, SERVICE_CREATOR_FUNCTION: '' })).not.toHaveProperty('serviceCreatorFunction');
+  });
+
+  it.each(['has space', 'arn:aws:sqs:eu-west-1:123456789012:queue', 'x'.repeat(65)])(
+    'refuses %s, naming the key',
+    (name) => {
+      expect(() => loadRegistrarConfig({ ...env, SERVICE_CREATOR_FUNCTION: name })).toThrow(
+        /SERVICE_CREATOR_FUNCTION: expected a Lambda function name or ARN/,
+      );
+    },
+  );
+});
+
+describe('loadServiceCreatorConfig', () => {
+  it('allows NAMESPACE and the namespaces of CLUSTER_NAMESPACES, once each', () => {
+    expect(
+      loadServiceCreatorConfig({
+        NAMESPACE: 'kudos.local',
+        OWNER_ID: 'team-a',
+        CLUSTER_NAMESPACES: 'prod-b=ns-bbbbbbbbbbbbbbbb,prod-c=kudos.local,prod-d=ns-bbbbbbbbbbbbbbbb',
+      }),
+    ).toEqual({ ownerId: 'team-a', namespaces: ['kudos.local', 'ns-bbbbbbbbbbbbbbbb'] });
+  });
+
+  it('needs no task table (it only creates services)', () => {
+    expect(loadServiceCreatorConfig({ NAMESPACE: 'kudos.local' })).toEqual({
+      ownerId: 'ecs-cloudmap-registrar',
+      namespaces: ['kudos.local'],
+    });
   });
 });
