@@ -18,7 +18,7 @@ async function bundledInputs(fn: string): Promise<string[]> {
     target: 'node22',
     platform: 'node',
     mainFields: ['module', 'main'],
-    external: ['@aws-sdk/client-ec2'],
+    external: ['@aws-sdk/client-ec2', '@aws-sdk/client-lambda'],
     plugins: require(join(ROOT, 'serverless', 'esbuild-plugins.js')) as Plugin[],
     metafile: true,
     write: false,
@@ -31,7 +31,7 @@ async function bundledInputs(fn: string): Promise<string[]> {
   );
 }
 
-describe.each(['lookup', 'register', 'reconcile', 'health-sweep'])('the %s bundle', (fn) => {
+describe.each(['lookup', 'register', 'reconcile', 'health-sweep', 'create-service'])('the %s bundle', (fn) => {
   it('holds zod/mini only: no zod classic, no Powertools parser', async () => {
     const inputs = await bundledInputs(fn);
     expect(inputs.filter((path) => path.includes('zod/v4/mini/')).length).toBeGreaterThan(0);
