@@ -4,7 +4,9 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { loadReconcileConfig } from '../lib/config';
+import { ItemsFailedError } from '../lib/errors';
 import { type HealthSweepSummary, sweepHealth } from '../lib/health-sweep';
+import { totalFailures } from '../lib/item-tally';
 import { logger, metrics } from '../lib/observability';
 import { createRegistrarDeps } from '../lib/registrar-runtime';
 
@@ -15,6 +17,8 @@ const deps = createRegistrarDeps(config);
 /**
  * Scheduled every minute: sweeps health-checked tasks every HEALTH_SWEEP_INTERVAL_MS within the
  * invocation (a schedule cannot fire more often than once a minute), stopping before the next one.
+ * Items that fail are counted and the passes go on; only at the end does it throw, so that the Errors
+ * alarm fires.
  */
 export const handler = middy<unknown, HealthSweepSummary[]>()
   .use(injectLambdaContext(logger))
@@ -29,9 +33,13 @@ export const handler = middy<unknown, HealthSweepSummary[]>()
       logger.info('health sweep', { ...summary, action: 'health-sweep' });
       metrics.addMetric('HealthRegistered', MetricUnit.Count, summary.registered);
       metrics.addMetric('HealthChanged', MetricUnit.Count, summary.healthChanged);
+      metrics.addMetric('HealthSweepItemsFailed', MetricUnit.Count, summary.failed);
       const next = started + passes.length * config.healthSweepIntervalMs;
       // Stop when the next pass would start after the next scheduled invocation (60 s) or the timeout.
-      if (next - started >= 60_000 || next - Date.now() > context.getRemainingTimeInMillis() - 5_000) return passes;
+      if (next - started >= 60_000 || next - Date.now() > context.getRemainingTimeInMillis() - 5_000) break;
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - Date.now())));
     }
+    const { failed, failedByReason } = totalFailures(passes);
+    if (failed > 0) throw new ItemsFailedError('health sweep', failed, failedByReason);
+    return passes;
   });

@@ -1,6 +1,8 @@
-import { ecsServiceName, isHealthGated, type Plan, planTaskEvent } from './plan';
-import { type RegistrarDeps, withContainerInstance } from './registrar';
-import { arnTail, TASK_STATE_CHANGE, type TaskDetail, type TaskStateChange } from './task-event';
+import { ClusterNotFoundError } from './errors';
+import type { ItemTally } from './item-tally';
+import { ecsServiceName, isHealthGated, type Plan, planTaskEvent, type RegisterPlan } from './plan';
+import { type Outcome, type RegistrarDeps, withContainerInstance } from './registrar';
+import { arnTail, clusterName, TASK_STATE_CHANGE, type TaskDetail, type TaskStateChange } from './task-event';
 
 /** A task ECS runs now, with the plan the registrar makes for it. */
 export interface PlannedTask {
@@ -32,32 +34,98 @@ export function taskEvent(detail: TaskDetail, now: Date): TaskStateChange {
   } as TaskStateChange;
 }
 
+/** What ECS runs in the watched clusters, planned, and what of it could not be known this run. */
+export interface RunningTasks {
+  planned: PlannedTask[];
+  /** Names of the clusters whose every task is known (listed, and each planned or counted unplanned). */
+  listed: Set<string>;
+  /** Names of the watched clusters ECS does not find (ClusterNotFoundException). */
+  missing: Set<string>;
+  /** Tasks ECS listed whose plan failed (a read failed): their instances must not be judged stale. */
+  unplanned: Set<string>;
+}
+
 /**
  * Lists the tasks ECS runs in the clusters (ListTasks + DescribeTasks, 100 per call) and plans each
  * as if its state change had just arrived, with what ECS says of it now (tags, health) and its task
  * definition (cached). The same decision as the event path, so the two cannot disagree.
+ *
+ * Each cluster and each task fails alone (counted in `tally`): a cluster whose listing fails is left out
+ * of `listed`, a task whose reads fail goes to `unplanned`, and a cluster ECS does not find is skipped
+ * with one warning and reported in `missing`.
  */
-export async function planRunningTasks(deps: RegistrarDeps, clusters: string[], now: Date): Promise<PlannedTask[]> {
-  const planned: PlannedTask[] = [];
+export async function planRunningTasks(
+  deps: RegistrarDeps,
+  clusters: string[],
+  now: Date,
+  tally: ItemTally,
+): Promise<RunningTasks> {
+  const result: RunningTasks = { planned: [], listed: new Set(), missing: new Set(), unplanned: new Set() };
   for (const cluster of clusters) {
-    for (const { detail, tags } of await deps.tasks.listRunningTasks(cluster)) {
-      const service = ecsServiceName(detail);
-      const [serviceTags, taskDefinition] = await Promise.all([
-        service ? deps.tasks.serviceTags(detail.clusterArn, service) : Promise.resolve({}),
-        deps.tasks.taskDefinition(detail.taskDefinitionArn),
-      ]);
-      const described = {
-        taskArn: detail.taskArn,
-        lastStatus: detail.lastStatus,
-        desiredStatus: detail.desiredStatus,
-        version: detail.version,
-        ...(detail.healthStatus ? { healthStatus: detail.healthStatus } : {}),
-        tags,
-      };
-      const facts = await withContainerInstance({ described, serviceTags, taskDefinition }, detail, deps.tasks);
-      const plan = planTaskEvent(taskEvent(detail, now), facts, deps.settings);
-      planned.push({ detail, plan, gated: isHealthGated(taskDefinition) });
+    const name = clusterName(cluster);
+    let listing: Awaited<ReturnType<RegistrarDeps['tasks']['listRunningTasks']>>;
+    try {
+      listing = await deps.tasks.listRunningTasks(cluster);
+    } catch (error) {
+      if (error instanceof ClusterNotFoundError) {
+        result.missing.add(name);
+        tally.skipOnce(
+          error.code,
+          name,
+          `${error.message}: skipped (deleted, or in another account or region); remove it from WATCHED_CLUSTERS if it was deleted`,
+          { cluster: name },
+        );
+      } else tally.fail({ action: 'list-tasks', cluster: name }, error);
+      continue;
     }
+    for (const { detail, tags } of listing) {
+      const planned = await tally.attempt({ action: 'plan-task', taskArn: detail.taskArn, cluster: name }, () =>
+        planListedTask(deps, detail, tags, now),
+      );
+      if (planned) result.planned.push(planned.value);
+      else result.unplanned.add(detail.taskArn);
+    }
+    result.listed.add(name);
   }
-  return planned;
+  return result;
+}
+
+/** Plans one listed task with what ECS says of its service and task definition. */
+async function planListedTask(
+  deps: RegistrarDeps,
+  detail: TaskDetail,
+  tags: Record<string, string>,
+  now: Date,
+): Promise<PlannedTask> {
+  const service = ecsServiceName(detail);
+  const [serviceTags, taskDefinition] = await Promise.all([
+    service ? deps.tasks.serviceTags(detail.clusterArn, service) : Promise.resolve({}),
+    deps.tasks.taskDefinition(detail.taskDefinitionArn),
+  ]);
+  const described = {
+    taskArn: detail.taskArn,
+    lastStatus: detail.lastStatus,
+    desiredStatus: detail.desiredStatus,
+    version: detail.version,
+    ...(detail.healthStatus ? { healthStatus: detail.healthStatus } : {}),
+    tags,
+  };
+  const facts = await withContainerInstance({ described, serviceTags, taskDefinition }, detail, deps.tasks);
+  const plan = planTaskEvent(taskEvent(detail, now), facts, deps.settings);
+  return { detail, plan, gated: isHealthGated(taskDefinition) };
+}
+
+/**
+ * Counts a registration that something refused. A Cloud Map service that is not ours counts once per
+ * (namespace, service) per run, with one warning saying what to do; anything else counts `count` times.
+ */
+export function countBlocked(tally: ItemTally, plan: RegisterPlan, blocked: Outcome, count = 1): void {
+  if (blocked.result !== 'skipped') return;
+  if (blocked.reason === 'service-not-managed') {
+    // Every registration was refused, so the first (the primary service's) was: the message names it.
+    tally.skipOnce(blocked.reason, `${plan.namespace}/${plan.service}`, blocked.message, {
+      namespace: plan.namespace,
+      cloudMapService: plan.service,
+    });
+  } else tally.skip(blocked.reason, count);
 }

@@ -945,6 +945,8 @@ module.exports = {
   healthMaxAgeMs: derived((s) => String(s.healthMaxAgeMs)),
   cacheControlMaxAge: derived((s) => String(s.cacheControlMaxAge)),
   staleIfErrorMs: derived((s) => String(s.staleIfErrorMs)),
+  // The lookup's allowlist (LOOKUP_NAMESPACES): `*` or the names, comma-separated (IAM holds the same list).
+  lookupNamespaces: derived((s) => (s.lookupNamespaces === '*' ? '*' : s.lookupNamespaces.join(','))),
   healthWaitMs: derived((s) => String(s.healthWaitMs)),
   healthPollMs: derived((s) => String(s.healthPollMs)),
   operationTimeoutMs: derived(() => String(OPERATION_TIMEOUT_MS)),

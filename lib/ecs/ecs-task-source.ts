@@ -11,6 +11,7 @@ import {
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { createEc2AddressLookup, type Ec2AddressLookup, type InstanceAddress } from '../ec2/ec2-addresses';
+import { ClusterNotFoundError, isAwsError } from '../errors';
 import type { DescribedTask, TaskDefinitionFacts, TaskSource } from '../ports';
 import { type TaskDetail, TaskDetailSchema } from '../task-event';
 
@@ -145,7 +146,17 @@ export class EcsTaskSource implements TaskSource {
     return clusters;
   }
 
+  /** Throws ClusterNotFoundError when ECS does not find the cluster (ListTasks or DescribeTasks). */
   async listRunningTasks(cluster: string): Promise<{ detail: TaskDetail; tags: Record<string, string> }[]> {
+    try {
+      return await this.listRunningTaskPages(cluster);
+    } catch (error) {
+      if (isAwsError(error, 'ClusterNotFoundException')) throw new ClusterNotFoundError(cluster, { cause: error });
+      throw error;
+    }
+  }
+
+  private async listRunningTaskPages(cluster: string): Promise<{ detail: TaskDetail; tags: Record<string, string> }[]> {
     const result: { detail: TaskDetail; tags: Record<string, string> }[] = [];
     let nextToken: string | undefined;
     do {

@@ -1,7 +1,14 @@
 import { AwsError } from './aws-error';
 import { seededRandom } from './random';
+import type { Input } from './wire';
 
-/** The faults knob: a share of Cloud Map calls fail, as a throttled or an unavailable service would. */
+/** Cloud Map writes that name one instance (`InstanceId`): those `denyInstanceIds` refuses. */
+const INSTANCE_WRITES = ['RegisterInstance', 'DeregisterInstance', 'UpdateInstanceCustomHealthStatus'] as const;
+
+/**
+ * The faults knob: a share of Cloud Map calls fail, as a throttled or an unavailable service would, and
+ * writes of chosen instances are denied, as an IAM policy denying them would.
+ */
 export interface FaultSettings {
   /** Share of calls answered 400 ThrottlingException (the SDK backs off and retries). */
   throttleRate?: number;
@@ -13,6 +20,11 @@ export interface FaultSettings {
   seed?: number;
   /** Share of Cloud Map operations (GetOperation) that end in FAIL. */
   operationFailRate?: number;
+  /**
+   * Instance ids whose writes (RegisterInstance, DeregisterInstance, UpdateInstanceCustomHealthStatus)
+   * are answered 403 AccessDeniedException, every time: a poisoned item among healthy ones.
+   */
+  denyInstanceIds?: string[];
 }
 
 /** Applies the fault settings; `{}` clears them. */
@@ -21,7 +33,8 @@ export class Faults {
   private random: () => number = Math.random;
 
   get settings(): FaultSettings {
-    return { ...this.current };
+    const { denyInstanceIds, ...rest } = this.current;
+    return { ...rest, ...(denyInstanceIds ? { denyInstanceIds: [...denyInstanceIds] } : {}) };
   }
 
   /** Replaces the settings (the knob's POST). Throws RangeError for a value outside its range. */
@@ -34,10 +47,18 @@ export class Faults {
     if (settings.latencyMs !== undefined && (typeof settings.latencyMs !== 'number' || settings.latencyMs < 0)) {
       throw new RangeError('latencyMs is >= 0');
     }
+    const denied = settings.denyInstanceIds;
+    if (
+      denied !== undefined &&
+      !(Array.isArray(denied) && denied.every((id: unknown) => typeof id === 'string' && id !== ''))
+    ) {
+      throw new RangeError('denyInstanceIds is a list of instance ids');
+    }
     const picked: FaultSettings = {};
     for (const key of ['throttleRate', 'errorRate', 'latencyMs', 'seed', 'operationFailRate'] as const) {
       if (settings[key] !== undefined) picked[key] = settings[key];
     }
+    if (denied !== undefined) picked.denyInstanceIds = [...denied];
     this.current = picked;
     this.random = picked.seed === undefined ? Math.random : seededRandom(picked.seed);
     return this.settings;
@@ -51,6 +72,30 @@ export class Faults {
     const draw = this.random();
     if (draw < errorRate) throw new AwsError('ServiceUnavailableException', 'Service Unavailable (faults knob).', 503);
     if (draw < errorRate + throttleRate) throw new AwsError('ThrottlingException', 'Rate exceeded (faults knob).', 400);
+  }
+
+  /**
+   * The Cloud Map handlers with the instance writes guarded: a write naming an instance of
+   * `denyInstanceIds` is refused before it is handled (after `apply`'s rate faults, as IAM answers first).
+   */
+  guardInstanceWrites<H extends (input: Input) => unknown>(handlers: Record<string, H>): Record<string, H> {
+    const guarded: Record<string, H> = { ...handlers };
+    for (const operation of INSTANCE_WRITES) {
+      const handler = handlers[operation];
+      if (!handler) continue;
+      guarded[operation] = ((input: Input) => {
+        const id = input.InstanceId;
+        if (typeof id === 'string' && this.current.denyInstanceIds?.includes(id)) {
+          throw new AwsError(
+            'AccessDeniedException',
+            `User is not authorized to perform servicediscovery:${operation} on instance ${id} (faults knob).`,
+            403,
+          );
+        }
+        return handler(input);
+      }) as H;
+    }
+    return guarded;
   }
 
   /** Whether the next finishing operation fails. */

@@ -194,6 +194,10 @@ describe('clusterNamespaces', () => {
     });
   });
 
+  it('tells the lookup which namespaces it serves: the same names its IAM condition holds', () => {
+    expect(variables('LookupLambdaFunction').LOOKUP_NAMESPACES).toBe('kudos.local,b.internal');
+  });
+
   it('puts Resource "*" only on the listed statements', () => {
     for (const role of ['RegisterRole', 'LookupRole', 'ReconcileRole', 'HealthSweepRole', 'CreateServiceRole']) {
       for (const statement of statementsOf(resource(role))) {

@@ -215,6 +215,7 @@ describe('default deployment (lookupMode=iam)', () => {
         HEALTH_MAX_AGE_MS: '5000',
         CACHE_CONTROL_MAX_AGE: '1',
         STALE_IF_ERROR_MS: '30000',
+        LOOKUP_NAMESPACES: 'kudos.local',
       });
     });
 

@@ -386,6 +386,10 @@ describe('an existing HTTP namespace given by id', () => {
     expect(statements.DiscoverInstancesOfAllowedNamespaces?.Condition).toEqual({
       StringEquals: { 'servicediscovery:NamespaceName': ['corp.http'] },
     });
+    // The function refuses any other namespace before calling Cloud Map (LOOKUP_NAMESPACES).
+    expect(resource(iamHttp, 'LookupLambdaFunction').Properties.Environment.Variables.LOOKUP_NAMESPACES).toBe(
+      'corp.http',
+    );
   });
 });
 

@@ -1,6 +1,8 @@
 import {
   CreateClusterCommand,
   CreateServiceCommand,
+  DeleteClusterCommand,
+  DeleteServiceCommand,
   DescribeTasksCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
@@ -8,16 +10,26 @@ import {
   StopTaskCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import { ListInstancesCommand, ListNamespacesCommand, ListServicesCommand } from '@aws-sdk/client-servicediscovery';
+import {
+  CreateServiceCommand as CreateCloudMapServiceCommand,
+  ListInstancesCommand,
+  ListNamespacesCommand,
+  ListServicesCommand,
+} from '@aws-sdk/client-servicediscovery';
 import { loadReconcileConfig } from '../../lib/config';
 import { reconcile } from '../../lib/reconcile';
 import { createRegistrarDeps } from '../../lib/registrar-runtime';
+import type { FaultSettings } from '../../local/emulator';
 import { startPipeline } from '../helpers/pipeline';
 
 /**
- * Chaos (issue 6): hundreds of tasks start and stop while Cloud Map throttles and fails calls, goes
- * down for a while, and events are lost for part of the run. After Lambda's retries, one DLQ replay and
- * one reconcile, Cloud Map must hold exactly the tasks ECS runs.
+ * Chaos (issues 6 and 10): hundreds of tasks start and stop while Cloud Map throttles and fails calls,
+ * goes down for a while, and events are lost for part of the run; meanwhile a Cloud Map service made by
+ * another tool shares a name with an ECS service, one task's writes are always denied (a poisoned item),
+ * and a watched cluster is deleted while its stop events are lost. After Lambda's retries, one DLQ replay
+ * and one reconcile, Cloud Map must hold exactly the tasks ECS runs, except what can only be left alone:
+ * the foreign service's tasks, the poisoned task, and the deleted cluster's instances (ECS cannot say
+ * they are gone; an operator's --force removes them).
  */
 
 /*
@@ -48,6 +60,12 @@ const CLUSTER = 'chaos';
 const SERVICES = ['orders', 'payments', 'search', 'users', 'mail'] as const;
 const JOBS = 'jobs';
 const FAULTS = { throttleRate: 0.3, errorRate: 0.05, seed: 6 };
+/** An ECS service whose Cloud Map name another tool holds (no managed-by tag). */
+const FOREIGN = 'legacy';
+/** A second watched cluster, deleted during the run, and its one service. */
+const DOOMED_CLUSTER = 'chaos-doomed';
+const RELIC = 'relic';
+const RELIC_TASKS = 5;
 
 let pipeline: Awaited<ReturnType<typeof startPipeline>>;
 let started = 0;
@@ -66,6 +84,26 @@ beforeAll(async () => {
       containerDefinitions: [{ name: 'app', image: 'app', essential: true, portMappings: [{ containerPort: 8080 }] }],
     }),
   );
+  // Another tool made this Cloud Map service for the ECS service of the same name: no managed-by tag.
+  const namespaces = await pipeline.cloudMap.send(new ListNamespacesCommand({}));
+  const namespaceId = namespaces.Namespaces?.find((n) => n.Name === 'kudos.local')?.Id ?? '';
+  await pipeline.cloudMap.send(new CreateCloudMapServiceCommand({ Name: FOREIGN, NamespaceId: namespaceId }));
+  await ecs.send(new CreateClusterCommand({ clusterName: DOOMED_CLUSTER }));
+  for (const [cluster, serviceName, desiredCount] of [
+    [DOOMED_CLUSTER, RELIC, RELIC_TASKS],
+    [CLUSTER, FOREIGN, 3],
+  ] as const) {
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster,
+        serviceName,
+        taskDefinition: 'app',
+        desiredCount,
+        launchType: 'FARGATE',
+        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-chaos'] } },
+      }),
+    );
+  }
   for (const serviceName of SERVICES) {
     await ecs.send(
       new CreateServiceCommand({
@@ -84,6 +122,13 @@ beforeAll(async () => {
 afterAll(() => pipeline.stop());
 
 const desired = new Map<string, number>();
+/** The poisoned task's id: every Cloud Map write naming it is denied, whatever else the weather does. */
+let poisoned = '';
+
+/** Sets the weather, keeping the poisoned task's writes denied. */
+function setFaults(settings: FaultSettings): void {
+  pipeline.emulator.setFaults({ ...settings, denyInstanceIds: poisoned ? [poisoned] : [] });
+}
 
 /** Sets the desired counts of services; scale-ups count as started tasks. */
 async function scale(counts: Partial<Record<(typeof SERVICES)[number], number>>): Promise<void> {
@@ -169,25 +214,33 @@ describe('chaos on the local emulator', () => {
   it('ends with Cloud Map equal to the tasks ECS runs after throttling, failures, an outage and lost events, once retries, the DLQ replay and one reconcile have run', async () => {
     const { emulator } = pipeline;
 
-    // Busy hours under a flaky Cloud Map: 30% throttled, 5% failed.
-    emulator.setFaults(FAULTS);
+    // Busy hours under a flaky Cloud Map: 30% throttled, 5% failed. One job is poisoned: denied from the
+    // start (its RUNNING event is handled well after RunTask answers).
+    const [poisonedArn = ''] = await runJobs(1);
+    poisoned = poisonedArn.split('/').pop() ?? '';
+    setFaults(FAULTS);
     await scale({ orders: 30, payments: 25, search: 20, users: 15, mail: 10 });
     const firstJobs = await runJobs(30);
     await emulator.idle();
+    const relics = (await cloudMapOwned()).filter((instance) => instance.startsWith(`${RELIC}/`));
 
     // An outage in the middle: every Cloud Map call fails while services scale and jobs stop.
-    emulator.setFaults({ ...FAULTS, errorRate: 1 });
+    setFaults({ ...FAULTS, errorRate: 1 });
     await scale({ orders: 10, payments: 35, search: 5 });
     await stopTasks(firstJobs.slice(0, 10));
     await emulator.idle();
-    emulator.setFaults(FAULTS);
+    setFaults(FAULTS);
 
-    // Event delivery paused: these changes are lost for the register function.
+    // Event delivery paused: these changes are lost for the register function. The doomed cluster is
+    // emptied and deleted (ECS refuses to delete a cluster with services or active tasks).
     emulator.setEventDelivery(false);
     await scale({ users: 30, mail: 0, search: 12 });
     await stopTasks(firstJobs.slice(10, 20));
     const lostJobs = await runJobs(10);
+    await pipeline.ecs.send(new UpdateServiceCommand({ cluster: DOOMED_CLUSTER, service: RELIC, desiredCount: 0 }));
+    await pipeline.ecs.send(new DeleteServiceCommand({ cluster: DOOMED_CLUSTER, service: RELIC }));
     await emulator.idle();
+    await pipeline.ecs.send(new DeleteClusterCommand({ cluster: DOOMED_CLUSTER }));
     emulator.setEventDelivery(true);
 
     // More churn, still flaky.
@@ -196,15 +249,18 @@ describe('chaos on the local emulator', () => {
     await runJobs(10);
     await emulator.idle();
 
-    // The weather clears: retries finish, the DLQ is replayed, and one reconcile runs.
-    emulator.setFaults({});
+    // The weather clears (the poisoned task stays denied): retries finish, the DLQ is replayed, and one
+    // reconcile runs over both watched clusters.
+    setFaults({});
     await emulator.idle();
     const deadLetters = emulator.deadLetters().length;
     emulator.replayDeadLetters();
     await emulator.idle();
-    expect(emulator.deadLetters()).toEqual([]);
+    // Only the poisoned task's events are still dead: the others succeeded on replay.
+    const stillDead = new Set(emulator.deadLetters().map((letter) => String(letter.event.detail.taskArn)));
+    expect([...stillDead]).toEqual([poisonedArn]);
     const repaired = await reconcile(createRegistrarDeps(loadReconcileConfig()), {
-      clusters: [CLUSTER],
+      clusters: [CLUSTER, DOOMED_CLUSTER],
       maxDeletes: 10_000,
     });
 
@@ -213,11 +269,22 @@ describe('chaos on the local emulator', () => {
     expect(started).toBeGreaterThanOrEqual(200);
     // The outage must have pushed events to the DLQ, or the replay proves nothing.
     expect(deadLetters).toBeGreaterThan(0);
+    // Everything else is equal; what is left is exactly what must be left alone.
+    const foreign = running.filter((task) => task.startsWith(`${FOREIGN}/`));
+    expect(foreign).toHaveLength(3);
+    expect(relics).toHaveLength(RELIC_TASKS);
     expect({ missing: difference(running, registered), stale: difference(registered, running) }).toEqual({
-      missing: [],
-      stale: [],
+      missing: [...foreign, `${JOBS}/${poisoned}`].sort(),
+      stale: relics,
     });
     expect(running.length).toBeGreaterThan(100);
+    // Each left-alone item counted once, for its reason; the poisoned task is the run's only failure.
+    expect(repaired).toMatchObject({
+      failed: 1,
+      failedByReason: { AccessDeniedException: 1 },
+      deferred: RELIC_TASKS,
+      skippedByReason: expect.objectContaining({ 'service-not-managed': 1, 'cluster-not-found': 1 }),
+    });
     // Lost events leave work that only the reconcile can do: it must have done some.
     expect(repaired.registered + repaired.deregistered).toBeGreaterThan(0);
   }, 120_000);

@@ -1,4 +1,9 @@
-import { CreateClusterCommand, RegisterTaskDefinitionCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
+import {
+  CreateClusterCommand,
+  DeleteClusterCommand,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+} from '@aws-sdk/client-ecs';
 import { DiscoverInstancesCommand, type HealthStatusFilter } from '@aws-sdk/client-servicediscovery';
 import { loadReconcileConfig } from '../../lib/config';
 import { sweepHealth } from '../../lib/health-sweep';
@@ -66,5 +71,31 @@ describe('health-gated membership on the local emulator', () => {
     emulator.setTaskHealth({ taskArn, cluster }, 'HEALTHY');
     await expect(sweepHealth(deps, [cluster], new Date())).resolves.toMatchObject({ healthChanged: 1 });
     await expect(discover('HEALTHY')).resolves.toEqual([`${id}:HEALTHY`]);
+  });
+
+  it('skips a watched cluster that was deleted and still makes the others follow ECS health', async () => {
+    const { ecs, emulator } = pipeline;
+    await ecs.send(new CreateClusterCommand({ clusterName: 'deleted' }));
+    await ecs.send(new DeleteClusterCommand({ cluster: 'deleted' }));
+    const run = await ecs.send(
+      new RunTaskCommand({
+        cluster,
+        taskDefinition: 'checked',
+        launchType: 'FARGATE',
+        tags: [{ key: 'discovery:name', value: 'checked' }],
+        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-local'] } },
+      }),
+    );
+    const taskArn = run.tasks?.[0]?.taskArn ?? '';
+    await emulator.idle();
+    emulator.setTaskHealth({ taskArn, cluster }, 'UNHEALTHY');
+
+    const deps = createRegistrarDeps(loadReconcileConfig());
+    await expect(sweepHealth(deps, ['deleted', cluster], new Date())).resolves.toMatchObject({
+      healthChanged: 1,
+      failed: 0,
+      skippedByReason: { 'cluster-not-found': 1 },
+    });
+    await expect(discover('ALL')).resolves.toContainEqual(`${taskArn.split('/').pop()}:UNHEALTHY`);
   });
 });

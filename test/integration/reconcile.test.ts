@@ -2,6 +2,8 @@ import { PassThrough } from 'node:stream';
 import {
   CreateClusterCommand,
   CreateServiceCommand,
+  DeleteClusterCommand,
+  DeleteServiceCommand,
   DescribeTasksCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
@@ -186,6 +188,78 @@ describe('reconcile', () => {
       dryRun: true,
     });
     expect(await instances('dry')).toEqual({});
+  });
+
+  it('counts a task whose registration is denied as failed, registers the others and removes the stale, in one run', async () => {
+    // The stale: instances of a service whose tasks stopped while events were lost.
+    await createService('stale', 2, 'poison');
+    pipeline.emulator.setEventDelivery(false);
+    await pipeline.ecs.send(new UpdateServiceCommand({ cluster: 'poison', service: 'stale', desiredCount: 0 }));
+    await createService('poison', 3);
+    pipeline.emulator.setEventDelivery(true);
+    const [poisoned, ...others] = await runningIds('poison');
+    // An IAM policy denying writes of that one instance (the emulator's faults knob).
+    pipeline.emulator.setFaults({ denyInstanceIds: [poisoned ?? ''] });
+    try {
+      await expect(reconcile(deps(), { maxDeletes: 50, clusters: ['poison'] })).resolves.toMatchObject({
+        registered: 2,
+        deregistered: 2,
+        failed: 1,
+        failedByReason: { AccessDeniedException: 1 },
+      });
+      expect(Object.keys(await instances('poison')).sort()).toEqual(others);
+      expect(await instances('stale')).toEqual({});
+    } finally {
+      pipeline.emulator.setFaults({});
+    }
+    // The next run retries it.
+    await expect(reconcile(deps(), { maxDeletes: 50, clusters: ['poison'] })).resolves.toMatchObject({
+      registered: 1,
+      failed: 0,
+    });
+    expect(Object.keys(await instances('poison')).sort()).toEqual(await runningIds('poison'));
+  });
+
+  it('skips a Cloud Map service another tool created, counting it once per run, and writes nothing there', async () => {
+    // Another tool (ECS service registries, Service Connect) made the service: no managed-by tag.
+    await pipeline.cloudMap.send(
+      new CreateCloudMapServiceCommand({ Name: 'legacy', NamespaceId: await namespaceId() }),
+    );
+    pipeline.emulator.setEventDelivery(false);
+    await createService('legacy', 2);
+    pipeline.emulator.setEventDelivery(true);
+    await expect(reconcile(deps(), { maxDeletes: 50, clusters: ['legacy'] })).resolves.toMatchObject({
+      registered: 0,
+      failed: 0,
+      skippedByReason: { 'service-not-managed': 1 },
+    });
+    expect(await instances('legacy')).toEqual({});
+  });
+
+  it('skips a watched cluster that was deleted, reconciles the others, and removes its instances only when forced', async () => {
+    await createService('doomed', 2);
+    expect(Object.keys(await instances('doomed'))).toHaveLength(2);
+    // The cluster is emptied and deleted while events are lost (ECS refuses to delete it before).
+    pipeline.emulator.setEventDelivery(false);
+    await pipeline.ecs.send(new UpdateServiceCommand({ cluster: 'doomed', service: 'doomed', desiredCount: 0 }));
+    await pipeline.ecs.send(new DeleteServiceCommand({ cluster: 'doomed', service: 'doomed' }));
+    await pipeline.emulator.idle();
+    await pipeline.ecs.send(new DeleteClusterCommand({ cluster: 'doomed' }));
+    await createService('survivor', 1);
+    pipeline.emulator.setEventDelivery(true);
+
+    await expect(reconcile(deps(), { maxDeletes: 50, clusters: ['survivor', 'doomed'] })).resolves.toMatchObject({
+      registered: 1,
+      deregistered: 0,
+      deferred: 2,
+      failed: 0,
+      skippedByReason: { 'cluster-not-found': 1 },
+    });
+    expect(Object.keys(await instances('doomed'))).toHaveLength(2);
+    await expect(
+      reconcile(deps(), { maxDeletes: 50, clusters: ['survivor', 'doomed'], force: true }),
+    ).resolves.toMatchObject({ deregistered: 2, failed: 0 });
+    expect(await instances('doomed')).toEqual({});
   });
 
   it('runs as `registrar reconcile`, ending with one JSON line', async () => {

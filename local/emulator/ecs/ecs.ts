@@ -57,7 +57,9 @@ const NAME = /^[a-zA-Z0-9_-]{1,255}$/;
  * scheduler that keeps desiredCount tasks, and tasks that walk the real lifecycle and emit events.
  */
 export class Ecs {
+  /** ACTIVE clusters by name; a deleted one moves to `inactiveClusters`, where only DescribeClusters sees it. */
   private readonly clusters = new Map<string, Cluster>();
+  private readonly inactiveClusters = new Map<string, Cluster>();
   private readonly taskDefinitions = new Map<string, TaskDefinition>();
   private readonly services = new Map<string, EcsService>();
   private readonly tasks = new Map<string, Task>();
@@ -76,6 +78,7 @@ export class Ecs {
 
   readonly handlers: Record<string, Handler> = {
     CreateCluster: (input) => ({ cluster: this.clusterView(this.createCluster(input)) }),
+    DeleteCluster: (input) => ({ cluster: this.clusterView(this.deleteCluster(input)) }),
     DescribeClusters: (input) => this.describeClusters(input),
     ListClusters: (input) => this.listClusters(input),
     RegisterTaskDefinition: (input) => this.registerTaskDefinition(input),
@@ -151,6 +154,7 @@ export class Ecs {
     if (existing) return existing; // CreateCluster is idempotent for an existing cluster name.
     const cluster: Cluster = { arn: this.arn(`cluster/${name}`), name, tags: readTags(input.tags), settings: [] };
     this.clusters.set(name, cluster);
+    this.inactiveClusters.delete(name);
     const perCluster = this.options.containerInstancesPerCluster ?? 0;
     if (perCluster > 0) this.addContainerInstances(name, perCluster);
     return cluster;
@@ -165,12 +169,39 @@ export class Ecs {
     return found;
   }
 
+  /**
+   * DeleteCluster (ECS API Reference): refused while the cluster has registered container instances,
+   * services (ACTIVE or DRAINING) or tasks that have not stopped; otherwise the cluster turns INACTIVE,
+   * stays visible to DescribeClusters, and every other call naming it answers ClusterNotFoundException.
+   */
+  private deleteCluster(input: Input): Cluster {
+    const cluster = this.cluster(input.cluster);
+    if (this.instancesOf(cluster).length > 0) {
+      throw new AwsError(
+        'ClusterContainsContainerInstancesException',
+        'The Cluster cannot be deleted while Container Instances are active or draining.',
+      );
+    }
+    if ([...this.services.values()].some((service) => service.cluster === cluster && service.status !== 'INACTIVE')) {
+      throw new AwsError(
+        'ClusterContainsServicesException',
+        'The Cluster cannot be deleted while Services are active.',
+      );
+    }
+    if ([...this.tasks.values()].some((task) => task.cluster === cluster && task.lastStatus !== 'STOPPED')) {
+      throw new AwsError('ClusterContainsTasksException', 'The Cluster cannot be deleted while Tasks are active.');
+    }
+    this.clusters.delete(cluster.name);
+    this.inactiveClusters.set(cluster.name, cluster);
+    return cluster;
+  }
+
   private clusterView(cluster: Cluster): Record<string, unknown> {
     const tasks = [...this.tasks.values()].filter((task) => task.cluster === cluster);
     return {
       clusterArn: cluster.arn,
       clusterName: cluster.name,
-      status: 'ACTIVE',
+      status: this.clusters.get(cluster.name) === cluster ? 'ACTIVE' : 'INACTIVE',
       registeredContainerInstancesCount: this.instancesOf(cluster).length,
       runningTasksCount: tasks.filter((task) => task.lastStatus === 'RUNNING').length,
       pendingTasksCount: tasks.filter((task) => ['PROVISIONING', 'PENDING', 'ACTIVATING'].includes(task.lastStatus))
@@ -190,7 +221,8 @@ export class Ecs {
     const clusters: unknown[] = [];
     const failures: unknown[] = [];
     for (const ref of refs) {
-      const cluster = this.clusters.get(ref.split('/').pop() ?? '');
+      const name = ref.split('/').pop() ?? '';
+      const cluster = this.clusters.get(name) ?? this.inactiveClusters.get(name);
       if (cluster) clusters.push(this.clusterView(cluster));
       else failures.push({ arn: ref.startsWith('arn:') ? ref : this.arn(`cluster/${ref}`), reason: 'MISSING' });
     }

@@ -1,7 +1,9 @@
 import {
   CreateClusterCommand,
   CreateServiceCommand,
+  DeleteClusterCommand,
   DeleteServiceCommand,
+  DescribeClustersCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
@@ -118,6 +120,59 @@ describe('clusters and task definitions', () => {
   it('unknown clusters are ClusterNotFoundException (ECS API Reference, common errors)', async () => {
     expect((await rejectionOf(h.ecs.send(new ListTasksCommand({ cluster: 'nope' })))).name).toBe(
       'ClusterNotFoundException',
+    );
+  });
+
+  // ECS API Reference, DeleteCluster (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteCluster.html):
+  // the cluster turns INACTIVE and may stay discoverable (DescribeClusters); a cluster with services
+  // (ClusterContainsServicesException), active tasks (ClusterContainsTasksException) or registered
+  // container instances (ClusterContainsContainerInstancesException) cannot be deleted.
+  it('DeleteCluster refuses a cluster with services or active tasks, then leaves it INACTIVE and not found (API Reference, DeleteCluster)', async () => {
+    await taskDefinition();
+    await service(1);
+    await h.emulator.idle();
+    const refusal = (await rejectionOf(h.ecs.send(new DeleteClusterCommand({ cluster: 'kudos' })))).name;
+    expect(refusal).toBe('ClusterContainsServicesException');
+
+    await h.ecs.send(new UpdateServiceCommand({ cluster: 'kudos', service: 'api', desiredCount: 0 }));
+    await h.ecs.send(new DeleteServiceCommand({ cluster: 'kudos', service: 'api' }));
+    const { tasks: [standalone] = [] } = await h.ecs.send(
+      new RunTaskCommand({
+        cluster: 'kudos',
+        taskDefinition: 'api',
+        launchType: 'FARGATE',
+        networkConfiguration: network,
+      }),
+    );
+    await h.emulator.idle();
+    expect((await rejectionOf(h.ecs.send(new DeleteClusterCommand({ cluster: 'kudos' })))).name).toBe(
+      'ClusterContainsTasksException',
+    );
+
+    await h.ecs.send(new StopTaskCommand({ cluster: 'kudos', task: standalone?.taskArn }));
+    await h.emulator.idle();
+    const { cluster } = await h.ecs.send(new DeleteClusterCommand({ cluster: 'kudos' }));
+    expect(cluster).toMatchObject({ clusterName: 'kudos', status: 'INACTIVE' });
+    const described = await h.ecs.send(new DescribeClustersCommand({ clusters: ['kudos'] }));
+    expect(described.clusters?.[0]).toMatchObject({ clusterName: 'kudos', status: 'INACTIVE' });
+    expect((await h.ecs.send(new ListClustersCommand({}))).clusterArns).toEqual([]);
+    for (const call of [
+      new ListTasksCommand({ cluster: 'kudos', desiredStatus: 'RUNNING' }),
+      new DescribeTasksCommand({ cluster: 'kudos', tasks: [standalone?.taskArn ?? ''] }),
+      new DeleteClusterCommand({ cluster: 'kudos' }),
+    ]) {
+      expect((await rejectionOf(h.ecs.send(call as never))).name).toBe('ClusterNotFoundException');
+    }
+
+    // The name can be used again: a new, ACTIVE cluster.
+    await h.ecs.send(new CreateClusterCommand({ clusterName: 'kudos' }));
+    expect((await h.ecs.send(new ListTasksCommand({ cluster: 'kudos' }))).taskArns).toEqual([]);
+  });
+
+  it('DeleteCluster refuses a cluster with registered container instances (API Reference, DeleteCluster)', async () => {
+    h.emulator.addContainerInstances({ cluster: 'kudos', count: 1 });
+    expect((await rejectionOf(h.ecs.send(new DeleteClusterCommand({ cluster: 'kudos' })))).name).toBe(
+      'ClusterContainsContainerInstancesException',
     );
   });
 });

@@ -3,9 +3,11 @@ import {
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ECSClient,
+  ListTasksCommand,
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EcsTaskSource } from '../../../lib/ecs/ecs-task-source';
+import { ClusterNotFoundError } from '../../../lib/errors';
 
 const ecs = mockClient(ECSClient);
 const TASK = 'arn:aws:ecs:us-east-1:123456789012:task/c/abc';
@@ -84,5 +86,24 @@ describe('EcsTaskSource', () => {
     now = 1000;
     await source.serviceTags('c', 'web');
     expect(ecs.commandCalls(DescribeServicesCommand)).toHaveLength(2);
+  });
+
+  // ECS API Reference, ListTasks, Errors: ClusterNotFoundException "The specified cluster wasn't found"
+  // (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListTasks.html); a deleted cluster is
+  // INACTIVE (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteCluster.html).
+  it('lists the tasks of a cluster ECS does not find as a ClusterNotFoundError naming it', async () => {
+    ecs
+      .on(ListTasksCommand)
+      .rejects(Object.assign(new Error('Cluster not found.'), { name: 'ClusterNotFoundException' }));
+    const error = await new EcsTaskSource(new ECSClient({})).listRunningTasks('gone').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ClusterNotFoundError);
+    expect(error).toMatchObject({ code: 'cluster-not-found', cluster: 'gone' });
+  });
+
+  it('lets other listing failures through unchanged', async () => {
+    ecs.on(ListTasksCommand).rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }));
+    await expect(new EcsTaskSource(new ECSClient({})).listRunningTasks('c')).rejects.toMatchObject({
+      name: 'ThrottlingException',
+    });
   });
 });

@@ -1,4 +1,6 @@
+import { ClusterNotFoundError } from '../../../lib/errors';
 import { sweepHealth } from '../../../lib/health-sweep';
+import { logger } from '../../../lib/observability';
 import { isHealthGated, type PlanSettings, planTaskEvent } from '../../../lib/plan';
 import type { DescribedTask, TaskDefinitionFacts } from '../../../lib/ports';
 import { handleTaskEvent, type RegistrarDeps } from '../../../lib/registrar';
@@ -128,15 +130,18 @@ describe('the health sweep', () => {
     const { registry, tasks, deps } = setup(['UNKNOWN']);
     await handleTaskEvent(event(), deps);
     tasks.listRunningTasks = async () => listing('HEALTHY');
+    const nothingElse = { failed: 0, failedByReason: {}, skipped: 0, skippedByReason: {} };
     await expect(sweepHealth(deps, ['dev-ecs-public'], new Date())).resolves.toEqual({
       registered: 1,
       healthChanged: 0,
       pending: 0,
+      ...nothingElse,
     });
     await expect(sweepHealth(deps, ['dev-ecs-public'], new Date())).resolves.toEqual({
       registered: 0,
       healthChanged: 0,
       pending: 0,
+      ...nothingElse,
     });
     expect(registry.writes).toEqual([`register cdp-demo-test-15/${TASK_ID}`]);
   });
@@ -160,5 +165,90 @@ describe('the health sweep', () => {
     tasks.listRunningTasks = async () => listing('HEALTHY');
     await expect(sweepHealth(deps, ['dev-ecs-public'], new Date())).resolves.toMatchObject({ healthChanged: 1 });
     await expect(registry.getHealth(SERVICE)).resolves.toEqual({ [TASK_ID]: 'HEALTHY' });
+  });
+
+  describe('each item fails alone', () => {
+    const OTHER_ARN = TASK_ARN.replace(TASK_ID, '0123456789abcdef0123456789abcdef');
+    const OTHER_ID = '0123456789abcdef0123456789abcdef';
+    const denied = () => Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' });
+
+    /** The fixture's RUNNING event for another task of the same service. */
+    function otherEvent(): TaskStateChange {
+      const first = event();
+      return { ...first, resources: [OTHER_ARN], detail: { ...first.detail, taskArn: OTHER_ARN } };
+    }
+
+    function bothListed(health: string) {
+      return [...listing(health), { detail: { ...otherEvent().detail, healthStatus: health }, tags: {} }];
+    }
+
+    let error: jest.SpyInstance;
+    beforeEach(() => {
+      error = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
+    });
+    afterEach(() => error.mockRestore());
+
+    it('counts a health update that fails for one task, and still makes the other follow ECS', async () => {
+      const { registry, tasks, deps } = setup(['HEALTHY']);
+      await handleTaskEvent(event(), deps);
+      await handleTaskEvent(otherEvent(), deps);
+      registry.failingInstances.set(TASK_ID, denied());
+      tasks.listRunningTasks = async () => bothListed('UNHEALTHY');
+
+      await expect(sweepHealth(deps, ['dev-ecs-public'], new Date())).resolves.toMatchObject({
+        healthChanged: 1,
+        failed: 1,
+        failedByReason: { AccessDeniedException: 1 },
+      });
+      await expect(registry.getHealth(SERVICE)).resolves.toEqual({ [TASK_ID]: 'HEALTHY', [OTHER_ID]: 'UNHEALTHY' });
+      expect(error).toHaveBeenCalledWith(
+        'set-health failed: not authorized',
+        expect.objectContaining({ taskArn: TASK_ARN, cloudMapService: SERVICE.name, reason: 'AccessDeniedException' }),
+      );
+    });
+
+    it('counts a registration that fails for one task, still registers the other, and retries it on the next pass', async () => {
+      const { registry, tasks, deps } = setup(['UNKNOWN']);
+      registry.failingInstances.set(TASK_ID, denied());
+      tasks.listRunningTasks = async () => bothListed('HEALTHY');
+
+      await expect(sweepHealth(deps, ['dev-ecs-public'], new Date())).resolves.toMatchObject({
+        registered: 1,
+        failed: 1,
+        failedByReason: { AccessDeniedException: 1 },
+      });
+      expect(registry.writes).toEqual([`register cdp-demo-test-15/${OTHER_ID}`]);
+
+      // The failed registration was claimed in the task table: Cloud Map, not the table, says it is missing.
+      registry.failingInstances.clear();
+      await expect(sweepHealth(deps, ['dev-ecs-public'], new Date())).resolves.toMatchObject({
+        registered: 1,
+        failed: 0,
+      });
+      expect(registry.writes).toContain(`register cdp-demo-test-15/${TASK_ID}`);
+    });
+
+    it('skips a cluster ECS does not find with one warning, and sweeps the others', async () => {
+      const { registry, tasks, deps } = setup(['UNKNOWN']);
+      tasks.listRunningTasks = async (cluster) => {
+        if (cluster === 'deleted') throw new ClusterNotFoundError(cluster);
+        return listing('HEALTHY');
+      };
+      const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+      try {
+        await expect(sweepHealth(deps, ['deleted', 'dev-ecs-public'], new Date())).resolves.toMatchObject({
+          registered: 1,
+          failed: 0,
+          skippedByReason: { 'cluster-not-found': 1 },
+        });
+        expect(warn).toHaveBeenCalledWith(
+          expect.stringContaining('"deleted"'),
+          expect.objectContaining({ cluster: 'deleted', reason: 'cluster-not-found' }),
+        );
+      } finally {
+        warn.mockRestore();
+      }
+      expect(registry.writes).toEqual([`register cdp-demo-test-15/${TASK_ID}`]);
+    });
   });
 });
