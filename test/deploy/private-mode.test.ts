@@ -387,9 +387,10 @@ describe('an existing HTTP namespace given by id', () => {
       StringEquals: { 'servicediscovery:NamespaceName': ['corp.http'] },
     });
     // The function refuses any other namespace before calling Cloud Map (LOOKUP_NAMESPACES).
-    expect(resource(iamHttp, 'LookupLambdaFunction').Properties.Environment.Variables.LOOKUP_NAMESPACES).toBe(
-      'corp.http',
-    );
+    const lookup = resource(iamHttp, 'LookupLambdaFunction').Properties as {
+      Environment: { Variables: Record<string, unknown> };
+    };
+    expect(lookup.Environment.Variables.LOOKUP_NAMESPACES).toBe('corp.http');
   });
 });
 

@@ -287,5 +287,5 @@ describe('chaos on the local emulator', () => {
     });
     // Lost events leave work that only the reconcile can do: it must have done some.
     expect(repaired.registered + repaired.deregistered).toBeGreaterThan(0);
-  }, 120_000);
+  }, 240_000);
 });
