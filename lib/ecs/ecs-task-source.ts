@@ -3,6 +3,7 @@ import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
+  type DescribeTasksCommandOutput,
   type ECSClient,
   ListClustersCommand,
   ListTasksCommand,
@@ -177,8 +178,15 @@ export class EcsTaskSource implements TaskSource {
     return result;
   }
 
+  /** Undefined also when the cluster is gone (ClusterNotFoundException): a deleted cluster runs no task. */
   async describeTask(cluster: string, taskArn: string): Promise<DescribedTask | undefined> {
-    const out = await this.client.send(new DescribeTasksCommand({ cluster, tasks: [taskArn], include: ['TAGS'] }));
+    let out: DescribeTasksCommandOutput;
+    try {
+      out = await this.client.send(new DescribeTasksCommand({ cluster, tasks: [taskArn], include: ['TAGS'] }));
+    } catch (error) {
+      if (isAwsError(error, 'ClusterNotFoundException')) return undefined;
+      throw error;
+    }
     const task = out.tasks?.find((t) => t.taskArn === taskArn) ?? out.tasks?.[0];
     if (!task) return undefined;
     return {

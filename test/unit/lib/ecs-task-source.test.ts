@@ -41,6 +41,16 @@ describe('EcsTaskSource', () => {
     await expect(new EcsTaskSource(new ECSClient({})).describeTask('c', TASK)).resolves.toBeUndefined();
   });
 
+  // ECS API Reference, DescribeTasks, Errors: ClusterNotFoundException "The specified cluster wasn't found"
+  // (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTasks.html). A deleted cluster runs
+  // no task: its tasks are as unknown as a MISSING one, so an event of it never loops through retries and the DLQ.
+  it('answers undefined for a task whose cluster ECS does not find (a deleted cluster)', async () => {
+    ecs
+      .on(DescribeTasksCommand)
+      .rejects(Object.assign(new Error('Cluster not found.'), { name: 'ClusterNotFoundException' }));
+    await expect(new EcsTaskSource(new ECSClient({})).describeTask('gone', TASK)).resolves.toBeUndefined();
+  });
+
   it('caches a task definition for the life of the container', async () => {
     ecs.on(DescribeTaskDefinitionCommand).resolves({
       taskDefinition: {
