@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
-import { packageService, unzip } from '../test/deploy/package-service';
+import { strFromU8, unzipSync } from 'fflate';
+import { packageService } from '../support/package-service';
 
 /**
  * `npm run bench bundle`: the size of each function's deployment zip (as `osls package` makes it, offline)
@@ -167,10 +168,12 @@ export async function runBundleBench(log: (line: string) => void = () => {}): Pr
     const bundles: Record<string, string> = {};
     const { zipBytes } = await packageService({}, 'bench', async (artifacts) => {
       for (const fn of Object.keys(BUDGET_BYTES)) {
-        const files = unzip(await readFile(join(artifacts, `${fn}.zip`)));
-        const handler = files.get(`functions/${fn}.js`);
-        if (!handler) throw new Error(`${fn}.zip has no functions/${fn}.js`);
-        bundles[fn] = handler.toString('utf8');
+        const path = `functions/${fn}.js`;
+        const handler = unzipSync(await readFile(join(artifacts, `${fn}.zip`)), {
+          filter: (file) => file.name === path,
+        })[path];
+        if (!handler) throw new Error(`${fn}.zip has no ${path}`);
+        bundles[fn] = strFromU8(handler);
       }
     });
     log(`zip bytes: ${JSON.stringify(zipBytes)}`);

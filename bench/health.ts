@@ -11,7 +11,8 @@ import { sweepHealth } from '../lib/health-sweep';
 import { createCloudMapLookupApp } from '../lib/lookup/lookup-app';
 import { createRegistrarDeps } from '../lib/registrar-runtime';
 import { loadFunctionRules } from '../local/rules';
-import { startPipeline } from '../test/helpers/pipeline';
+import { fargateTaskDefinition } from '../local/task-definitions';
+import { startPipeline } from '../support/pipeline';
 
 /**
  * Health-gated membership, measured on the local pipeline in real time (issue 6 targets): how long from
@@ -49,13 +50,8 @@ export default async function runHealthBenchmark(
   try {
     await ecs.send(new CreateClusterCommand({ clusterName: 'health' }));
     await ecs.send(
-      new RegisterTaskDefinitionCommand({
-        family: 'checked',
-        networkMode: 'awsvpc',
-        requiresCompatibilities: ['FARGATE'],
-        cpu: '256',
-        memory: '512',
-        containerDefinitions: [
+      new RegisterTaskDefinitionCommand(
+        fargateTaskDefinition('checked', [
           {
             name: 'app',
             image: 'nginx',
@@ -63,8 +59,8 @@ export default async function runHealthBenchmark(
             portMappings: [{ containerPort: 8080 }],
             healthCheck: { command: ['CMD-SHELL', 'true'], interval: 5 },
           },
-        ],
-      }),
+        ]),
+      ),
     );
     const lookupConfig = loadLookupConfig({ ...process.env, NAMESPACE: 'kudos.local' });
     const lookup = createHandler(createCloudMapLookupApp(lookupConfig, pipeline.cloudMap));

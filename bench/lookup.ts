@@ -11,9 +11,9 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { createHandler } from '../functions/lookup';
 import { createServiceDiscoveryClient } from '../lib/aws-clients';
 import type { LookupConfig } from '../lib/config';
-import { type HttpApiHandler, startLocalHttpServer } from '../lib/lookup/local-http-server';
 import type { AnswerStore, InstancesEntry } from '../lib/lookup/lookup-app';
 import { createCloudMapLookupApp } from '../lib/lookup/lookup-app';
+import { type HttpApiHandler, startLocalHttpServer } from '../support/http-api-server';
 
 /**
  * The lookup benchmark (issue 4): the cached lookup against a naive one that calls DiscoverInstances on

@@ -22,7 +22,8 @@ import type { Context } from 'aws-lambda';
 import { createServiceDiscoveryClient } from '../lib/aws-clients';
 import { createEmulator } from '../local/emulator';
 import { loadFunctionRules } from '../local/rules';
-import { startDynalite } from '../test/helpers/dynalite';
+import { fargateTaskDefinition } from '../local/task-definitions';
+import { startDynalite } from '../support/dynalite';
 
 /**
  * The register benchmark (issue 6): 1,000 tasks (one port, no health check) started and stopped on the
@@ -197,14 +198,11 @@ export async function runRegisterBenchmark(log: (line: string) => void = () => u
 
     await ecs.send(new CreateClusterCommand({ clusterName: CLUSTER }));
     await ecs.send(
-      new RegisterTaskDefinitionCommand({
-        family: 'bench',
-        networkMode: 'awsvpc',
-        requiresCompatibilities: ['FARGATE'],
-        cpu: '256',
-        memory: '512',
-        containerDefinitions: [{ name: 'app', image: 'app', essential: true, portMappings: [{ containerPort: 8080 }] }],
-      }),
+      new RegisterTaskDefinitionCommand(
+        fargateTaskDefinition('bench', [
+          { name: 'app', image: 'app', essential: true, portMappings: [{ containerPort: 8080 }] },
+        ]),
+      ),
     );
     const services = Array.from({ length: SERVICES }, (_, i) => `svc-${i}`);
     for (const serviceName of services) {

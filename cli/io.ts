@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { parseArgs as parseNodeArgs } from 'node:util';
+import { RegistrarError } from '../lib/errors';
 
 /** The streams and environment a command uses; injected so commands can be tested in-process. */
 export interface CliIo {
@@ -9,7 +11,11 @@ export interface CliIo {
 }
 
 /** A command-line mistake or unreadable input: exit code 2 with a one-line message. */
-export class UsageError extends Error {}
+export class UsageError extends RegistrarError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('usage', message, options);
+  }
+}
 
 async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
@@ -23,48 +29,72 @@ export async function readJsonInput(path: string, io: CliIo): Promise<unknown> {
   try {
     text = path === '-' ? await readStream(io.stdin) : await readFile(path, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
+    throw new UsageError(`cannot read ${path}: ${(error as Error).message}`, { cause: error });
   }
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${path === '-' ? 'stdin' : path} is not valid JSON: ${(error as Error).message}`);
+    throw new UsageError(`${path === '-' ? 'stdin' : path} is not valid JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
-/** Splits `--flag value` / `--flag=value` / `--switch` options from positional arguments. */
-export function parseArgs(
-  args: string[],
-  spec: { values: string[]; switches: string[]; lists?: string[] },
-): {
+/** The options a command takes: `values` once each (the last one given wins), `lists` any number of times. */
+export interface OptionSpec {
+  values: string[];
+  switches: string[];
+  lists?: string[];
+}
+
+export interface ParsedArgs {
   positional: string[];
   values: Record<string, string>;
   switches: Set<string>;
   lists: Record<string, string[]>;
-} {
-  const positional: string[] = [];
-  const values: Record<string, string> = {};
-  const lists: Record<string, string[]> = {};
-  const switches = new Set<string>();
-  for (let i = 0; i < args.length; i += 1) {
-    const arg = args[i] ?? '';
-    if (!arg.startsWith('--') || arg === '-') {
-      positional.push(arg);
+}
+
+/**
+ * Splits `--flag value` / `--flag=value` / `--switch` options from positional arguments, with Node's
+ * `util.parseArgs` (a `--` ends the options). It runs in its lenient mode so that every mistake becomes one
+ * UsageError line in this CLI's words: an unknown option, a value option without a value (or followed by
+ * another option), a switch given a value.
+ */
+export function parseArgs(args: string[], spec: OptionSpec): ParsedArgs {
+  const type = new Map<string, 'value' | 'list' | 'switch'>([
+    ...spec.values.map((name) => [name, 'value'] as const),
+    ...(spec.lists ?? []).map((name) => [name, 'list'] as const),
+    ...spec.switches.map((name) => [name, 'switch'] as const),
+  ]);
+  const { tokens } = parseNodeArgs({
+    args,
+    options: Object.fromEntries(
+      [...type].map(([name, kind]) => [
+        name,
+        kind === 'switch' ? { type: 'boolean' as const } : { type: 'string' as const, multiple: kind === 'list' },
+      ]),
+    ),
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
+  const parsed: ParsedArgs = { positional: [], values: {}, switches: new Set(), lists: {} };
+  for (const token of tokens) {
+    if (token.kind === 'positional') parsed.positional.push(token.value);
+    if (token.kind !== 'option') continue;
+    const kind = type.get(token.name);
+    if (kind === undefined) throw new UsageError(`unknown option ${token.rawName}`);
+    if (kind === 'switch') {
+      if (token.value !== undefined) throw new UsageError(`${token.rawName} takes no value`);
+      parsed.switches.add(token.name);
       continue;
     }
-    const [flag, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    if (spec.switches.includes(flag) && inline === undefined) {
-      switches.add(flag);
-    } else if (spec.values.includes(flag) || spec.lists?.includes(flag)) {
-      const value = inline ?? args[i + 1];
-      if (value === undefined || (inline === undefined && value.startsWith('--')))
-        throw new UsageError(`--${flag} needs a value`);
-      if (spec.lists?.includes(flag)) lists[flag] = [...(lists[flag] ?? []), value];
-      else values[flag] = value;
-      if (inline === undefined) i += 1;
-    } else {
-      throw new UsageError(`unknown option --${flag}`);
+    // lenient mode takes the next argument whatever it is: `--namespace --live` is a forgotten value.
+    if (token.value === undefined || (!token.inlineValue && token.value.startsWith('--'))) {
+      throw new UsageError(`${token.rawName} needs a value`);
     }
+    if (kind === 'list') parsed.lists[token.name] = [...(parsed.lists[token.name] ?? []), token.value];
+    else parsed.values[token.name] = token.value;
   }
-  return { positional, values, switches, lists };
+  return parsed;
 }

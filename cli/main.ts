@@ -1,4 +1,4 @@
-import { RegistrarError } from '../lib/errors';
+import { ConfigError } from '../lib/errors';
 import { type CliIo, UsageError } from './io';
 import { PLAN_USAGE, planCommand } from './plan-command';
 import { RECONCILE_USAGE, reconcileCommand } from './reconcile-command';
@@ -35,7 +35,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     return await command.run(args, io);
   } catch (error) {
-    if (error instanceof UsageError || (error instanceof RegistrarError && error.code === 'invalid-config')) {
+    if (error instanceof UsageError || error instanceof ConfigError) {
       io.stderr.write(`registrar ${name}: ${error.message}\n`);
       return 2;
     }

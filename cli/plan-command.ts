@@ -1,7 +1,15 @@
 import { createEcsClient } from '../lib/aws-clients';
 import { loadPlanConfig } from '../lib/config';
 import { EcsTaskSource } from '../lib/ecs/ecs-task-source';
-import { type Plan, planTaskEvent, type TaskFacts } from '../lib/plan';
+import {
+  type DeregisterPlan,
+  type IgnorePlan,
+  type Plan,
+  planTaskEvent,
+  type RegisterPlan,
+  type Registration,
+  type TaskFacts,
+} from '../lib/plan';
 import { gatherFacts } from '../lib/registrar';
 import { parseTaskEvent } from '../lib/task-event';
 import { ENDPOINT_HELP, endpointClientOptions, parseEndpoint } from './endpoint';
@@ -18,6 +26,33 @@ ${ENDPOINT_HELP}
 Configuration comes from the same variables as the function
 (NAMESPACE, DEFAULT_PORT, DNS_RECORDS, OWNER_ID); --namespace overrides NAMESPACE.
 Exit codes: 0 a plan was printed (ignore included), 2 unreadable input or not an EventBridge event.`;
+
+/** A registration as `registrar plan` prints it: the primary registration's fields at the top level. */
+export type PrintedRegisterPlan = Omit<RegisterPlan, 'registrations'> &
+  Registration & { registrations?: RegisterPlan['registrations'] };
+/** A deregistration as `registrar plan` prints it: the primary service at the top level. */
+export type PrintedDeregisterPlan = Omit<DeregisterPlan, 'registrations'> &
+  DeregisterPlan['registrations'][0] & { registrations?: DeregisterPlan['registrations'] };
+export type PrintedPlan = PrintedRegisterPlan | PrintedDeregisterPlan | IgnorePlan;
+
+/**
+ * A plan in the form the README documents for `registrar plan`: the primary registration (service,
+ * instanceId, attributes) at the top level, and `registrations`, the primary included, only when the task
+ * has several.
+ */
+export function printedPlan(plan: Plan): PrintedPlan {
+  if (plan.action === 'ignore') return plan;
+  if (plan.action === 'deregister') {
+    const { action, namespace, registrations, version, ...rest } = plan;
+    const [{ service, instanceId }] = registrations;
+    const several = registrations.length > 1 ? { registrations } : {};
+    return { action, namespace, service, instanceId, version, ...several, ...rest };
+  }
+  const { action, namespace, registrations, version, ...rest } = plan;
+  const [{ service, instanceId, attributes }] = registrations;
+  const several = registrations.length > 1 ? { registrations } : {};
+  return { action, namespace, service, instanceId, version, attributes, ...several, ...rest };
+}
 
 /** `registrar plan`: the planner as a command. */
 export async function planCommand(args: string[], io: CliIo): Promise<number> {
@@ -51,6 +86,6 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
     }
     plan = planTaskEvent(parsed.event, facts, config);
   }
-  io.stdout.write(`${JSON.stringify(plan)}\n`);
+  io.stdout.write(`${JSON.stringify(printedPlan(plan))}\n`);
   return 0;
 }

@@ -1,11 +1,7 @@
-import { createDynamoDbClient, createEcsClient, createServiceDiscoveryClient } from '../lib/aws-clients';
-import { CloudMapRegistry } from '../lib/cloud-map/cloud-map-registry';
 import { loadReconcileConfig } from '../lib/config';
-import { DynamoDbVersionStore } from '../lib/dynamodb/dynamodb-version-store';
-import { EcsTaskSource } from '../lib/ecs/ecs-task-source';
 import { ItemsFailedError } from '../lib/errors';
 import { reconcile } from '../lib/reconcile';
-import type { RegistrarDeps } from '../lib/registrar';
+import { createRegistrarDeps } from '../lib/registrar-runtime';
 import { ENDPOINT_HELP, endpointClientOptions, parseEndpoint } from './endpoint';
 import { type CliIo, parseArgs, UsageError } from './io';
 
@@ -56,15 +52,10 @@ export async function reconcileCommand(args: string[], io: CliIo): Promise<numbe
     TASK_TABLE: io.env.TASK_TABLE || `ecs-cloudmap-registrar-${values.stage ?? 'dev'}-tasks`,
   };
   const config = loadReconcileConfig(env);
-  const deps: RegistrarDeps = {
-    registry: new CloudMapRegistry(createServiceDiscoveryClient(clientOptions), {
-      ownerId: config.ownerId,
-      operationTimeoutMs: config.operationTimeoutMs,
-    }),
-    tasks: new EcsTaskSource(createEcsClient(clientOptions), { serviceTagsTtlMs: config.serviceTagsTtlMs }),
-    versions: new DynamoDbVersionStore(createDynamoDbClient(clientOptions), config.taskTable),
-    settings: config,
-  };
+  // Missing services are created in-process, with the operator's own credentials, whatever SERVICE_CREATOR_FUNCTION
+  // says: that function is the deployed writers' way to create one.
+  const { serviceCreatorFunction: _deployedOnly, ...inProcess } = config;
+  const deps = createRegistrarDeps(inProcess, { clients: clientOptions });
   const clusters = lists.cluster?.length ? lists.cluster : config.clusters;
   const onProgress = progressBar(io.stderr as NodeJS.WritableStream & { isTTY?: boolean });
   const summary = await reconcile(deps, {

@@ -1,7 +1,7 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { AwsClientOptions } from '../lib/aws-clients';
-import { type ReplaySummary, replayDlq } from '../lib/dlq/replay-dlq';
+import { type AwsClientOptions, awsEndpointConfig } from '../lib/aws-clients';
+import { describeError, type ReplaySummary, replayDlq } from '../lib/dlq/replay-dlq';
 import { ENDPOINT_HELP, endpointClientOptions, parseEndpoint } from './endpoint';
 import { type CliIo, parseArgs, UsageError } from './io';
 
@@ -31,12 +31,12 @@ export interface ReplayDlqClients {
 }
 
 function defaultClients(options: AwsClientOptions): ReplayDlqClients {
-  // A copy of the credentials per client: the SDK marks the object it is given.
-  const own = () => ({ ...options, ...(options.credentials ? { credentials: { ...options.credentials } } : {}) });
-  return { sqs: new SQSClient(own()), lambda: new LambdaClient(own()) };
+  // The SDK's own retry policy: a replay goes one message at a time and reports each failure.
+  return {
+    sqs: new SQSClient(awsEndpointConfig('SQS', options)),
+    lambda: new LambdaClient(awsEndpointConfig('LAMBDA', options)),
+  };
 }
-
-const describeError = (error: unknown) => `${(error as Error).name}: ${(error as Error).message}`;
 
 async function queueUrlOf(sqs: SQSClient, queueName: string | undefined): Promise<string> {
   const out = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));

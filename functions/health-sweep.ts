@@ -9,6 +9,7 @@ import { type HealthSweepSummary, sweepHealth } from '../lib/health-sweep';
 import { totalFailures } from '../lib/item-tally';
 import { logger, metrics } from '../lib/observability';
 import { createRegistrarDeps } from '../lib/registrar-runtime';
+import { sleep } from '../lib/sleep';
 
 // Configuration and SDK clients are built once per container.
 const config = loadReconcileConfig();
@@ -37,7 +38,7 @@ export const handler = middy<unknown, HealthSweepSummary[]>()
       const next = started + passes.length * config.healthSweepIntervalMs;
       // Stop when the next pass would start after the next scheduled invocation (60 s) or the timeout.
       if (next - started >= 60_000 || next - Date.now() > context.getRemainingTimeInMillis() - 5_000) break;
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - Date.now())));
+      await sleep(Math.max(0, next - Date.now()));
     }
     const { failed, failedByReason } = totalFailures(passes);
     if (failed > 0) throw new ItemsFailedError('health sweep', failed, failedByReason);

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { ConfigError } from './errors';
 import type { DnsRecordSet } from './ports';
+import { type FunctionName, SETTINGS, type Setting, type SettingKey, settingsReadBy } from './settings';
 
 // zod/mini loads no locale of its own (every message would read "Invalid input"): English, as zod classic.
 z.config(z.locales.en());
@@ -24,36 +25,62 @@ export function parseEnv<T extends z.core.$ZodLooseShape>(shape: T, env: Env): z
   return result.data;
 }
 
-const DNS_RECORDS = ['A', 'AAAA', 'A+AAAA'] as const;
-/**
- * `cluster=namespace` pairs: a cluster by name or ARN; a namespace by name, id (`ns-` and any valid length) or ARN,
- * that is printable ASCII as Cloud Map names are (`[!-~]`), but for the `,` and `=` that separate the pairs.
- */
-const CLUSTER_PAIR = String.raw`\s*[\w:/.-]+\s*=\s*[!-+\--<>-~]+\s*`;
-const CLUSTER_NAMESPACES = new RegExp(`^$|^${CLUSTER_PAIR}(,${CLUSTER_PAIR})*$`);
+/** The schema of a catalogued variable's value: its type and range (an enum normalized first). */
+function valueSchema(setting: Setting): z.ZodMiniType {
+  switch (setting.type) {
+    case 'int':
+      return int(setting.min, setting.max);
+    case 'enum':
+      // The default applies before the normalization, as the deploy check normalizes the parameter.
+      return z.pipe(
+        z.pipe(
+          setting.default === undefined ? z.string() : z._default(z.string(), setting.default),
+          z.transform(setting.normalize ?? ((v: string) => v)),
+        ),
+        z.enum(setting.values as readonly string[] as [string, ...string[]]),
+      );
+    case 'string': {
+      let schema = z.string();
+      if (setting.minLength !== undefined) schema = schema.check(z.minLength(setting.minLength));
+      if (setting.pattern) schema = schema.check(z.regex(setting.pattern, setting.patternMessage));
+      return schema;
+    }
+  }
+}
 
-// Each shape is built when its loader runs (once, at cold start), so a function builds only the schemas it reads.
-const planShape = () => ({
-  /** The Cloud Map namespace, by id (ns-...), ARN or name. */
-  NAMESPACE: z.string().check(z.minLength(1)),
-  /** DNS records for services of awsvpc tasks; bridge and host tasks always get SRV. */
-  DNS_RECORDS: z.pipe(
-    z.pipe(
-      z._default(z.string(), 'A'),
-      z.transform((v: string) => v.toUpperCase().replace(/[,\s]+/g, '+')),
-    ),
-    z.enum(DNS_RECORDS),
-  ),
-  DNS_TTL: z._default(int(0, 2_147_483_647), 10),
-  DEFAULT_PORT: z._default(int(1, 65535), 80),
-  /** The owner attribute's value; change it only to run two independent registrars in one account. */
-  OWNER_ID: z._default(z.string().check(z.regex(/^[a-zA-Z0-9!-~]{1,1024}$/)), 'ecs-cloudmap-registrar'),
-  /** `cluster=namespace` pairs, comma-separated: clusters whose tasks go to a namespace of their own. */
-  CLUSTER_NAMESPACES: z._default(
-    z.string().check(z.regex(CLUSTER_NAMESPACES, 'expected cluster=namespace pairs, comma-separated')),
-    '',
-  ),
-});
+/** The schema of one catalogued variable: its value's, with its default, or optional, or required. */
+function schemaOf(setting: Setting): z.ZodMiniType {
+  const schema = valueSchema(setting);
+  if (setting.default !== undefined && setting.type !== 'enum') return z._default(schema, setting.default);
+  return setting.default === undefined && !setting.required ? z.optional(schema) : schema;
+}
+
+type Catalogue = typeof SETTINGS;
+/** The settings the functions read from their environment. */
+type EnvKey = { [K in SettingKey]: Catalogue[K] extends { env: string } ? K : never }[SettingKey];
+type ValueOf<S> = S extends { type: 'int' }
+  ? number
+  : S extends { type: 'enum'; values: readonly (infer V)[] }
+    ? V
+    : string;
+type Values<K extends EnvKey> = {
+  [P in K]: Catalogue[P] extends { required: true } | { default: unknown }
+    ? ValueOf<Catalogue[P]>
+    : ValueOf<Catalogue[P]> | undefined;
+};
+
+/**
+ * Reads and validates the catalogued `keys` from `env` (schemas built here, once per loader run at cold start, so a
+ * function builds only those it reads); a ConfigError names each variable that is missing or wrong.
+ */
+function readVariables<K extends EnvKey>(keys: readonly K[], env: Env): Values<K> {
+  const envOf = (key: K) => (SETTINGS[key] as Setting).env as string;
+  const values = parseEnv(Object.fromEntries(keys.map((key) => [envOf(key), schemaOf(SETTINGS[key])])), env);
+  return Object.fromEntries(keys.map((key) => [key, values[envOf(key)]])) as Values<K>;
+}
+
+/** The settings one function reads, per the catalogue's `readBy`. */
+const readBy = (fn: FunctionName) => settingsReadBy(fn) as EnvKey[];
 
 /** `cluster=namespace` pairs, as CLUSTER_NAMESPACES and the clusterNamespaces parameter write them. */
 export function parseClusterNamespaces(value: string): Record<string, string> {
@@ -68,28 +95,6 @@ export function parseClusterNamespaces(value: string): Record<string, string> {
   }
   return map;
 }
-
-/** A Lambda function name, or its ARN (optionally with a version or alias), as Invoke's FunctionName takes it. */
-const LAMBDA_FUNCTION =
-  /^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[a-zA-Z0-9_-]{1,64}(:(\$LATEST|[a-zA-Z0-9_-]{1,128}))?$/;
-
-const registrarShape = () => ({
-  ...planShape(),
-  /** Longest wait for a Cloud Map operation to reach SUCCESS or FAIL. */
-  OPERATION_TIMEOUT_MS: z._default(int(1000, 600_000), 30_000),
-  /** How long the ECS service tags are cached in a warm container. */
-  SERVICE_TAGS_TTL_MS: z._default(int(0, 3_600_000), 60_000),
-  /** How long a RUNNING event waits in the function for a health-checked task to turn HEALTHY. */
-  HEALTH_WAIT_MS: z._default(int(0, 600_000), 12_000),
-  /** How often it asks ECS (DescribeTasks) meanwhile. */
-  HEALTH_POLL_MS: z._default(int(200, 60_000), 2_000),
-  /** The DynamoDB table that orders events per task (key `taskArn`). */
-  TASK_TABLE: z.string().check(z.regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'not a DynamoDB table name')),
-  /** The createService function (name or ARN) that creates missing services; unset: created in-process. */
-  SERVICE_CREATOR_FUNCTION: z.optional(
-    z.string().check(z.regex(LAMBDA_FUNCTION, 'expected a Lambda function name or ARN')),
-  ),
-});
 
 /** What planning needs: the part of the register function's configuration `registrar plan` reads too. */
 export interface PlanConfig {
@@ -112,17 +117,21 @@ export interface RegistrarConfig extends PlanConfig {
   serviceCreatorFunction?: string;
 }
 
-type PlanValues = z.infer<z.ZodMiniObject<ReturnType<typeof planShape>>>;
-type RegistrarValues = z.infer<z.ZodMiniObject<ReturnType<typeof registrarShape>>>;
+/** The settings of planning (`registrar plan`, not a function of its own), in the order their errors are named. */
+const PLAN_SETTINGS = ['namespace', 'dnsRecords', 'dnsTtl', 'defaultPort', 'ownerId', 'clusterNamespaces'] as const;
+type PlanValues = Values<(typeof PLAN_SETTINGS)[number]>;
+type RegistrarValues = PlanValues &
+  Values<'operationTimeoutMs' | 'serviceTagsTtlMs' | 'healthWaitMs' | 'healthPollMs' | 'taskTableName'> &
+  Values<'serviceCreatorFunction'>;
 
 function planConfigOf(v: PlanValues): PlanConfig {
-  const clusterNamespaces = parseClusterNamespaces(v.CLUSTER_NAMESPACES);
+  const clusterNamespaces = parseClusterNamespaces(v.clusterNamespaces);
   return {
-    namespace: v.NAMESPACE,
-    dnsRecords: v.DNS_RECORDS,
-    dnsTtl: v.DNS_TTL,
-    defaultPort: v.DEFAULT_PORT,
-    ownerId: v.OWNER_ID,
+    namespace: v.namespace,
+    dnsRecords: v.dnsRecords,
+    dnsTtl: v.dnsTtl,
+    defaultPort: v.defaultPort,
+    ownerId: v.ownerId,
     ...(Object.keys(clusterNamespaces).length ? { clusterNamespaces } : {}),
   };
 }
@@ -130,30 +139,24 @@ function planConfigOf(v: PlanValues): PlanConfig {
 function registrarConfigOf(v: RegistrarValues): RegistrarConfig {
   return {
     ...planConfigOf(v),
-    operationTimeoutMs: v.OPERATION_TIMEOUT_MS,
-    serviceTagsTtlMs: v.SERVICE_TAGS_TTL_MS,
-    healthWaitMs: v.HEALTH_WAIT_MS,
-    healthPollMs: v.HEALTH_POLL_MS,
-    taskTable: v.TASK_TABLE,
-    ...(v.SERVICE_CREATOR_FUNCTION ? { serviceCreatorFunction: v.SERVICE_CREATOR_FUNCTION } : {}),
+    operationTimeoutMs: v.operationTimeoutMs,
+    serviceTagsTtlMs: v.serviceTagsTtlMs,
+    healthWaitMs: v.healthWaitMs,
+    healthPollMs: v.healthPollMs,
+    taskTable: v.taskTableName,
+    ...(v.serviceCreatorFunction ? { serviceCreatorFunction: v.serviceCreatorFunction } : {}),
   };
 }
 
 /** Reads and validates the planning variables (NAMESPACE, DNS_RECORDS, DNS_TTL, DEFAULT_PORT, OWNER_ID). */
 export function loadPlanConfig(env: Env = process.env): PlanConfig {
-  return planConfigOf(parseEnv(planShape(), env));
+  return planConfigOf(readVariables(PLAN_SETTINGS, env));
 }
 
 /** Reads and validates the register function's environment. */
 export function loadRegistrarConfig(env: Env = process.env): RegistrarConfig {
-  return registrarConfigOf(parseEnv(registrarShape(), env));
+  return registrarConfigOf(readVariables(readBy('register'), env) as RegistrarValues);
 }
-
-/** What the createService function reads: the namespaces it may create in, and the managed-by value. */
-const serviceCreatorShape = () => {
-  const { NAMESPACE, OWNER_ID, CLUSTER_NAMESPACES } = planShape();
-  return { NAMESPACE, OWNER_ID, CLUSTER_NAMESPACES };
-};
 
 export interface ServiceCreatorConfig {
   ownerId: string;
@@ -163,20 +166,10 @@ export interface ServiceCreatorConfig {
 
 /** Reads and validates the createService function's environment. */
 export function loadServiceCreatorConfig(env: Env = process.env): ServiceCreatorConfig {
-  const v = parseEnv(serviceCreatorShape(), env);
-  const mapped = Object.values(parseClusterNamespaces(v.CLUSTER_NAMESPACES));
-  return { ownerId: v.OWNER_ID, namespaces: [...new Set([v.NAMESPACE, ...mapped])] };
+  const v = readVariables(readBy('createService'), env) as Values<'namespace' | 'ownerId' | 'clusterNamespaces'>;
+  const mapped = Object.values(parseClusterNamespaces(v.clusterNamespaces));
+  return { ownerId: v.ownerId, namespaces: [...new Set([v.namespace, ...mapped])] };
 }
-
-const reconcileShape = () => ({
-  ...registrarShape(),
-  /** Clusters to reconcile (names or ARNs, comma-separated); empty means every cluster. */
-  WATCHED_CLUSTERS: z._default(z.string(), ''),
-  /** Most deregistrations in one scheduled run; the rest wait for the next run. */
-  RECONCILE_MAX_DELETES: z._default(int(0, 100_000), 50),
-  /** Time between two passes of the health sweep within one scheduled invocation. */
-  HEALTH_SWEEP_INTERVAL_MS: z._default(int(1000, 300_000), 20_000),
-});
 
 export interface ReconcileConfig extends RegistrarConfig {
   clusters?: string[];
@@ -186,39 +179,19 @@ export interface ReconcileConfig extends RegistrarConfig {
 
 /** Reads and validates the reconcile function's environment (the register function's, plus its own). */
 export function loadReconcileConfig(env: Env = process.env): ReconcileConfig {
-  const v = parseEnv(reconcileShape(), env);
-  const clusters = v.WATCHED_CLUSTERS.split(',')
+  const v = readVariables(readBy('reconcile'), env) as RegistrarValues &
+    Values<'watchedClusters' | 'reconcileMaxDeletes' | 'healthSweepIntervalMs'>;
+  const clusters = v.watchedClusters
+    .split(',')
     .map((c) => c.trim())
     .filter(Boolean);
   return {
     ...registrarConfigOf(v),
     ...(clusters.length ? { clusters } : {}),
-    maxDeletes: v.RECONCILE_MAX_DELETES,
-    healthSweepIntervalMs: v.HEALTH_SWEEP_INTERVAL_MS,
+    maxDeletes: v.reconcileMaxDeletes,
+    healthSweepIntervalMs: v.healthSweepIntervalMs,
   };
 }
-
-const LOOKUP_NAMESPACES = /^\s*(\*|[\w.-]+(\s*,\s*[\w.-]+)*)?\s*$/;
-
-const lookupShape = () => ({
-  /** The namespace of `/services` and `/services/{service}`, by id (ns-...), ARN or name. */
-  NAMESPACE: z.string().check(z.minLength(1)),
-  /** Shortest time between two freshness checks (DiscoverInstancesRevision) of one cached answer. */
-  CACHE_INTERVAL_MS: z._default(int(0, 3_600_000), 1000),
-  /** Most answers kept in memory; the least recently used goes first. */
-  CACHE_MAX_ENTRIES: z._default(int(1, 1_000_000), 1000),
-  /** Oldest an answer may be before it is read again in full: its health is not covered by the revision. */
-  HEALTH_MAX_AGE_MS: z._default(int(0, 3_600_000), 5000),
-  /** `Cache-Control: max-age` of successful answers, in seconds. */
-  CACHE_CONTROL_MAX_AGE: z._default(int(0, 86_400), 1),
-  /** How long a cached answer may still be served while Cloud Map throttles or fails. */
-  STALE_IF_ERROR_MS: z._default(int(0, 3_600_000), 30_000),
-  /** Namespace names the lookup may discover in besides NAMESPACE, comma-separated; `*` = any (deploy: lookupNamespaces). */
-  LOOKUP_NAMESPACES: z._default(
-    z.string().check(z.regex(LOOKUP_NAMESPACES, 'expected * or namespace names, comma-separated')),
-    '',
-  ),
-});
 
 export interface LookupConfig {
   namespace: string;
@@ -233,18 +206,27 @@ export interface LookupConfig {
 
 /** Reads and validates the lookup function's environment. */
 export function loadLookupConfig(env: Env = process.env): LookupConfig {
-  const v = parseEnv(lookupShape(), env);
+  const v = readVariables(readBy('lookup'), env) as Values<
+    | 'namespace'
+    | 'lookupNamespaces'
+    | 'cacheIntervalMs'
+    | 'cacheMaxEntries'
+    | 'healthMaxAgeMs'
+    | 'cacheControlMaxAge'
+    | 'staleIfErrorMs'
+  >;
   return {
-    namespace: v.NAMESPACE,
-    cacheIntervalMs: v.CACHE_INTERVAL_MS,
-    cacheMaxEntries: v.CACHE_MAX_ENTRIES,
-    healthMaxAgeMs: v.HEALTH_MAX_AGE_MS,
-    cacheControlMaxAgeSeconds: v.CACHE_CONTROL_MAX_AGE,
-    staleIfErrorMs: v.STALE_IF_ERROR_MS,
+    namespace: v.namespace,
+    cacheIntervalMs: v.cacheIntervalMs,
+    cacheMaxEntries: v.cacheMaxEntries,
+    healthMaxAgeMs: v.healthMaxAgeMs,
+    cacheControlMaxAgeSeconds: v.cacheControlMaxAge,
+    staleIfErrorMs: v.staleIfErrorMs,
     lookupNamespaces:
-      v.LOOKUP_NAMESPACES.trim() === '*'
+      v.lookupNamespaces.trim() === '*'
         ? '*'
-        : v.LOOKUP_NAMESPACES.split(',')
+        : v.lookupNamespaces
+            .split(',')
             .map((n) => n.trim())
             .filter(Boolean),
   };

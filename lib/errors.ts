@@ -1,12 +1,13 @@
 /**
- * Named errors. Each carries a stable `code` (kebab-case) that logs, metrics and HTTP answers use.
+ * Named errors. Each carries a stable `code` (kebab-case) that logs, metrics and HTTP answers use, and takes the
+ * error it stands for as `cause`. Callers tell them apart with `instanceof`, never by comparing codes.
  * Errors raised by AWS are not wrapped here: the register function rethrows them so Lambda retries.
  */
 export class RegistrarError extends Error {
   constructor(
     readonly code: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: ErrorOptions,
   ) {
     super(message, options);
     this.name = new.target.name;
@@ -15,23 +16,23 @@ export class RegistrarError extends Error {
 
 /** The environment is missing a key or holds a bad value; thrown at cold start. */
 export class ConfigError extends RegistrarError {
-  constructor(message: string) {
-    super('invalid-config', message);
+  constructor(message: string, options?: ErrorOptions) {
+    super('invalid-config', message, options);
   }
 }
 
 /** An input (event, CLI file, HTTP parameter) failed validation. */
 export class ValidationError extends RegistrarError {
-  constructor(code: string, message: string) {
-    super(code, message);
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(code, message, options);
   }
 }
 
 /** A Cloud Map namespace named in configuration or a request does not exist. */
 export class NamespaceNotFoundError extends RegistrarError {
   /** `tried` says how `ref` was looked up (as an id, an ARN or a name), for the operator who mistyped it. */
-  constructor(ref: string, tried?: string) {
-    super('namespace-not-found', `Cloud Map namespace "${ref}" does not exist${tried ? ` (${tried})` : ''}`);
+  constructor(ref: string, tried?: string, options?: ErrorOptions) {
+    super('namespace-not-found', `Cloud Map namespace "${ref}" does not exist${tried ? ` (${tried})` : ''}`, options);
   }
 }
 
@@ -45,11 +46,13 @@ export class ServiceNotManagedError extends RegistrarError {
     readonly namespace: string,
     readonly service: string,
     readonly ownerId: string,
+    options?: ErrorOptions,
   ) {
     super(
       'service-not-managed',
       `Cloud Map service "${service}" in namespace "${namespace}" was not created by ${ownerId} (no managed-by=${ownerId} tag); ` +
         "left untouched: give the ECS service another Cloud Map name (the discovery:name tag) or remove the other tool's registry",
+      options,
     );
   }
 }
@@ -60,10 +63,12 @@ export class OperationFailedError extends RegistrarError {
     readonly operationId: string,
     readonly errorCode: string | undefined,
     detail: string | undefined,
+    options?: ErrorOptions,
   ) {
     super(
       'operation-failed',
       `Cloud Map operation ${operationId} failed: ${errorCode ?? 'unknown'} ${detail ?? ''}`.trim(),
+      options,
     );
   }
 }
@@ -73,8 +78,9 @@ export class OperationTimeoutError extends RegistrarError {
   constructor(
     readonly operationId: string,
     waitedMs: number,
+    options?: ErrorOptions,
   ) {
-    super('operation-timeout', `Cloud Map operation ${operationId} still pending after ${waitedMs} ms`);
+    super('operation-timeout', `Cloud Map operation ${operationId} still pending after ${waitedMs} ms`, options);
   }
 }
 
@@ -85,8 +91,8 @@ export function isAwsError(error: unknown, ...names: string[]): boolean {
 
 /** A Cloud Map service named in a request does not exist in its namespace. */
 export class ServiceNotFoundError extends RegistrarError {
-  constructor(namespace: string, service: string) {
-    super('service-not-found', `Cloud Map service "${service}" does not exist in namespace "${namespace}"`);
+  constructor(namespace: string, service: string, options?: ErrorOptions) {
+    super('service-not-found', `Cloud Map service "${service}" does not exist in namespace "${namespace}"`, options);
   }
 }
 
@@ -94,7 +100,7 @@ export class ServiceNotFoundError extends RegistrarError {
 export class UpstreamThrottledError extends RegistrarError {
   constructor(
     readonly retryAfterSeconds: number,
-    options?: { cause?: unknown },
+    options?: ErrorOptions,
   ) {
     super('upstream-throttled', 'Cloud Map is throttling discovery calls; retry later', options);
   }
@@ -102,15 +108,15 @@ export class UpstreamThrottledError extends RegistrarError {
 
 /** A Cloud Map call failed for a reason other than throttling or a missing resource. */
 export class UpstreamError extends RegistrarError {
-  constructor(options?: { cause?: unknown }) {
+  constructor(options?: ErrorOptions) {
     super('upstream-error', 'Cloud Map did not answer the discovery call', options);
   }
 }
 
 /** No route of the HTTP lookup API matches the request's method and path (not echoed: it is caller input). */
 export class RouteNotFoundError extends RegistrarError {
-  constructor() {
-    super('route-not-found', 'No lookup route matches this method and path');
+  constructor(options?: ErrorOptions) {
+    super('route-not-found', 'No lookup route matches this method and path', options);
   }
 }
 
@@ -121,7 +127,7 @@ export class RouteNotFoundError extends RegistrarError {
 export class ClusterNotFoundError extends RegistrarError {
   constructor(
     readonly cluster: string,
-    options?: { cause?: unknown },
+    options?: ErrorOptions,
   ) {
     super('cluster-not-found', `ECS cluster "${cluster}" was not found in this account and region`, options);
   }
@@ -136,10 +142,11 @@ export class ItemsFailedError extends RegistrarError {
     readonly run: string,
     readonly failed: number,
     readonly failedByReason: Record<string, number>,
+    options?: ErrorOptions,
   ) {
     const reasons = Object.entries(failedByReason)
       .map(([reason, count]) => `${reason}: ${count}`)
       .join(', ');
-    super('items-failed', `${run}: ${failed} item(s) failed (${reasons}); the rest of the run was done`);
+    super('items-failed', `${run}: ${failed} item(s) failed (${reasons}); the rest of the run was done`, options);
   }
 }

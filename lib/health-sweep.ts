@@ -1,5 +1,4 @@
 import { type ItemCounts, ItemTally } from './item-tally';
-import { registrationsOf } from './plan';
 import type { CustomHealth, ServiceInfo } from './ports';
 import { type RegistrarDeps, registerPlanned } from './registrar';
 import { countBlocked, type PlannedTask, planRunningTasks } from './running-tasks';
@@ -107,7 +106,7 @@ export async function sweepHealth(deps: RegistrarDeps, clusters: string[], now: 
     // Cloud Map, not the task table, says whether it is registered: a registration that failed after its
     // claim is recorded, yet missing, and must be tried again.
     const held = await Promise.all(
-      registrationsOf(plan).map(async (r) => {
+      plan.registrations.map(async (r) => {
         const { known, health } = await serviceHealth(plan.namespace, r.service);
         return known ? health[r.instanceId] !== undefined : undefined;
       }),
@@ -116,9 +115,9 @@ export async function sweepHealth(deps: RegistrarDeps, clusters: string[], now: 
     const item = {
       action: 'register',
       taskArn: detail.taskArn,
-      instanceId: plan.instanceId,
+      instanceId: plan.registrations[0].instanceId,
       namespace: plan.namespace,
-      cloudMapService: plan.service,
+      cloudMapService: plan.registrations[0].service,
     };
     const done = await tally.attempt(item, () => registerPlanned(plan, detail.taskArn, deps));
     if (done?.value) countBlocked(tally, plan, done.value);

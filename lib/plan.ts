@@ -37,7 +37,7 @@ export const TAG = {
 } as const;
 
 /** Statuses that mean the task is leaving: deregister at the first of them. */
-const LEAVING_LAST_STATUSES = new Set(['DEACTIVATING', 'STOPPING', 'DEPROVISIONING', 'STOPPED']);
+export const LEAVING_LAST_STATUSES = new Set(['DEACTIVATING', 'STOPPING', 'DEPROVISIONING', 'STOPPED']);
 
 /** What the planner needs to know besides the event. */
 export interface PlanSettings {
@@ -89,15 +89,17 @@ export interface Registration {
   attributes: Record<string, string>;
 }
 
+/** A list with at least one item: its first is always there. */
+export type NonEmpty<T> = [T, ...T[]];
+
 export interface RegisterPlan {
   action: 'register';
   namespace: string;
-  /** The first registration (the task's primary port). */
-  service: string;
-  instanceId: string;
-  attributes: Record<string, string>;
-  /** Every registration, the first included, when the task exposes several named ports. */
-  registrations?: Registration[];
+  /**
+   * Every Cloud Map instance of the task: first the primary (the task's primary port, in the service named
+   * for the task), then one per named port.
+   */
+  registrations: NonEmpty<Registration>;
   /** DNS records the Cloud Map service gets if it has to be created. */
   dnsRecords: DnsRecordSet;
   /** The event's `detail.version`, for ordering. */
@@ -111,22 +113,10 @@ export interface RegisterPlan {
 export interface DeregisterPlan {
   action: 'deregister';
   namespace: string;
-  service: string;
-  instanceId: string;
-  /** Every Cloud Map service the task is in, the first included, when it exposes several named ports. */
-  registrations?: { service: string; instanceId: string }[];
+  /** Every Cloud Map service the task is in: first the primary, then one per named port. */
+  registrations: NonEmpty<Pick<Registration, 'service' | 'instanceId'>>;
   version: number;
   notes?: string[];
-}
-
-/** Every registration of a register plan (the top-level one alone unless it has several). */
-export function registrationsOf(plan: RegisterPlan): Registration[] {
-  return plan.registrations ?? [{ service: plan.service, instanceId: plan.instanceId, attributes: plan.attributes }];
-}
-
-/** Every Cloud Map service a deregister plan removes the task from. */
-export function servicesOf(plan: DeregisterPlan | RegisterPlan): string[] {
-  return plan.registrations?.map((r) => r.service) ?? [plan.service];
 }
 
 export interface IgnorePlan {
@@ -382,16 +372,16 @@ export function planTaskEvent(event: TaskStateChange, facts: TaskFacts, settings
   const { ports: exposedPorts, warnings: portWarnings } = namedPorts(facts, tags);
   const names = serviceNames(named.name, exposedPorts);
   const namespace = settings.clusterNamespaces?.[clusterName(detail.clusterArn)] ?? settings.namespace;
-  const target = { namespace, service: names.primary, instanceId, version: detail.version };
   // Deregistration ignores the opt-out tag: an instance registered before the tag was added must still go.
   if (leaving) {
-    const registrations = names.named.length
-      ? [{ service: names.primary, instanceId }, ...names.named.map((n) => ({ service: n.service, instanceId }))]
-      : undefined;
     return {
       action: 'deregister',
-      ...target,
-      ...(registrations ? { registrations } : {}),
+      namespace,
+      registrations: [
+        { service: names.primary, instanceId },
+        ...names.named.map((n) => ({ service: n.service, instanceId })),
+      ],
+      version: detail.version,
       ...(notes.length ? { notes } : {}),
     };
   }
@@ -468,7 +458,7 @@ export function planTaskEvent(event: TaskStateChange, facts: TaskFacts, settings
   const { attributes, warnings } = withCustomAttributes(base, tags);
   if (primary.warning) warnings.push(primary.warning);
   warnings.push(...portWarnings);
-  const registrations: Registration[] = [{ service: names.primary, instanceId, attributes }];
+  const registrations: NonEmpty<Registration> = [{ service: names.primary, instanceId, attributes }];
   for (const { service, port: named } of names.named) {
     const reachable = reachablePort(detail, mode, named.containerPort);
     if (!isValidServiceName(service) || reachable === undefined) {
@@ -487,10 +477,10 @@ export function planTaskEvent(event: TaskStateChange, facts: TaskFacts, settings
   }
   return {
     action: 'register',
-    ...target,
-    attributes,
-    ...(registrations.length > 1 ? { registrations } : {}),
+    namespace,
+    registrations,
     dnsRecords: onInstance ? 'SRV' : settings.dnsRecords,
+    version: detail.version,
     ...(notes.length ? { notes } : {}),
     ...(warnings.length ? { warnings } : {}),
   };

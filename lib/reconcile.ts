@@ -2,7 +2,7 @@ import { ServiceNotManagedError } from './errors';
 import { fixHealth } from './health-sweep';
 import { type ItemCounts, ItemTally } from './item-tally';
 import { logger } from './observability';
-import { ATTR, type RegisterPlan, type Registration, registrationsOf } from './plan';
+import { ATTR, type RegisterPlan, type Registration } from './plan';
 import type { InstanceRecord, ServiceInfo } from './ports';
 import { deregisterOwned, type RegistrarDeps, registerPlanned } from './registrar';
 import { countBlocked, planRunningTasks } from './running-tasks';
@@ -150,7 +150,7 @@ export async function reconcile(deps: RegistrarDeps, options: ReconcileOptions):
   const desired = new Map<string, { plan: RegisterPlan; taskArn: string; registration: Registration }>();
   for (const { plan, detail } of ecs.planned) {
     if (plan.action !== 'register') continue;
-    for (const registration of registrationsOf(plan)) {
+    for (const registration of plan.registrations) {
       desired.set(key(plan.namespace, registration.service, registration.instanceId), {
         plan,
         taskArn: detail.taskArn,
@@ -235,9 +235,9 @@ export async function reconcile(deps: RegistrarDeps, options: ReconcileOptions):
     const item = {
       action: 'register',
       taskArn,
-      instanceId: plan.instanceId,
+      instanceId: plan.registrations[0].instanceId,
       namespace: plan.namespace,
-      cloudMapService: plan.service,
+      cloudMapService: plan.registrations[0].service,
     };
     // Forced: a same-version instance with a wrong address is rewritten in place.
     const result = dryRun

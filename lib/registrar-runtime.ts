@@ -1,5 +1,10 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { createDynamoDbClient, createEcsClient, createServiceDiscoveryClient } from './aws-clients';
+import {
+  type AwsClientOptions,
+  createDynamoDbClient,
+  createEcsClient,
+  createServiceDiscoveryClient,
+} from './aws-clients';
 import { CloudMapRegistry } from './cloud-map/cloud-map-registry';
 import { LambdaServiceCreator } from './cloud-map/lambda-service-creator';
 import type { RegistrarConfig } from './config';
@@ -8,22 +13,29 @@ import { EcsTaskSource } from './ecs/ecs-task-source';
 import { logger, metrics } from './observability';
 import { handleTaskEvent, type Outcome, type RegistrarDeps } from './registrar';
 
+export interface RegistrarDepsOptions {
+  /** Region, credentials and endpoint of the ECS, Cloud Map and DynamoDB clients (the CLI's `--endpoint`). */
+  clients?: AwsClientOptions;
+}
+
 /**
- * Builds the register function's adapters once per container, from validated configuration. With
- * SERVICE_CREATOR_FUNCTION (deployed), missing services are created by that function, as these roles may not create
- * or tag one; without it (tests, the emulator), in-process.
+ * Builds the adapters of the register, reconcile and health-sweep functions (and of `registrar reconcile`) once
+ * per container, from validated configuration. With SERVICE_CREATOR_FUNCTION (deployed), missing services are
+ * created by that function, as these roles may not create or tag one; without it (tests, the emulator, the CLI),
+ * in-process. The clients follow the environment unless `options.clients` say otherwise.
  */
-export function createRegistrarDeps(config: RegistrarConfig): RegistrarDeps {
+export function createRegistrarDeps(config: RegistrarConfig, options: RegistrarDepsOptions = {}): RegistrarDeps {
+  const clients = options.clients ?? {};
   return {
-    registry: new CloudMapRegistry(createServiceDiscoveryClient(), {
+    registry: new CloudMapRegistry(createServiceDiscoveryClient(clients), {
       ownerId: config.ownerId,
       operationTimeoutMs: config.operationTimeoutMs,
       ...(config.serviceCreatorFunction
         ? { creator: new LambdaServiceCreator(config.serviceCreatorFunction, { ownerId: config.ownerId }) }
         : {}),
     }),
-    tasks: new EcsTaskSource(createEcsClient(), { serviceTagsTtlMs: config.serviceTagsTtlMs }),
-    versions: new DynamoDbVersionStore(createDynamoDbClient(), config.taskTable),
+    tasks: new EcsTaskSource(createEcsClient(clients), { serviceTagsTtlMs: config.serviceTagsTtlMs }),
+    versions: new DynamoDbVersionStore(createDynamoDbClient(clients), config.taskTable),
     settings: config,
   };
 }

@@ -11,11 +11,11 @@ import {
   planTaskEvent,
   type RegisterPlan,
   type Registration,
-  registrationsOf,
-  servicesOf,
   type TaskFacts,
 } from './plan';
 import type { InstanceRecord, Registry, ServiceInfo, TaskRecord, TaskSource, VersionStore } from './ports';
+import { SETTINGS } from './settings';
+import { sleep as defaultSleep } from './sleep';
 import { arnTail, parseTaskEvent, type TaskDetail, type TaskStateChange } from './task-event';
 
 /** What became of one event: for logs, metrics and tests. */
@@ -32,7 +32,7 @@ export interface RegistrarSettings extends PlanSettings {
   healthPollMs?: number;
   /**
    * How long a leaving mark stands before reconcile may overrule it when ECS says the task runs
-   * (default LEAVING_OVERRULE_AFTER_MS). Not read from the environment yet: item 11's settings catalogue.
+   * (default LEAVING_OVERRULE_AFTER_MS). A constant, not a setting (lib/settings.ts says why); tests shorten it.
    */
   leavingOverruleAfterMs?: number;
 }
@@ -56,8 +56,6 @@ export interface RegistrarDeps {
 
 /** Plan reasons that mean ECS no longer runs the task. */
 const GONE = new Set(['task-no-longer-running', 'stale-event', 'task-not-found']);
-
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const skipped = (reason: string, message: string, taskId?: string): Outcome => ({
   result: 'skipped',
@@ -139,7 +137,7 @@ async function planWaitingForHealth(event: TaskStateChange, deps: RegistrarDeps)
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? defaultSleep;
   const deadline = now() + (deps.settings.healthWaitMs ?? 0);
-  const poll = deps.settings.healthPollMs ?? 2000;
+  const poll = deps.settings.healthPollMs ?? SETTINGS.healthPollMs.default;
   let facts = await gatherFacts(event, deps.tasks);
   let plan = planTaskEvent(event, facts, deps.settings);
   while (plan.action === 'ignore' && plan.reason === 'health-pending' && now() + poll <= deadline) {
@@ -167,7 +165,7 @@ async function handleRunning(event: TaskStateChange, deps: RegistrarDeps, lagMs:
   return {
     result: 'registered',
     taskId,
-    service: plan.service,
+    service: plan.registrations[0].service,
     namespace: plan.namespace,
     lagMs: lagMs(),
     ...(plan.warnings ? { warnings: plan.warnings } : {}),
@@ -180,7 +178,7 @@ async function handleRunning(event: TaskStateChange, deps: RegistrarDeps, lagMs:
  */
 async function undoRegistrations(plan: RegisterPlan, taskArn: string, deps: RegistrarDeps): Promise<void> {
   await deps.versions.setCleared(taskArn, false);
-  for (const r of registrationsOf(plan)) await deregisterOwned(plan.namespace, r.service, r.instanceId, deps);
+  for (const r of plan.registrations) await deregisterOwned(plan.namespace, r.service, r.instanceId, deps);
   await deps.versions.setCleared(taskArn, true);
 }
 
@@ -199,8 +197,8 @@ export async function registerPlanned(
    */
   options: { force?: boolean } = {},
 ): Promise<Outcome | undefined> {
-  const taskId = plan.instanceId;
-  const registrations = registrationsOf(plan);
+  const { registrations } = plan;
+  const taskId = registrations[0].instanceId;
   const target = { namespace: plan.namespace, services: registrations.map((r) => r.service) };
   const claim = await deps.versions.claimRunning(taskArn, plan.version, target);
   const overruled =
@@ -261,7 +259,8 @@ async function overruleContradictedLeaving(
   const markedBefore = now() - (deps.settings.leavingOverruleAfterMs ?? LEAVING_OVERRULE_AFTER_MS);
   // Too young for any read to contradict it (a mark without a time is left to the store's condition).
   if (record.leavingMarkedAt !== undefined && record.leavingMarkedAt > markedBefore) return false;
-  const described = await deps.tasks.describeTask(plan.attributes[ATTR.cluster] ?? '', taskArn);
+  const { instanceId, attributes } = plan.registrations[0];
+  const described = await deps.tasks.describeTask(attributes[ATTR.cluster] ?? '', taskArn);
   if (!described || !isRunning(described)) return false;
   const overruled = await deps.versions.overruleLeaving(
     taskArn,
@@ -269,7 +268,7 @@ async function overruleContradictedLeaving(
     { version: plan.version, ...target },
   );
   if (overruled) {
-    logger.warn(`leaving mark overruled: ECS runs task ${plan.instanceId}, which a leaving event said was stopping`, {
+    logger.warn(`leaving mark overruled: ECS runs task ${instanceId}, which a leaving event said was stopping`, {
       taskArn,
       markVersion: record.version,
       ...(record.leavingMarkedAt !== undefined ? { markedAt: new Date(record.leavingMarkedAt).toISOString() } : {}),
@@ -313,7 +312,7 @@ async function handleLeaving(
     const plan = planTaskEvent(leaving, await gatherFacts(leaving, deps.tasks), deps.settings);
     if (plan.action === 'ignore') return skipped(plan.reason, plan.message, taskId);
     namespace = plan.namespace;
-    services = servicesOf(plan);
+    services = plan.registrations.map((r) => r.service);
   }
   const refused: string[] = [];
   for (const service of services) {

@@ -123,9 +123,10 @@ export function countBlocked(tally: ItemTally, plan: RegisterPlan, blocked: Outc
   if (blocked.result !== 'skipped') return;
   if (blocked.reason === 'service-not-managed') {
     // Every registration was refused, so the first (the primary service's) was: the message names it.
-    tally.skipOnce(blocked.reason, `${plan.namespace}/${plan.service}`, blocked.message, {
+    const [primary] = plan.registrations;
+    tally.skipOnce(blocked.reason, `${plan.namespace}/${primary.service}`, blocked.message, {
       namespace: plan.namespace,
-      cloudMapService: plan.service,
+      cloudMapService: primary.service,
     });
   } else tally.skip(blocked.reason, count);
 }

@@ -6,6 +6,7 @@ import {
   RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
+import { fargateTaskDefinition } from './task-definitions';
 
 /**
  * `npm run local:create-service -- NAME [--count N] [--cluster C] [--port P]`: creates (or rescales) an
@@ -56,21 +57,16 @@ export async function createOrScale(ecs: ECSClient, args: Args): Promise<string>
     return `scaled service ${args.name} to ${args.count} task(s)`;
   }
   await ecs.send(
-    new RegisterTaskDefinitionCommand({
-      family: args.name,
-      networkMode: 'awsvpc',
-      requiresCompatibilities: ['FARGATE'],
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [
+    new RegisterTaskDefinitionCommand(
+      fargateTaskDefinition(args.name, [
         {
           name: 'app',
           image: 'public.ecr.aws/nginx/nginx:latest',
           essential: true,
           portMappings: [{ containerPort: args.port, protocol: 'tcp' }],
         },
-      ],
-    }),
+      ]),
+    ),
   );
   await ecs.send(
     new CreateServiceCommand({

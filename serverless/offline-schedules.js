@@ -1,22 +1,5 @@
-/**
- * A local plugin for `npm start`: serverless-offline runs `schedule` events itself, on a wall-clock cron, and
- * `npm start` runs them too (local/rules.ts startSchedules: at start, then on the rate, reconcile scaled by
- * the time scale, never two runs of one function at once). Two schedulers would overlap the health sweep's
- * minute-long invocations, so when npm start says it runs the schedules (REGISTRAR_LOCAL_SCHEDULES=external),
- * this hides the schedule events from serverless-offline. `osls offline` without that variable keeps
- * serverless-offline's own scheduling; package, deploy and print never reach these hooks.
- */
-class OfflineSchedules {
-  constructor(serverless) {
-    const hide = () => {
-      if (process.env.REGISTRAR_LOCAL_SCHEDULES !== 'external') return;
-      for (const fn of Object.values(serverless.service.functions ?? {})) {
-        if (Array.isArray(fn.events)) fn.events = fn.events.filter((event) => !event.schedule);
-      }
-    };
-    // `osls offline start` runs offline:start:init; `osls offline` runs offline:start.
-    this.hooks = { 'before:offline:start:init': hide, 'before:offline:start': hide };
-  }
-}
+// An osls plugin (serverless.yml `plugins`), loaded with require(): the plugin itself is TypeScript
+// (serverless/plugins/offline-schedules.ts), run through tsx as serverless/deploy-config.js runs the configuration.
+require('tsx/cjs');
 
-module.exports = OfflineSchedules;
+module.exports = require('./plugins/offline-schedules.ts').OfflineSchedules;

@@ -1,15 +1,16 @@
 import {
   DeregisterInstanceCommand,
   GetInstanceCommand,
-  GetInstancesHealthStatusCommand,
   GetOperationCommand,
-  ListInstancesCommand,
+  paginateGetInstancesHealthStatus,
+  paginateListInstances,
   RegisterInstanceCommand,
   type ServiceDiscoveryClient,
   UpdateInstanceCustomHealthStatusCommand,
 } from '@aws-sdk/client-servicediscovery';
 import { isAwsError, OperationFailedError, OperationTimeoutError, ServiceNotManagedError } from '../errors';
 import type { CustomHealth, InstanceRecord, NamespaceInfo, Registry, ServiceInfo, ServiceSpec } from '../ports';
+import { sleep } from '../sleep';
 import { NamespaceResolver } from './namespaces';
 import {
   DirectServiceCreator,
@@ -42,8 +43,6 @@ export interface CloudMapRegistryOptions {
  */
 const FOREIGN_RELIST_MS = 60_000;
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * The Cloud Map adapter of the Registry port. Writes are followed to the end of their asynchronous
  * operation; a write that races another on the same instance (DuplicateRequest) is retried within the
@@ -70,7 +69,7 @@ export class CloudMapRegistry implements Registry {
     private readonly options: CloudMapRegistryOptions,
   ) {
     this.namespaces = new NamespaceResolver(client);
-    this.sleep = options.sleep ?? defaultSleep;
+    this.sleep = options.sleep ?? sleep;
     this.now = options.now ?? Date.now;
     this.creator = options.creator ?? new DirectServiceCreator(client, options.ownerId);
   }
@@ -146,16 +145,14 @@ export class CloudMapRegistry implements Registry {
 
   async listInstances(service: ServiceInfo): Promise<InstanceRecord[]> {
     const instances: InstanceRecord[] = [];
-    let token: string | undefined;
-    do {
-      const out = await this.client.send(
-        new ListInstancesCommand({ ServiceId: service.id, NextToken: token, MaxResults: 100 }),
-      );
-      for (const instance of out.Instances ?? []) {
+    for await (const page of paginateListInstances(
+      { client: this.client },
+      { ServiceId: service.id, MaxResults: 100 },
+    )) {
+      for (const instance of page.Instances ?? []) {
         if (instance.Id) instances.push({ id: instance.Id, attributes: instance.Attributes ?? {} });
       }
-      token = out.NextToken;
-    } while (token);
+    }
     return instances;
   }
 
@@ -215,14 +212,8 @@ export class CloudMapRegistry implements Registry {
 
   async getHealth(service: ServiceInfo): Promise<Record<string, string>> {
     const health: Record<string, string> = {};
-    let token: string | undefined;
-    do {
-      const out = await this.client.send(
-        new GetInstancesHealthStatusCommand({ ServiceId: service.id, NextToken: token, MaxResults: 100 }),
-      );
-      Object.assign(health, out.Status ?? {});
-      token = out.NextToken;
-    } while (token);
+    const pages = paginateGetInstancesHealthStatus({ client: this.client }, { ServiceId: service.id, MaxResults: 100 });
+    for await (const page of pages) Object.assign(health, page.Status ?? {});
     return health;
   }
 

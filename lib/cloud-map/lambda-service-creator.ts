@@ -1,4 +1,5 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { awsClientConfig } from '../aws-clients';
 import { RegistrarError, ServiceNotManagedError } from '../errors';
 import type { NamespaceInfo, ServiceInfo, ServiceSpec } from '../ports';
 import type { CreateServiceAnswer, CreateServiceRequest } from './create-service-request';
@@ -11,8 +12,8 @@ type LambdaSdk = typeof import('@aws-sdk/client-lambda');
  * or a refusal it may give. Thrown so that the event is retried, as any AWS failure is.
  */
 export class ServiceCreationFailedError extends RegistrarError {
-  constructor(functionName: string, detail: string) {
-    super('service-creation-failed', `the service creator function ${functionName} failed: ${detail}`);
+  constructor(functionName: string, detail: string, options?: ErrorOptions) {
+    super('service-creation-failed', `the service creator function ${functionName} failed: ${detail}`, options);
   }
 }
 
@@ -84,16 +85,12 @@ export class LambdaServiceCreator implements ServiceCreator {
   }
 
   private client(): Promise<{ sdk: LambdaSdk; client: LambdaClient }> {
-    this.loaded ??= (this.options.load ?? (() => import('@aws-sdk/client-lambda')))().then((sdk) => {
-      const endpoint = this.options.endpoint ?? process.env.AWS_ENDPOINT_URL_LAMBDA ?? process.env.AWS_ENDPOINT_URL;
-      const client = new sdk.LambdaClient({
-        region: this.options.region,
-        retryMode: 'adaptive',
-        maxAttempts: 3,
-        ...(endpoint ? { endpoint } : {}),
-      });
-      return { sdk, client };
-    });
+    this.loaded ??= (this.options.load ?? (() => import('@aws-sdk/client-lambda')))().then((sdk) => ({
+      sdk,
+      client: new sdk.LambdaClient(
+        awsClientConfig('LAMBDA', { endpoint: this.options.endpoint, region: this.options.region, maxAttempts: 3 }),
+      ),
+    }));
     // A failed load is tried again on the next creation.
     this.loaded.catch(() => {
       this.loaded = undefined;

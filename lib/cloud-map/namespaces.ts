@@ -1,8 +1,8 @@
 import {
   GetNamespaceCommand,
-  ListNamespacesCommand,
   type Namespace,
   type NamespaceSummary,
+  paginateListNamespaces,
   type ServiceDiscoveryClient,
 } from '@aws-sdk/client-servicediscovery';
 import { isAwsError, NamespaceNotFoundError } from '../errors';
@@ -98,20 +98,17 @@ export class NamespaceResolver {
   /** The namespace whose name (or HTTP name) is `name`, case-insensitively; undefined when none is. */
   private async byName(name: string): Promise<NamespaceInfo | undefined> {
     const wanted = name.toLowerCase();
-    let token: string | undefined;
-    do {
-      const out = await this.client.send(
-        new ListNamespacesCommand({
-          NextToken: token,
-          Filters: [{ Name: 'NAME', Values: [name], Condition: 'EQ' }],
-        }),
-      );
-      const hit = out.Namespaces?.find(
+    const pages = paginateListNamespaces(
+      { client: this.client },
+      { Filters: [{ Name: 'NAME', Values: [name], Condition: 'EQ' }] },
+    );
+    // The first page that holds it ends the listing: no further page is asked for.
+    for await (const page of pages) {
+      const hit = page.Namespaces?.find(
         (ns) => ns.Name?.toLowerCase() === wanted || ns.Properties?.HttpProperties?.HttpName?.toLowerCase() === wanted,
       );
       if (hit) return toInfo(hit);
-      token = out.NextToken;
-    } while (token);
+    }
     return undefined;
   }
 }

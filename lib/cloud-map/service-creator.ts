@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import {
   CreateServiceCommand,
   type DnsRecord,
-  ListServicesCommand,
   ListTagsForResourceCommand,
+  paginateListServices,
   type ServiceDiscoveryClient,
 } from '@aws-sdk/client-servicediscovery';
 import { isAwsError, ServiceNotFoundError, ServiceNotManagedError } from '../errors';
@@ -57,20 +57,15 @@ export function newRequestId(): string {
 /** Every service of a namespace, all pages. */
 export async function listServicesIn(client: ServiceDiscoveryClient, namespaceId: string): Promise<ServiceInfo[]> {
   const services: ServiceInfo[] = [];
-  let token: string | undefined;
-  do {
-    const out = await client.send(
-      new ListServicesCommand({
-        NextToken: token,
-        MaxResults: 100,
-        Filters: [{ Name: 'NAMESPACE_ID', Values: [namespaceId], Condition: 'EQ' }],
-      }),
-    );
-    for (const s of out.Services ?? []) {
+  const pages = paginateListServices(
+    { client },
+    { MaxResults: 100, Filters: [{ Name: 'NAMESPACE_ID', Values: [namespaceId], Condition: 'EQ' }] },
+  );
+  for await (const page of pages) {
+    for (const s of page.Services ?? []) {
       if (s.Id && s.Name) services.push({ id: s.Id, name: s.Name, namespaceId, ...(s.Arn ? { arn: s.Arn } : {}) });
     }
-    token = out.NextToken;
-  } while (token);
+  }
   return services;
 }
 

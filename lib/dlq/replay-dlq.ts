@@ -75,7 +75,8 @@ function secondsWithin(name: string, value: number, min: number): number {
   return value;
 }
 
-const describeError = (error: unknown) => `${(error as Error).name}: ${(error as Error).message}`;
+/** An error as one line of a report: its name and message. */
+export const describeError = (error: unknown) => `${(error as Error).name}: ${(error as Error).message}`;
 
 /** Invokes the function synchronously with the event; resolves to the error text, or undefined on success. */
 async function invoke(lambda: LambdaClient, functionName: string, event: unknown): Promise<string | undefined> {

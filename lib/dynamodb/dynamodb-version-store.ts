@@ -1,11 +1,11 @@
 import {
   type AttributeValue,
-  ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { isAwsError } from '../errors';
 import type { TaskRecord, VersionStore } from '../ports';
 
 /** How long a record is kept: long enough to outlive every retry, DLQ replay (14 days) and late event. */
@@ -15,8 +15,7 @@ const LEAVING_TTL_S = 15 * 24 * 3600;
 /** Turns of markLeaving's two writes; another turn is needed only when a write raced between them. */
 const MARK_ATTEMPTS = 5;
 
-const isConditionFailure = (error: unknown): boolean =>
-  error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException';
+const isConditionFailure = (error: unknown): boolean => isAwsError(error, 'ConditionalCheckFailedException');
 
 function toRecord(item: Record<string, AttributeValue> | undefined): TaskRecord | undefined {
   if (!item?.taskArn?.S) return undefined;
@@ -30,6 +29,11 @@ function toRecord(item: Record<string, AttributeValue> | undefined): TaskRecord 
     ...(item.leavingMarkedAt?.N ? { leavingMarkedAt: Number(item.leavingMarkedAt.N) } : {}),
   };
 }
+
+/** The write that makes a record running at a version (a claim, or a leaving mark overruled). */
+const SET_RUNNING =
+  'SET #version = :version, #state = :running, #namespace = :namespace, #services = :services, expiresAt = :expires';
+const RUNNING_NAMES = { '#version': 'version', '#state': 'state', '#namespace': 'namespace', '#services': 'services' };
 
 /**
  * The DynamoDB adapter of the VersionStore port: one item per task (key `taskArn`), updated with
@@ -47,6 +51,17 @@ export class DynamoDbVersionStore implements VersionStore {
     return { N: String(Math.floor(this.now() / 1000) + seconds) };
   }
 
+  /** The values of SET_RUNNING. */
+  private runningValues(version: number, target: { namespace: string; services: string[] }) {
+    return {
+      ':version': { N: String(version) },
+      ':running': { S: 'running' },
+      ':namespace': { S: target.namespace },
+      ':services': { L: target.services.map((s) => ({ S: s })) },
+      ':expires': this.expiresAt(RUNNING_TTL_S),
+    };
+  }
+
   async claimRunning(
     taskArn: string,
     version: number,
@@ -59,21 +74,9 @@ export class DynamoDbVersionStore implements VersionStore {
           Key: { taskArn: { S: taskArn } },
           // The same version may claim again: a retry after a crash between claim and write must proceed.
           ConditionExpression: 'attribute_not_exists(taskArn) OR (#state = :running AND #version <= :version)',
-          UpdateExpression:
-            'SET #version = :version, #state = :running, #namespace = :namespace, #services = :services, expiresAt = :expires',
-          ExpressionAttributeNames: {
-            '#version': 'version',
-            '#state': 'state',
-            '#namespace': 'namespace',
-            '#services': 'services',
-          },
-          ExpressionAttributeValues: {
-            ':version': { N: String(version) },
-            ':running': { S: 'running' },
-            ':namespace': { S: target.namespace },
-            ':services': { L: target.services.map((s) => ({ S: s })) },
-            ':expires': this.expiresAt(RUNNING_TTL_S),
-          },
+          UpdateExpression: SET_RUNNING,
+          ExpressionAttributeNames: RUNNING_NAMES,
+          ExpressionAttributeValues: this.runningValues(version, target),
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -155,24 +158,14 @@ export class DynamoDbVersionStore implements VersionStore {
       ConditionExpression:
         '#state = :leaving AND #version = :expected AND ' +
         '(leavingMarkedAt <= :markedBefore OR (attribute_not_exists(leavingMarkedAt) AND expiresAt <= :legacyExpiresBefore))',
-      UpdateExpression:
-        'SET #version = :version, #state = :running, #namespace = :namespace, #services = :services, expiresAt = :expires REMOVE cleared, leavingMarkedAt',
-      ExpressionAttributeNames: {
-        '#version': 'version',
-        '#state': 'state',
-        '#namespace': 'namespace',
-        '#services': 'services',
-      },
+      UpdateExpression: `${SET_RUNNING} REMOVE cleared, leavingMarkedAt`,
+      ExpressionAttributeNames: RUNNING_NAMES,
       ExpressionAttributeValues: {
+        ...this.runningValues(target.version, target),
         ':leaving': { S: 'leaving' },
-        ':running': { S: 'running' },
         ':expected': { N: String(expected.version) },
         ':markedBefore': { N: String(expected.markedBefore) },
         ':legacyExpiresBefore': { N: String(legacyExpiresBefore) },
-        ':version': { N: String(target.version) },
-        ':namespace': { S: target.namespace },
-        ':services': { L: target.services.map((s) => ({ S: s })) },
-        ':expires': this.expiresAt(RUNNING_TTL_S),
       },
     });
     return overruled !== undefined;

@@ -1,4 +1,6 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import { awsClientConfig } from '../aws-clients';
+import { isAwsError } from '../errors';
 
 /** An EC2 instance's private addresses, as registration needs them. */
 export interface InstanceAddress {
@@ -19,16 +21,10 @@ export function createEc2AddressLookup(
   let loaded: Promise<{ sdk: typeof import('@aws-sdk/client-ec2'); client: EC2Client }> | undefined;
   const load = options.load ?? (() => import('@aws-sdk/client-ec2'));
   return async (instanceId) => {
-    loaded ??= load().then((sdk) => {
-      const endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_EC2 ?? process.env.AWS_ENDPOINT_URL;
-      const client = new sdk.EC2Client({
-        region: options.region,
-        retryMode: 'adaptive',
-        maxAttempts: 5,
-        ...(endpoint ? { endpoint } : {}),
-      });
-      return { sdk, client };
-    });
+    loaded ??= load().then((sdk) => ({
+      sdk,
+      client: new sdk.EC2Client(awsClientConfig('EC2', { endpoint: options.endpoint, region: options.region })),
+    }));
     const { sdk, client } = await loaded;
     try {
       const out = await client.send(new sdk.DescribeInstancesCommand({ InstanceIds: [instanceId] }));
@@ -42,7 +38,7 @@ export function createEc2AddressLookup(
         ...(ipv6 ? { ipv6 } : {}),
       };
     } catch (error) {
-      if ((error as Error).name === 'InvalidInstanceID.NotFound') return undefined;
+      if (isAwsError(error, 'InvalidInstanceID.NotFound')) return undefined;
       throw error;
     }
   };

@@ -5,8 +5,8 @@ import {
   DescribeTasksCommand,
   type DescribeTasksCommandOutput,
   type ECSClient,
-  ListClustersCommand,
-  ListTasksCommand,
+  paginateListClusters,
+  paginateListTasks,
   type Tag,
   type Task,
   type TaskDefinition,
@@ -138,12 +138,9 @@ export class EcsTaskSource implements TaskSource {
 
   async listClusters(): Promise<string[]> {
     const clusters: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      const out = await this.client.send(new ListClustersCommand({ nextToken, maxResults: 100 }));
-      clusters.push(...(out.clusterArns ?? []));
-      nextToken = out.nextToken;
-    } while (nextToken);
+    for await (const page of paginateListClusters({ client: this.client }, { maxResults: 100 })) {
+      clusters.push(...(page.clusterArns ?? []));
+    }
     return clusters;
   }
 
@@ -159,11 +156,8 @@ export class EcsTaskSource implements TaskSource {
 
   private async listRunningTaskPages(cluster: string): Promise<{ detail: TaskDetail; tags: Record<string, string> }[]> {
     const result: { detail: TaskDetail; tags: Record<string, string> }[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await this.client.send(
-        new ListTasksCommand({ cluster, desiredStatus: 'RUNNING', nextToken, maxResults: 100 }),
-      );
+    const pages = paginateListTasks({ client: this.client }, { cluster, desiredStatus: 'RUNNING', maxResults: 100 });
+    for await (const page of pages) {
       const arns = page.taskArns ?? [];
       if (arns.length > 0) {
         // DescribeTasks takes at most 100 tasks per call: one call per page.
@@ -173,8 +167,7 @@ export class EcsTaskSource implements TaskSource {
           if (detail) result.push({ detail, tags: tagMap(task.tags) });
         }
       }
-      nextToken = page.nextToken;
-    } while (nextToken);
+    }
     return result;
   }
 

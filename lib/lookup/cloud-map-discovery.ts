@@ -1,7 +1,7 @@
 import {
   DiscoverInstancesCommand,
   DiscoverInstancesRevisionCommand,
-  ListServicesCommand,
+  paginateListServices,
   type ServiceDiscoveryClient,
 } from '@aws-sdk/client-servicediscovery';
 import {
@@ -75,21 +75,17 @@ export class CloudMapDiscovery implements Discovery {
   }
 
   async listServices(namespaceId: string) {
-    const services: ServiceSummary[] = [];
-    let token: string | undefined;
-    do {
-      const out = await this.call(namespaceId, '', () =>
-        this.client.send(
-          new ListServicesCommand({
-            NextToken: token,
-            Filters: [{ Name: 'NAMESPACE_ID', Values: [namespaceId], Condition: 'EQ' }],
-          }),
-        ),
+    return this.call(namespaceId, '', async () => {
+      const services: ServiceSummary[] = [];
+      const pages = paginateListServices(
+        { client: this.client },
+        { Filters: [{ Name: 'NAMESPACE_ID', Values: [namespaceId], Condition: 'EQ' }] },
       );
-      for (const s of out.Services ?? []) services.push({ name: s.Name ?? '', instances: s.InstanceCount ?? 0 });
-      token = out.NextToken;
-    } while (token);
-    return services;
+      for await (const page of pages) {
+        for (const s of page.Services ?? []) services.push({ name: s.Name ?? '', instances: s.InstanceCount ?? 0 });
+      }
+      return services;
+    });
   }
 
   private async call<T>(namespace: string, service: string, send: () => Promise<T>): Promise<T> {
@@ -113,9 +109,7 @@ export function toDiscoveryError(error: unknown, namespace: string, service: str
   if (throttled) return new UpstreamThrottledError(THROTTLE_RETRY_AFTER_SECONDS, { cause: error });
   // Our validation follows Cloud Map's rules, so this means the rules moved: the caller's input is still at fault.
   if (isAwsError(error, 'InvalidInput')) {
-    const refused = new ValidationError('invalid-parameter', 'Cloud Map refused the request parameters');
-    refused.cause = error;
-    return refused;
+    return new ValidationError('invalid-parameter', 'Cloud Map refused the request parameters', { cause: error });
   }
   return new UpstreamError({ cause: error });
 }

@@ -1,6 +1,7 @@
 /**
  * A Map bounded to `maxEntries`, dropping the least recently used key first. A JavaScript Map keeps
- * insertion order, so re-inserting on every read keeps the oldest key first.
+ * insertion order, so re-inserting on every read keeps the oldest key first. Hand-written, not lru-cache: that
+ * package would add about 6 KB zipped and 6% to the lookup bundle's import work (README, Cache) for this bound.
  */
 export class LruMap<K, V> {
   private readonly map = new Map<K, V>();

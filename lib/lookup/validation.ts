@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { ATTRIBUTE_KEY } from '../cloud-map/limits';
 import { RouteNotFoundError, ValidationError } from '../errors';
 import type { HealthFilter, InstancesQuery, LookupHttpRequest, LookupRoute } from './types';
 
@@ -12,7 +13,7 @@ const SERVICE_NAME =
   /^(?=.{1,127}$)([a-zA-Z0-9_][a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_]|[a-zA-Z0-9])(\.([a-zA-Z0-9_][a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_]|[a-zA-Z0-9]))*$/;
 
 /** Cloud Map's namespace Name and HttpName: 1 to 1024 printable ASCII characters. */
-const CLOUD_MAP_NAMESPACE_NAME = /^[!-~]{1,1024}$/;
+export const CLOUD_MAP_NAMESPACE_NAME = /^[!-~]{1,1024}$/;
 
 /**
  * The project's narrower namespace rule: dot-separated labels of letters, digits, `-` and `_`.
@@ -21,10 +22,10 @@ const CLOUD_MAP_NAMESPACE_NAME = /^[!-~]{1,1024}$/;
  */
 const NAMESPACE_LABELS = /^[a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+)*$/;
 
-/** QueryParameters / OptionalParameters key: 255 printable ASCII characters at most. */
-const ATTRIBUTE_KEY = /^[!-~]{1,255}$/;
-
-/** QueryParameters / OptionalParameters value: printable ASCII, inner spaces and tabs allowed, 1024 at most. */
+/**
+ * QueryParameters / OptionalParameters value: printable ASCII, inner spaces and tabs allowed, 1024 at most. (Keys
+ * follow the attribute key rule of lib/cloud-map/limits.ts; a filter value is not an attribute value: tabs pass.)
+ */
 const ATTRIBUTE_VALUE = /^([!-~][ \t!-~]*)?[!-~]?$/;
 
 /** An instance carries at most 30 attributes, so more filters than that can never all match. */

@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the ${...} are CloudFormation Fn::Sub placeholders, not JavaScript templates
+
+import { type CfnTemplate, packageService, taskStateRule } from '../../support/package-service';
 import { bySid, STAR_RESOURCE_ALLOWED, type Statement, statementsOf } from './iam-policy';
-import { type CfnTemplate, packageService, taskStateRule } from './package-service';
 
 const CLUSTER_C = 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod-c';
 

@@ -1,10 +1,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the ${...} are CloudFormation Fn::Sub placeholders, not JavaScript templates
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Resolver } from '../../serverless/config';
 import { bySid, type Statement } from './iam-policy';
 
 /**
- * serverless/deploy-config.js without `osls package`: the derivations of parameter sets that need no bundle
+ * serverless/config/ (what serverless/deploy-config.js loads) without `osls package`: the derivations of parameter sets that need no bundle
  * (the packaged tests cover the template as osls writes it). Parameters are read as osls would: those given,
  * else the defaults of serverless.yml.
  */
@@ -22,19 +23,18 @@ function defaultParams(): Record<string, string> {
   return params;
 }
 
-type Derive = (context: { resolveVariable: (name: string) => Promise<unknown> }) => Promise<unknown>;
-
-/** Runs one derivation of deploy-config.js (a fresh copy: it keeps the settings of its first run). */
+/** Runs one derivation of serverless/config (a fresh copy: it keeps the settings of its first run). */
 function derive(name: string, params: Record<string, string>): Promise<unknown> {
   const values: Record<string, string> = { ...defaultParams(), ...params };
-  let config: Record<string, Derive> = {};
+  let config: Record<string, Resolver> = {};
   jest.isolateModules(() => {
-    config = require(join(ROOT, 'serverless', 'deploy-config.js'));
+    config = (require(join(ROOT, 'serverless', 'config', 'index.ts')) as typeof import('../../serverless/config'))
+      .resolvers;
   });
   const resolveVariable = async (variable: string) =>
     variable === 'sls:stage' ? 'prod' : values[variable.replace(/^param:/, '')];
   const derivation = config[name];
-  if (!derivation) throw new Error(`deploy-config.js has no ${name}`);
+  if (!derivation) throw new Error(`serverless/config has no ${name}`);
   return derivation({ resolveVariable });
 }
 

@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the ${...} are CloudFormation Fn::Sub placeholders, not JavaScript templates
-import { actionsOf, bySid, resourcesOf, STAR_RESOURCE_ALLOWED, type Statement, statementsOf } from './iam-policy';
+
 import {
   type CfnTemplate,
   onlyResourceOfType,
@@ -7,7 +7,8 @@ import {
   resourcesOfType,
   scheduleOf,
   taskStateRule,
-} from './package-service';
+} from '../../support/package-service';
+import { actionsOf, bySid, resourcesOf, STAR_RESOURCE_ALLOWED, type Statement, statementsOf } from './iam-policy';
 
 /** The default deployment: HTTP API with IAM, existing DNS namespace by name, every cluster. */
 let template: CfnTemplate;

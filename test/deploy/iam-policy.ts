@@ -1,4 +1,4 @@
-import type { CfnResource } from './package-service';
+import type { CfnResource } from '../../support/package-service';
 
 /** One IAM policy statement as the template holds it. */
 export interface Statement {

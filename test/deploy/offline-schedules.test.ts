@@ -1,7 +1,5 @@
-// The plugin is CommonJS JavaScript (osls loads it by path); its shape is typed here.
-const OfflineSchedules = require('../../serverless/offline-schedules.js') as new (
-  serverless: unknown,
-) => { hooks: Record<string, () => void> };
+// osls loads it through serverless/offline-schedules.js (tsx).
+import { OfflineSchedules } from '../../serverless/plugins/offline-schedules';
 
 interface Fn {
   events?: Record<string, unknown>[];
@@ -18,7 +16,7 @@ const service = (): { service: { functions: Record<string, Fn> } } => ({
   },
 });
 
-describe('serverless/offline-schedules.js (npm start runs the schedules, not serverless-offline)', () => {
+describe('serverless/plugins/offline-schedules.ts (npm start runs the schedules, not serverless-offline)', () => {
   const saved = process.env.REGISTRAR_LOCAL_SCHEDULES;
   afterEach(() => {
     if (saved === undefined) delete process.env.REGISTRAR_LOCAL_SCHEDULES;

@@ -1,4 +1,4 @@
-import { type PackageFailure, packageFailure } from './package-service';
+import { type PackageFailure, packageFailure } from '../../support/package-service';
 
 /** Parameter sets that must fail `osls package`, and the parameter the message must name. */
 const REFUSED: { name: string; params: Record<string, string>; names: string }[] = [

@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the ${...} are CloudFormation Fn::Sub placeholders, not JavaScript templates
-import { bySid, statementsOf } from './iam-policy';
+
 import {
   type CfnTemplate,
   onlyResourceOfType,
@@ -7,7 +7,8 @@ import {
   resourcesOfType,
   scheduleOf,
   taskStateRule,
-} from './package-service';
+} from '../../support/package-service';
+import { bySid, statementsOf } from './iam-policy';
 
 const ENDPOINTS = ['vpce-0123456789abcdef0', 'vpce-0fedcba9876543210'];
 const CLUSTER_B = 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod-b';

@@ -1,7 +1,5 @@
-// The plugin is CommonJS JavaScript (osls loads it by path); its shape is typed here.
-const RestApiStage = require('../../serverless/rest-api-stage.js') as new (
-  serverless: unknown,
-) => { hooks: Record<string, () => void> };
+// osls loads it through serverless/rest-api-stage.js (tsx); the packaged tests of private mode cover that path.
+import { RestApiStage } from '../../serverless/plugins/rest-api-stage';
 
 interface Resource {
   Type: string;
@@ -29,7 +27,7 @@ function compiled(restApiStage: Record<string, unknown>) {
   };
 }
 
-describe('serverless/rest-api-stage.js (the private REST API stage carries the throttling)', () => {
+describe('serverless/plugins/rest-api-stage.ts (the private REST API stage carries the throttling)', () => {
   it('moves the stage off the deployment into a stage resource with the settings, pointing at that deployment', () => {
     const { serverless, resources } = compiled(THROTTLING);
 

@@ -5,6 +5,7 @@ import { reconcile } from '../../lib/reconcile';
 import type { Outcome, RegistrarDeps } from '../../lib/registrar';
 import { handleTaskEvent } from '../../lib/registrar';
 import type { TaskDetail } from '../../lib/task-event';
+import { MemoryRegistry, MemoryTaskSource } from '../../support/memory-adapters';
 import {
   CLUSTER_ARN,
   describedAt,
@@ -18,7 +19,6 @@ import {
   type TaskStep,
   tagsOf,
 } from './event-generators';
-import { MemoryRegistry, MemoryTaskSource } from './memory-adapters';
 
 /**
  * Runs concurrent handler invocations under fast-check's scheduler: every call a handler makes to a

@@ -1,7 +1,7 @@
 import { ATTR } from '../../lib/plan';
 import { parseTaskEvent, type TaskDetail } from '../../lib/task-event';
+import type { MemoryRegistry } from '../../support/memory-adapters';
 import { ACCOUNT, eventAt, REGION, type TaskOwner } from './event-generators';
-import type { MemoryRegistry } from './memory-adapters';
 
 /**
  * Tasks as ListTasks + DescribeTasks give them to a reconcile or a health sweep, and the instances an

@@ -20,7 +20,8 @@ import { loadReconcileConfig } from '../../lib/config';
 import { reconcile } from '../../lib/reconcile';
 import { createRegistrarDeps } from '../../lib/registrar-runtime';
 import type { FaultSettings } from '../../local/emulator';
-import { startPipeline } from '../helpers/pipeline';
+import { fargateTaskDefinition } from '../../local/task-definitions';
+import { startPipeline } from '../../support/pipeline';
 
 /**
  * Chaos (issues 6 and 10): hundreds of tasks start and stop while Cloud Map throttles and fails calls,
@@ -75,14 +76,11 @@ beforeAll(async () => {
   const { ecs } = pipeline;
   await ecs.send(new CreateClusterCommand({ clusterName: CLUSTER }));
   await ecs.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'app',
-      networkMode: 'awsvpc',
-      requiresCompatibilities: ['FARGATE'],
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [{ name: 'app', image: 'app', essential: true, portMappings: [{ containerPort: 8080 }] }],
-    }),
+    new RegisterTaskDefinitionCommand(
+      fargateTaskDefinition('app', [
+        { name: 'app', image: 'app', essential: true, portMappings: [{ containerPort: 8080 }] },
+      ]),
+    ),
   );
   // Another tool made this Cloud Map service for the ECS service of the same name: no managed-by tag.
   const namespaces = await pipeline.cloudMap.send(new ListNamespacesCommand({}));

@@ -12,7 +12,8 @@ import { loadReconcileConfig } from '../../lib/config';
 import { reconcile } from '../../lib/reconcile';
 import { LEAVING_OVERRULE_AFTER_MS } from '../../lib/registrar';
 import { createRegistrarDeps } from '../../lib/registrar-runtime';
-import { startPipeline } from '../helpers/pipeline';
+import { fargateTaskDefinition } from '../../local/task-definitions';
+import { startPipeline } from '../../support/pipeline';
 
 /**
  * A leaving event that ECS contradicts, end to end: the emulator's ECS runs the task, a forged "STOPPED"
@@ -35,14 +36,11 @@ beforeAll(async () => {
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
   await pipeline.ecs.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'web',
-      networkMode: 'awsvpc',
-      requiresCompatibilities: ['FARGATE'],
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [{ name: 'app', image: 'nginx', essential: true, portMappings: [{ containerPort: 80 }] }],
-    }),
+    new RegisterTaskDefinitionCommand(
+      fargateTaskDefinition('web', [
+        { name: 'app', image: 'nginx', essential: true, portMappings: [{ containerPort: 80 }] },
+      ]),
+    ),
   );
   await pipeline.ecs.send(new CreateClusterCommand({ clusterName: CLUSTER }));
   await pipeline.ecs.send(

@@ -8,7 +8,8 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { DiscoverInstancesCommand } from '@aws-sdk/client-servicediscovery';
-import { startPipeline } from '../helpers/pipeline';
+import { fargateTaskDefinition } from '../../local/task-definitions';
+import { startPipeline } from '../../support/pipeline';
 
 let pipeline: Awaited<ReturnType<typeof startPipeline>>;
 
@@ -77,16 +78,11 @@ describe('every kind of task on the local emulator', () => {
     const { ecs, emulator } = pipeline;
     await ecs.send(new CreateClusterCommand({ clusterName: 'dual' }));
     await ecs.send(
-      new RegisterTaskDefinitionCommand({
-        family: 'dual',
-        networkMode: 'awsvpc',
-        requiresCompatibilities: ['FARGATE'],
-        cpu: '256',
-        memory: '512',
-        containerDefinitions: [
+      new RegisterTaskDefinitionCommand(
+        fargateTaskDefinition('dual', [
           { name: 'app', image: 'nginx', essential: true, portMappings: [{ containerPort: 8080 }] },
-        ],
-      }),
+        ]),
+      ),
     );
     await ecs.send(
       new RunTaskCommand({
@@ -107,13 +103,8 @@ describe('every kind of task on the local emulator', () => {
     const { ecs, emulator } = pipeline;
     await ecs.send(new CreateClusterCommand({ clusterName: 'ports' }));
     await ecs.send(
-      new RegisterTaskDefinitionCommand({
-        family: 'gateway',
-        networkMode: 'awsvpc',
-        requiresCompatibilities: ['FARGATE'],
-        cpu: '256',
-        memory: '512',
-        containerDefinitions: [
+      new RegisterTaskDefinitionCommand(
+        fargateTaskDefinition('gateway', [
           {
             name: 'gateway',
             image: 'envoy',
@@ -123,8 +114,8 @@ describe('every kind of task on the local emulator', () => {
               { containerPort: 9901, name: 'admin' },
             ],
           },
-        ],
-      }),
+        ]),
+      ),
     );
     await ecs.send(
       new CreateServiceCommand({

@@ -5,7 +5,8 @@ import {
   ListNamespacesCommand,
 } from '@aws-sdk/client-servicediscovery';
 import { logger } from '../../lib/observability';
-import { startPipeline } from '../helpers/pipeline';
+import { fargateTaskDefinition } from '../../local/task-definitions';
+import { startPipeline } from '../../support/pipeline';
 
 /**
  * A Cloud Map service of the target name that this project did not create: ECS's own service registries and
@@ -19,16 +20,11 @@ beforeAll(async () => {
   pipeline = await startPipeline();
   await pipeline.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
   await pipeline.ecs.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'api',
-      networkMode: 'awsvpc',
-      requiresCompatibilities: ['FARGATE'],
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [
+    new RegisterTaskDefinitionCommand(
+      fargateTaskDefinition('api', [
         { name: 'app', image: 'nginx', essential: true, portMappings: [{ containerPort: 8080, protocol: 'tcp' }] },
-      ],
-    }),
+      ]),
+    ),
   );
 });
 

@@ -8,7 +8,8 @@ import { DiscoverInstancesCommand, type HealthStatusFilter } from '@aws-sdk/clie
 import { loadReconcileConfig } from '../../lib/config';
 import { sweepHealth } from '../../lib/health-sweep';
 import { createRegistrarDeps } from '../../lib/registrar-runtime';
-import { startPipeline } from '../helpers/pipeline';
+import { fargateTaskDefinition } from '../../local/task-definitions';
+import { startPipeline } from '../../support/pipeline';
 
 let pipeline: Awaited<ReturnType<typeof startPipeline>>;
 const cluster = 'checked';
@@ -17,13 +18,8 @@ beforeAll(async () => {
   pipeline = await startPipeline();
   await pipeline.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
   await pipeline.ecs.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'checked',
-      networkMode: 'awsvpc',
-      requiresCompatibilities: ['FARGATE'],
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [
+    new RegisterTaskDefinitionCommand(
+      fargateTaskDefinition('checked', [
         {
           name: 'app',
           image: 'nginx',
@@ -31,8 +27,8 @@ beforeAll(async () => {
           portMappings: [{ containerPort: 8080 }],
           healthCheck: { command: ['CMD-SHELL', 'curl -f http://localhost:8080/ || exit 1'], interval: 5, retries: 3 },
         },
-      ],
-    }),
+      ]),
+    ),
   );
 });
 afterAll(() => pipeline.stop());

@@ -9,9 +9,9 @@ import {
 } from '@aws-sdk/client-servicediscovery';
 import { createHandler } from '../../functions/lookup';
 import { createServiceDiscoveryClient } from '../../lib/aws-clients';
-import { type LocalHttpServer, startLocalHttpServer } from '../../lib/lookup/local-http-server';
 import { createCloudMapLookupApp } from '../../lib/lookup/lookup-app';
 import { createEmulator, type Emulator } from '../../local/emulator';
+import { type LocalHttpServer, startLocalHttpServer } from '../../support/http-api-server';
 import { lambdaContext, manualClock, testConfig, v1Event, v2Event } from '../unit/lookup/helpers';
 import { HOSTILE_INPUTS, PROTOTYPE_KEY_INPUTS } from '../unit/lookup/hostile-inputs';
 

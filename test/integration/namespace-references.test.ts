@@ -10,8 +10,9 @@ import { loadRegistrarConfig } from '../../lib/config';
 import type { Outcome } from '../../lib/registrar';
 import { createRegistrarDeps, runRegistration } from '../../lib/registrar-runtime';
 import { createEmulator, type Emulator } from '../../local/emulator';
-import { startDynalite } from '../helpers/dynalite';
-import { registerPattern } from '../helpers/pipeline';
+import { fargateTaskDefinition } from '../../local/task-definitions';
+import { startDynalite } from '../../support/dynalite';
+import { registerPattern } from '../../support/pipeline';
 
 /**
  * Namespace references as Cloud Map defines them, end to end: an endpoint whose ids are `ns-` + 20 characters
@@ -73,14 +74,11 @@ describe('namespaces given by an id of 20 characters and by ARN', () => {
     });
     const ecs = new ECSClient({ endpoint: emulator.url, region: 'us-east-1', credentials });
     await ecs.send(
-      new RegisterTaskDefinitionCommand({
-        family: 'batch',
-        networkMode: 'awsvpc',
-        requiresCompatibilities: ['FARGATE'],
-        cpu: '256',
-        memory: '512',
-        containerDefinitions: [{ name: 'app', image: 'nginx', essential: true, portMappings: [{ containerPort: 80 }] }],
-      }),
+      new RegisterTaskDefinitionCommand(
+        fargateTaskDefinition('batch', [
+          { name: 'app', image: 'nginx', essential: true, portMappings: [{ containerPort: 80 }] },
+        ]),
+      ),
     );
     for (const cluster of ['blue', 'green']) {
       await ecs.send(new CreateClusterCommand({ clusterName: cluster }));

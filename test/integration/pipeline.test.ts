@@ -11,7 +11,8 @@ import {
 import { DiscoverInstancesCommand } from '@aws-sdk/client-servicediscovery';
 import { createHandler } from '../../functions/lookup';
 import { createCloudMapLookupApp } from '../../lib/lookup/lookup-app';
-import { startPipeline } from '../helpers/pipeline';
+import { fargateTaskDefinition } from '../../local/task-definitions';
+import { startPipeline } from '../../support/pipeline';
 import { lambdaContext, testConfig, v2Event } from '../unit/lookup/helpers';
 
 let pipeline: Awaited<ReturnType<typeof startPipeline>>;
@@ -22,16 +23,11 @@ beforeAll(async () => {
   const { ecs } = pipeline;
   await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
   await ecs.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'api',
-      networkMode: 'awsvpc',
-      requiresCompatibilities: ['FARGATE'],
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [
+    new RegisterTaskDefinitionCommand(
+      fargateTaskDefinition('api', [
         { name: 'app', image: 'nginx', essential: true, portMappings: [{ containerPort: 8080, protocol: 'tcp' }] },
-      ],
-    }),
+      ]),
+    ),
   );
 });
 

@@ -20,7 +20,8 @@ import { main } from '../../cli/main';
 import { loadReconcileConfig } from '../../lib/config';
 import { reconcile } from '../../lib/reconcile';
 import { createRegistrarDeps } from '../../lib/registrar-runtime';
-import { startPipeline } from '../helpers/pipeline';
+import { fargateTaskDefinition } from '../../local/task-definitions';
+import { startPipeline } from '../../support/pipeline';
 
 let pipeline: Awaited<ReturnType<typeof startPipeline>>;
 const taskDefinition = 'web';
@@ -28,14 +29,11 @@ const taskDefinition = 'web';
 beforeAll(async () => {
   pipeline = await startPipeline();
   await pipeline.ecs.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'web',
-      networkMode: 'awsvpc',
-      requiresCompatibilities: ['FARGATE'],
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [{ name: 'app', image: 'nginx', essential: true, portMappings: [{ containerPort: 80 }] }],
-    }),
+    new RegisterTaskDefinitionCommand(
+      fargateTaskDefinition('web', [
+        { name: 'app', image: 'nginx', essential: true, portMappings: [{ containerPort: 80 }] },
+      ]),
+    ),
   );
 });
 afterAll(() => pipeline.stop());

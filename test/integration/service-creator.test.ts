@@ -7,7 +7,8 @@ import {
 } from '@aws-sdk/client-servicediscovery';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { startPipeline } from '../helpers/pipeline';
+import { fargateTaskDefinition } from '../../local/task-definitions';
+import { startPipeline } from '../../support/pipeline';
 
 /**
  * Deployed, the writers may not create or tag a Cloud Map service: they invoke the createService function
@@ -35,16 +36,11 @@ beforeAll(async () => {
   });
   await pipeline.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
   await pipeline.ecs.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'api',
-      networkMode: 'awsvpc',
-      requiresCompatibilities: ['FARGATE'],
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [
+    new RegisterTaskDefinitionCommand(
+      fargateTaskDefinition('api', [
         { name: 'app', image: 'nginx', essential: true, portMappings: [{ containerPort: 8080, protocol: 'tcp' }] },
-      ],
-    }),
+      ]),
+    ),
   );
 });
 

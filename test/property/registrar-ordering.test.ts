@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { DynamoDbVersionStore } from '../../lib/dynamodb/dynamodb-version-store';
 import type { VersionStore } from '../../lib/ports';
 import { LEAVING_OVERRULE_AFTER_MS } from '../../lib/registrar';
-import { startDynalite } from '../helpers/dynalite';
+import { startDynalite } from '../../support/dynalite';
+import { MemoryVersionStore } from '../../support/memory-adapters';
 import { lifecyclesArbitrary, type TaskLifecycle } from '../helpers/event-generators';
 import {
   Clock,
@@ -15,7 +16,6 @@ import {
   settleAndReconcile,
   stoppedTasks,
 } from '../helpers/interleaving';
-import { MemoryVersionStore } from '../helpers/memory-adapters';
 
 // Seeded so that a failure repeats; FC_SEED overrides it to explore further.
 const seed = Number(process.env.FC_SEED ?? 20_240_601);

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { handleTaskEvent, LEAVING_OVERRULE_AFTER_MS, type RegistrarDeps } from '../../lib/registrar';
+import { MemoryRegistry, MemoryVersionStore } from '../../support/memory-adapters';
 import {
   describedAt,
   eventAt,
@@ -21,7 +22,6 @@ import {
   scheduledDeps,
   settleAndReconcile,
 } from '../helpers/interleaving';
-import { MemoryRegistry, MemoryVersionStore } from '../helpers/memory-adapters';
 
 /**
  * AWS calls fail (before or after taking effect) anywhere, Lambda retries each event up to three times,

@@ -1,10 +1,9 @@
 import { AwsError } from '../aws-error';
 import type { Clock } from '../clock';
-import type { NetworkInterface } from '../ecs/model';
-import type { SubnetPool } from '../ecs/network';
 import { type QueryInput, readQueryFilters, readQueryList } from '../query-protocol';
 import { randomHex } from '../random';
 import { paginate } from '../wire';
+import type { NetworkInterface, SubnetPool } from './network';
 
 /** The EC2 API version the SDK sends, and the namespace of its answers. */
 export const EC2_VERSION = '2016-11-15';

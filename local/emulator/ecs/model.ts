@@ -1,5 +1,7 @@
 /** ECS state, shaped close to the API so DescribeTasks answers and task events are projections. */
 
+import type { NetworkInterface } from '../ec2/network';
+
 export interface EcsTag {
   key: string;
   value: string;
@@ -55,21 +57,6 @@ export interface TaskDefinition {
   registeredAt: Date;
   extra: Record<string, unknown>;
   tags: EcsTag[];
-}
-
-export interface NetworkInterface {
-  attachmentId: string;
-  subnetId: string;
-  networkInterfaceId: string;
-  macAddress: string;
-  /** Absent in an IPv6-only subnet. */
-  privateIPv4Address?: string;
-  /** Present in dual-stack and IPv6-only subnets. */
-  ipv6Address?: string;
-  privateDnsName?: string;
-  status: 'PRECREATED' | 'ATTACHED' | 'DETACHED' | 'DELETED';
-  /** The address slot in its subnet, returned to the pool on release. */
-  slot: number;
 }
 
 /** A host port binding as DescribeTasks reports it (Amazon ECS API Reference, NetworkBinding). */

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock';
+import type { SubnetPool } from '../ec2/network';
 import { randomHex } from '../random';
 import type { Task, TaskStatus } from './model';
-import type { SubnetPool } from './network';
 
 /**
  * Simulated durations of each step (before the time scale), roughly what Fargate takes. The start path

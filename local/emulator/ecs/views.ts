@@ -1,4 +1,8 @@
-import type { EcsService, Task, TaskDefinition } from './model';
+import { type Protocol, RESERVED_PORTS, staticHostPorts } from './host-ports';
+import type { ContainerInstance, EcsService, Task, TaskDefinition } from './model';
+
+/** The agent version every emulated container instance reports. */
+const AGENT_VERSION = '1.89.0';
 
 /** DescribeTaskDefinition's `taskDefinition` (Amazon ECS API Reference, TaskDefinition). */
 export function describeTaskDefinition(definition: TaskDefinition, accountId: string): Record<string, unknown> {
@@ -75,4 +79,53 @@ export function describeService(service: EcsService, liveTasks: Task[], includeT
     enableExecuteCommand: false,
     tags: includeTags ? service.tags : undefined,
   };
+}
+
+/**
+ * DescribeContainerInstances' element (Amazon ECS API Reference, ContainerInstance). Remaining CPU and
+ * memory are what the live tasks leave; the emulator reports them but places on ports alone.
+ */
+export function describeContainerInstance(
+  instance: ContainerInstance,
+  tasks: Task[],
+  includeTags: boolean,
+): Record<string, unknown> {
+  const live = tasks.filter((task) => task.containerInstance === instance && task.lastStatus !== 'STOPPED');
+  const cpu = live.reduce((sum, task) => sum + Number(task.taskDefinition.cpu ?? 0), 0);
+  const memory = live.reduce((sum, task) => sum + Number(task.taskDefinition.memory ?? 0), 0);
+  const reserved = (protocol: Protocol) =>
+    [...live.flatMap((task) => staticHostPorts(task.taskDefinition))]
+      .filter((binding) => binding.protocol === protocol)
+      .map((binding) => String(binding.port));
+  const resources = (remaining: boolean) => [
+    integer('CPU', remaining ? Math.max(0, instance.cpu - cpu) : instance.cpu),
+    integer('MEMORY', remaining ? Math.max(0, instance.memory - memory) : instance.memory),
+    stringSet('PORTS', [...RESERVED_PORTS.map(String), ...(remaining ? reserved('tcp') : [])]),
+    stringSet('PORTS_UDP', remaining ? reserved('udp') : []),
+  ];
+  return {
+    containerInstanceArn: instance.arn,
+    ec2InstanceId: instance.ec2InstanceId,
+    version: instance.version,
+    versionInfo: { agentVersion: AGENT_VERSION, agentHash: 'emulated', dockerVersion: 'DockerVersion: 25.0.8' },
+    remainingResources: resources(true),
+    registeredResources: resources(false),
+    status: instance.status,
+    agentConnected: instance.agentConnected,
+    runningTasksCount: live.filter((task) => task.lastStatus === 'RUNNING').length,
+    pendingTasksCount: live.filter((task) => ['PROVISIONING', 'PENDING', 'ACTIVATING'].includes(task.lastStatus))
+      .length,
+    attributes: instance.attributes,
+    registeredAt: instance.registeredAt,
+    attachments: [],
+    tags: includeTags ? instance.tags : undefined,
+  };
+}
+
+function integer(name: string, value: number): Record<string, unknown> {
+  return { name, type: 'INTEGER', doubleValue: 0, longValue: 0, integerValue: value };
+}
+
+function stringSet(name: string, values: string[]): Record<string, unknown> {
+  return { name, type: 'STRINGSET', doubleValue: 0, longValue: 0, integerValue: 0, stringSetValue: values };
 }

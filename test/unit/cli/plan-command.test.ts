@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { main } from '../../../cli/main';
+import { printedPlan } from '../../../cli/plan-command';
+import type { RegisterPlan } from '../../../lib/plan';
 
 const fixture = (name: string) => join(__dirname, '..', '..', 'fixtures', 'ecs-events', name);
 const RUNNING = fixture('07-fargate-running-multicontainer-service-connect-sdi.json');
@@ -83,6 +85,46 @@ describe('registrar plan', () => {
     expect((await run(['plan', RUNNING], {})).err).toMatch(/no namespace/);
     expect((await run(['plan', RUNNING, '--bogus'])).err).toMatch(/unknown option --bogus/);
     expect((await run(['nope'])).code).toBe(2);
+  });
+
+  it('prints the primary registration at the top level, and every registration when there are several', () => {
+    const attributes = { AWS_INSTANCE_IPV4: '10.0.0.1', AWS_INSTANCE_PORT: '80' };
+    const admin = { ...attributes, AWS_INSTANCE_PORT: '9090', ECS_PORT_NAME: 'admin' };
+    const plan: RegisterPlan = {
+      action: 'register',
+      namespace: 'kudos.local',
+      registrations: [
+        { service: 'api', instanceId: 't1', attributes },
+        { service: 'api-admin', instanceId: 't1', attributes: admin },
+      ],
+      dnsRecords: 'A',
+      version: 5,
+      notes: ['a note'],
+    };
+    expect(JSON.stringify(printedPlan(plan))).toBe(
+      JSON.stringify({
+        action: 'register',
+        namespace: 'kudos.local',
+        service: 'api',
+        instanceId: 't1',
+        version: 5,
+        attributes,
+        registrations: plan.registrations,
+        dnsRecords: 'A',
+        notes: ['a note'],
+      }),
+    );
+    const single: RegisterPlan = { ...plan, registrations: [{ service: 'api', instanceId: 't1', attributes }] };
+    expect(Object.keys(printedPlan(single))).toEqual([
+      'action',
+      'namespace',
+      'service',
+      'instanceId',
+      'version',
+      'attributes',
+      'dnsRecords',
+      'notes',
+    ]);
   });
 
   it('works as the installed npx registrar command', async () => {

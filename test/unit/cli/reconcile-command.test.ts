@@ -6,7 +6,7 @@ import { RECONCILE_USAGE } from '../../../cli/reconcile-command';
 import { createEcsClient, createServiceDiscoveryClient } from '../../../lib/aws-clients';
 import { createOrScale } from '../../../local/create-service';
 import { createEmulator } from '../../../local/emulator';
-import { startDynalite } from '../../helpers/dynalite';
+import { startDynalite } from '../../../support/dynalite';
 
 async function run(args: string[], env: Record<string, string | undefined>) {
   const stdout = new PassThrough();

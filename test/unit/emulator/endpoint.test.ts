@@ -3,7 +3,7 @@ import { ListNamespacesCommand, ServiceDiscoveryClient } from '@aws-sdk/client-s
 // The SDK's own classifier, which its retry strategies use to decide a throttling back-off.
 import { isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { createEmulator, PortInUseError } from '../../../local/emulator';
-import { startDynalite } from '../../helpers/dynalite';
+import { startDynalite } from '../../../support/dynalite';
 import { type Harness, rejectionOf, startHarness, stopHarness } from './emulator-harness';
 
 let h: Harness;

@@ -7,6 +7,7 @@ import {
   type Task,
 } from '@aws-sdk/client-ecs';
 import type { BusEvent } from '../../../local/emulator';
+import { fargateTaskDefinition } from '../../../local/task-definitions';
 import { type Harness, rejectionOf, startHarness, stopHarness } from './emulator-harness';
 
 let h: Harness;
@@ -19,13 +20,8 @@ beforeEach(async () => {
   });
   await h.ecs.send(new CreateClusterCommand({ clusterName: 'kudos' }));
   await h.ecs.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'api',
-      networkMode: 'awsvpc',
-      requiresCompatibilities: ['FARGATE'],
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [
+    new RegisterTaskDefinitionCommand(
+      fargateTaskDefinition('api', [
         {
           name: 'app',
           image: 'nginx',
@@ -34,8 +30,8 @@ beforeEach(async () => {
             { containerPort: 9090, name: 'metrics', protocol: 'tcp' },
           ],
         },
-      ],
-    }),
+      ]),
+    ),
   );
 });
 afterEach(() => stopHarness(h));

@@ -2,9 +2,9 @@ import type { Context } from 'aws-lambda';
 import type { RegistrarConfig } from '../../../lib/config';
 import { ItemsFailedError } from '../../../lib/errors';
 import { logger, metrics } from '../../../lib/observability';
+import { MemoryRegistry, MemoryTaskSource, MemoryVersionStore } from '../../../support/memory-adapters';
 import { TASK_DEFINITION, TASK_DEFINITION_ARN } from '../../helpers/event-generators';
 import { awsError, listedTask, taskIdOf } from '../../helpers/listed-tasks';
-import { MemoryRegistry, MemoryTaskSource, MemoryVersionStore } from '../../helpers/memory-adapters';
 
 process.env.NAMESPACE = 'kudos.local';
 process.env.TASK_TABLE = 'tasks';

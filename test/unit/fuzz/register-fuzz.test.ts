@@ -1,5 +1,5 @@
 import { parseTaskEvent } from '../../../lib/task-event';
-import { createEventFuzzer, runFuzz } from '../../helpers/fuzz-events';
+import { createEventFuzzer, runFuzz } from '../../../support/fuzz-events';
 
 describe('the register handler under fuzzed events', () => {
   it('never crashes, and writes or calls nothing for events it cannot parse (3,000 events mutated from the fixtures)', async () => {

@@ -1,4 +1,9 @@
-import { loadPlanConfig, loadRegistrarConfig, loadServiceCreatorConfig } from '../../../lib/config';
+import {
+  loadPlanConfig,
+  loadReconcileConfig,
+  loadRegistrarConfig,
+  loadServiceCreatorConfig,
+} from '../../../lib/config';
 import { ConfigError } from '../../../lib/errors';
 
 describe('loadRegistrarConfig', () => {
@@ -125,5 +130,26 @@ describe('loadServiceCreatorConfig', () => {
       ownerId: 'ecs-cloudmap-registrar',
       namespaces: ['kudos.local'],
     });
+  });
+});
+
+describe('loadReconcileConfig', () => {
+  const env = { NAMESPACE: 'kudos.local', TASK_TABLE: 'tasks' };
+
+  it('applies the documented defaults of the scheduled functions', () => {
+    expect(loadReconcileConfig(env)).toMatchObject({ maxDeletes: 50, healthSweepIntervalMs: 20_000 });
+    expect(loadReconcileConfig(env)).not.toHaveProperty('clusters');
+  });
+
+  it('reads the watched clusters, comma-separated', () => {
+    expect(loadReconcileConfig({ ...env, WATCHED_CLUSTERS: ' a, b ,' }).clusters).toEqual(['a', 'b']);
+  });
+
+  // The deploy check's range: the sweep loops within one scheduled minute, so a longer interval means one pass a minute.
+  it('refuses a health sweep interval longer than its one-minute schedule, naming the key', () => {
+    expect(loadReconcileConfig({ ...env, HEALTH_SWEEP_INTERVAL_MS: '60000' }).healthSweepIntervalMs).toBe(60_000);
+    expect(() => loadReconcileConfig({ ...env, HEALTH_SWEEP_INTERVAL_MS: '90000' })).toThrow(
+      /HEALTH_SWEEP_INTERVAL_MS: /,
+    );
   });
 });

@@ -1,9 +1,10 @@
-import { type PlanSettings, planTaskEvent, type TaskFacts } from '../../../lib/plan';
+import type { PlanSettings, TaskFacts } from '../../../lib/plan';
 import type { DescribedTask, TaskDefinitionFacts } from '../../../lib/ports';
 import { handleTaskEvent, type RegistrarDeps } from '../../../lib/registrar';
 import { parseTaskEvent, type TaskStateChange } from '../../../lib/task-event';
+import { MemoryRegistry, MemoryTaskSource, MemoryVersionStore } from '../../../support/memory-adapters';
 import { loadEvent, withDetail } from '../../helpers/fixtures';
-import { MemoryRegistry, MemoryTaskSource, MemoryVersionStore } from '../../helpers/memory-adapters';
+import { planPrinted } from '../../helpers/printed-plan';
 
 const settings: PlanSettings = {
   namespace: 'kudos.local',
@@ -44,7 +45,7 @@ describe('bridge and host network modes (EC2)', () => {
       taskDefinition: definition('bridge', [{ containerPort: 80, hostPort: 0 }]),
       containerInstance: { ipv4: '10.0.5.20' },
     };
-    expect(planTaskEvent(bridgeEvent(), facts, settings)).toMatchObject({
+    expect(planPrinted(bridgeEvent(), facts, settings)).toMatchObject({
       action: 'register',
       service: 'web',
       dnsRecords: 'SRV',
@@ -57,7 +58,7 @@ describe('bridge and host network modes (EC2)', () => {
   });
 
   it('plans the host port from the event alone and says the address comes from the container instance', () => {
-    const plan = planTaskEvent(bridgeEvent(), {}, settings);
+    const plan = planPrinted(bridgeEvent(), {}, settings);
     expect(plan).toMatchObject({ action: 'register', dnsRecords: 'SRV', attributes: { AWS_INSTANCE_PORT: '32768' } });
     if (plan.action !== 'register') throw new Error('expected a registration');
     expect(plan.attributes.AWS_INSTANCE_IPV4).toBeUndefined();
@@ -81,7 +82,7 @@ describe('bridge and host network modes (EC2)', () => {
       taskDefinition: definition('host', [{ containerPort: 8080, hostPort: 8080 }]),
       containerInstance: { ipv4: '10.0.5.21' },
     };
-    expect(planTaskEvent(event, facts, settings)).toMatchObject({
+    expect(planPrinted(event, facts, settings)).toMatchObject({
       dnsRecords: 'SRV',
       attributes: { AWS_INSTANCE_IPV4: '10.0.5.21', AWS_INSTANCE_PORT: '8080' },
     });
@@ -93,7 +94,7 @@ describe('bridge and host network modes (EC2)', () => {
       taskDefinition: definition('bridge', [{ containerPort: 9999 }]),
       containerInstance: { ipv4: '10.0.5.20' },
     };
-    expect(planTaskEvent(bridgeEvent(), facts, settings)).toMatchObject({
+    expect(planPrinted(bridgeEvent(), facts, settings)).toMatchObject({
       action: 'ignore',
       reason: 'address-unavailable',
     });
@@ -114,7 +115,7 @@ describe('IPv6', () => {
   };
 
   it('registers an IPv6-only task with its IPv6 address alone', () => {
-    const plan = planTaskEvent(ipv6Only(), { described: running() }, { ...settings, dnsRecords: 'AAAA' });
+    const plan = planPrinted(ipv6Only(), { described: running() }, { ...settings, dnsRecords: 'AAAA' });
     expect(plan).toMatchObject({
       action: 'register',
       dnsRecords: 'AAAA',
@@ -164,7 +165,7 @@ describe('tasks exposing several ports', () => {
     const facts: TaskFacts = {
       described: running({ 'discovery:port:admin': '9090', 'discovery:port:metrics': '9100' }),
     };
-    const plan = planTaskEvent(serviceEvent(), facts, settings);
+    const plan = planPrinted(serviceEvent(), facts, settings);
     expect(plan).toMatchObject({
       action: 'register',
       service: 'cdp-demo-test-15',
@@ -188,7 +189,7 @@ describe('tasks exposing several ports', () => {
         { containerPort: 9901, name: 'admin' },
       ]),
     };
-    const plan = planTaskEvent(serviceEvent(), facts, settings);
+    const plan = planPrinted(serviceEvent(), facts, settings);
     if (plan.action !== 'register') throw new Error('expected a registration');
     expect(plan.registrations?.map((r) => `${r.service}:${r.attributes.AWS_INSTANCE_PORT}`)).toEqual([
       'cdp-demo-test-15:8080',
@@ -202,7 +203,7 @@ describe('tasks exposing several ports', () => {
       described: running(),
       taskDefinition: definition('awsvpc', [{ containerPort: 8080, name: 'http' }]),
     };
-    const plan = planTaskEvent(serviceEvent(), facts, settings);
+    const plan = planPrinted(serviceEvent(), facts, settings);
     expect(plan).toMatchObject({ action: 'register', attributes: { AWS_INSTANCE_PORT: '8080' } });
     expect((plan as { registrations?: unknown }).registrations).toBeUndefined();
   });
@@ -227,7 +228,7 @@ describe('tasks exposing several ports', () => {
       taskDefinition: definition('bridge', [{ containerPort: 80 }, { containerPort: 9090 }]),
       containerInstance: { ipv4: '10.0.5.20' },
     };
-    const plan = planTaskEvent(event, facts, settings);
+    const plan = planPrinted(event, facts, settings);
     if (plan.action !== 'register') throw new Error('expected a registration');
     expect(plan.registrations?.map((r) => `${r.service}:${r.attributes.AWS_INSTANCE_PORT}`)).toEqual([
       'web:32768',
@@ -272,13 +273,13 @@ describe('tasks exposing several ports', () => {
 
 describe('several clusters', () => {
   it('puts each cluster in its configured namespace', () => {
-    const plan = planTaskEvent(
+    const plan = planPrinted(
       serviceEvent(),
       { described: running() },
       { ...settings, clusterNamespaces: { 'dev-ecs-public': 'dev.local' } },
     );
     expect(plan).toMatchObject({ action: 'register', namespace: 'dev.local' });
-    const other = planTaskEvent(
+    const other = planPrinted(
       serviceEvent(),
       { described: running() },
       { ...settings, clusterNamespaces: { prod: 'prod.local' } },

@@ -5,8 +5,9 @@ import { isHealthGated, type PlanSettings, planTaskEvent } from '../../../lib/pl
 import type { DescribedTask, TaskDefinitionFacts } from '../../../lib/ports';
 import { handleTaskEvent, type RegistrarDeps } from '../../../lib/registrar';
 import { parseTaskEvent, type TaskDetail, type TaskStateChange } from '../../../lib/task-event';
+import { MemoryRegistry, MemoryTaskSource, MemoryVersionStore } from '../../../support/memory-adapters';
 import { loadEvent } from '../../helpers/fixtures';
-import { MemoryRegistry, MemoryTaskSource, MemoryVersionStore } from '../../helpers/memory-adapters';
+import { planPrinted } from '../../helpers/printed-plan';
 
 const TASK_ARN = 'arn:aws:ecs:eu-west-2:332499610595:task/dev-ecs-public/f8bec92bed774ee4b27711702a862de5';
 const TASK_ID = 'f8bec92bed774ee4b27711702a862de5';
@@ -64,7 +65,7 @@ describe('health-gated membership in the plan', () => {
   });
 
   it('registers a health-checked task once ECS reports it HEALTHY', () => {
-    const plan = planTaskEvent(event(), { described: described('HEALTHY'), taskDefinition: gatedDefinition }, settings);
+    const plan = planPrinted(event(), { described: described('HEALTHY'), taskDefinition: gatedDefinition }, settings);
     expect(plan).toMatchObject({ action: 'register', attributes: { AWS_INSTANCE_PORT: '8085' } });
   });
 });

@@ -1,9 +1,11 @@
 import fc from 'fast-check';
+import type { PrintedPlan } from '../../../cli/plan-command';
 import { attributesLength, isCustomAttribute } from '../../../lib/cloud-map/limits';
-import { ATTR, type Plan, type PlanSettings, planTaskEvent, type TaskFacts } from '../../../lib/plan';
+import { ATTR, type PlanSettings, planTaskEvent, type TaskFacts } from '../../../lib/plan';
 import type { DescribedTask, TaskDefinitionFacts } from '../../../lib/ports';
 import { parseTaskEvent, type TaskStateChange } from '../../../lib/task-event';
 import { loadEvent, realEventNames, withDetail } from '../../helpers/fixtures';
+import { planPrinted } from '../../helpers/printed-plan';
 
 const settings: PlanSettings = {
   namespace: 'kudos.local',
@@ -35,7 +37,7 @@ const taskDefinition = (
 const serviceRunning = () => parse(loadEvent('07-fargate-running-multicontainer-service-connect-sdi.json'));
 
 describe('planTaskEvent over the real ECS events', () => {
-  const expectations: Record<string, Partial<Plan> | { rejected: string }> = {
+  const expectations: Record<string, Partial<PrintedPlan> | { rejected: string }> = {
     '01-fargate-awsvpc-running-standalone-docs.json': { action: 'ignore', reason: 'standalone-task-without-name' },
     '02-fargate-stopped-essential-exit255-standalone.json': {
       action: 'ignore',
@@ -71,14 +73,14 @@ describe('planTaskEvent over the real ECS events', () => {
       return;
     }
     if (!parsed.ok) throw new Error(parsed.message);
-    const plan = planTaskEvent(parsed.event, {}, settings);
+    const plan = planPrinted(parsed.event, {}, settings);
     expect(plan).toMatchObject(expected);
   });
 });
 
 describe('registering a running service task', () => {
   it('registers the ENI address, the default port and the ECS attributes', () => {
-    const plan = planTaskEvent(serviceRunning(), {}, settings);
+    const plan = planPrinted(serviceRunning(), {}, settings);
     expect(plan).toEqual({
       action: 'register',
       namespace: 'kudos.local',
@@ -109,13 +111,13 @@ describe('registering a running service task', () => {
   it('falls back to the containers network interfaces when the ENI attachment has no address', () => {
     const raw = loadEvent('07-fargate-running-multicontainer-service-connect-sdi.json');
     const event = parse(withDetail(raw, { attachments: [] }));
-    const plan = planTaskEvent(event, { described: running() }, settings);
+    const plan = planPrinted(event, { described: running() }, settings);
     expect(plan).toMatchObject({ action: 'register', attributes: { AWS_INSTANCE_IPV4: '10.249.47.254' } });
   });
 
   it('registers the IPv6 address of a dual-stack task beside its IPv4', () => {
     const event = parse(loadEvent('written/fargate-running-dual-stack-service.json'));
-    const plan = planTaskEvent(event, { described: running() }, { ...settings, dnsRecords: 'A+AAAA' });
+    const plan = planPrinted(event, { described: running() }, { ...settings, dnsRecords: 'A+AAAA' });
     expect(plan).toMatchObject({
       action: 'register',
       dnsRecords: 'A+AAAA',
@@ -137,7 +139,7 @@ describe('registering a running service task', () => {
         },
       ]),
     };
-    const plan = planTaskEvent(serviceRunning(), facts, settings);
+    const plan = planPrinted(serviceRunning(), facts, settings);
     expect(plan).toMatchObject({ action: 'register', attributes: { AWS_INSTANCE_PORT: '8085' } });
     expect((plan as { notes?: string[] }).notes).toBeUndefined();
   });
@@ -149,14 +151,14 @@ describe('registering a running service task', () => {
         { name: 'app', essential: true, portMappings: [{ containerPort: 8085 }], hasHealthCheck: false },
       ]),
     };
-    expect(planTaskEvent(serviceRunning(), facts, settings)).toMatchObject({
+    expect(planPrinted(serviceRunning(), facts, settings)).toMatchObject({
       attributes: { AWS_INSTANCE_PORT: '9443' },
     });
   });
 
   it('warns about a discovery:port tag that is not a port and uses the next source', () => {
     const facts: TaskFacts = { described: running({ 'discovery:port': '70000' }) };
-    const plan = planTaskEvent(serviceRunning(), facts, { ...settings, defaultPort: 8080 });
+    const plan = planPrinted(serviceRunning(), facts, { ...settings, defaultPort: 8080 });
     expect(plan).toMatchObject({
       attributes: { AWS_INSTANCE_PORT: '8080' },
       warnings: ['ignored discovery:port="70000": not a port'],
@@ -164,7 +166,7 @@ describe('registering a running service task', () => {
   });
 
   it('renames the service with the discovery:name tag', () => {
-    const plan = planTaskEvent(serviceRunning(), { described: running({ 'discovery:name': 'api' }) }, settings);
+    const plan = planPrinted(serviceRunning(), { described: running({ 'discovery:name': 'api' }) }, settings);
     expect(plan).toMatchObject({
       action: 'register',
       service: 'api',
@@ -177,7 +179,7 @@ describe('registering a running service task', () => {
       described: running({ 'discovery:name': 'from-task' }),
       serviceTags: { 'discovery:name': 'from-service', 'discovery:attr:team': 'kudos' },
     };
-    expect(planTaskEvent(serviceRunning(), facts, settings)).toMatchObject({
+    expect(planPrinted(serviceRunning(), facts, settings)).toMatchObject({
       service: 'from-task',
       attributes: { team: 'kudos' },
     });
@@ -187,20 +189,59 @@ describe('registering a running service task', () => {
     const facts: TaskFacts = {
       described: running({ 'discovery:attr:version': '1.4.2', 'discovery:attr:stage': 'blue green' }),
     };
-    expect(planTaskEvent(serviceRunning(), facts, settings)).toMatchObject({
+    expect(planPrinted(serviceRunning(), facts, settings)).toMatchObject({
       attributes: { version: '1.4.2', stage: 'blue green' },
     });
   });
 
   it('uses the configured DNS records for awsvpc tasks, whatever the first task has', () => {
-    const plan = planTaskEvent(serviceRunning(), { described: running() }, { ...settings, dnsRecords: 'A+AAAA' });
+    const plan = planPrinted(serviceRunning(), { described: running() }, { ...settings, dnsRecords: 'A+AAAA' });
     expect(plan).toMatchObject({ action: 'register', dnsRecords: 'A+AAAA' });
   });
 });
 
+describe('the registrations of a plan, in one list', () => {
+  const TASK_ID = 'f8bec92bed774ee4b27711702a862de5';
+
+  it('lists the primary registration alone for a task with one port', () => {
+    const plan = planTaskEvent(serviceRunning(), { described: running() }, settings);
+    if (plan.action !== 'register') throw new Error('expected a registration');
+    expect(plan.registrations).toEqual([
+      {
+        service: 'cdp-demo-test-15',
+        instanceId: TASK_ID,
+        attributes: expect.objectContaining({ AWS_INSTANCE_PORT: '80', REGISTRAR_OWNER: 'ecs-cloudmap-registrar' }),
+      },
+    ]);
+  });
+
+  it('lists the primary registration first, then one per named port', () => {
+    const plan = planTaskEvent(serviceRunning(), { described: running({ 'discovery:port:admin': '9090' }) }, settings);
+    if (plan.action !== 'register') throw new Error('expected a registration');
+    expect(plan.registrations.map((r) => [r.service, r.instanceId, r.attributes.AWS_INSTANCE_PORT])).toEqual([
+      ['cdp-demo-test-15', TASK_ID, '80'],
+      ['cdp-demo-test-15-admin', TASK_ID, '9090'],
+    ]);
+  });
+
+  it('lists every service a leaving task is removed from, the primary first', () => {
+    const event = parse(loadEvent('written/fargate-deactivating-service.json'));
+    expect(planTaskEvent(event, {}, settings)).toMatchObject({
+      action: 'deregister',
+      registrations: [{ service: 'cdp-demo-test-15', instanceId: TASK_ID }],
+    });
+    expect(planTaskEvent(event, { described: running({ 'discovery:port:admin': '9090' }) }, settings)).toMatchObject({
+      action: 'deregister',
+      registrations: [
+        { service: 'cdp-demo-test-15', instanceId: TASK_ID },
+        { service: 'cdp-demo-test-15-admin', instanceId: TASK_ID },
+      ],
+    });
+  });
+});
+
 describe("enforcing Cloud Map's attribute limits", () => {
-  const plan = (tags: Record<string, string>) =>
-    planTaskEvent(serviceRunning(), { described: running(tags) }, settings);
+  const plan = (tags: Record<string, string>) => planPrinted(serviceRunning(), { described: running(tags) }, settings);
 
   it('drops attributes past 30 custom ones, with a warning for each', () => {
     const tags = Object.fromEntries(
@@ -271,16 +312,16 @@ describe("enforcing Cloud Map's attribute limits", () => {
 describe('deciding not to register', () => {
   it('waits while the task is PENDING', () => {
     const event = parse(loadEvent('written/fargate-pending-service.json'));
-    expect(planTaskEvent(event, {}, settings)).toMatchObject({ action: 'ignore', reason: 'not-running-yet' });
+    expect(planPrinted(event, {}, settings)).toMatchObject({ action: 'ignore', reason: 'not-running-yet' });
   });
 
   it('skips a task tagged discovery:enabled=false', () => {
-    const plan = planTaskEvent(serviceRunning(), { described: running({ 'discovery:enabled': 'FALSE' }) }, settings);
+    const plan = planPrinted(serviceRunning(), { described: running({ 'discovery:enabled': 'FALSE' }) }, settings);
     expect(plan).toMatchObject({ action: 'ignore', reason: 'opted-out' });
   });
 
   it('skips a task whose service opted out through its own tags', () => {
-    const plan = planTaskEvent(
+    const plan = planPrinted(
       serviceRunning(),
       { described: running(), serviceTags: { 'discovery:enabled': 'false' } },
       settings,
@@ -290,10 +331,10 @@ describe('deciding not to register', () => {
 
   it('registers a standalone task only when tagged discovery:name', () => {
     const event = parse(loadEvent('01-fargate-awsvpc-running-standalone-docs.json'));
-    expect(planTaskEvent(event, { described: running() }, settings)).toMatchObject({
+    expect(planPrinted(event, { described: running() }, settings)).toMatchObject({
       reason: 'standalone-task-without-name',
     });
-    expect(planTaskEvent(event, { described: running({ 'discovery:name': 'hello' }) }, settings)).toMatchObject({
+    expect(planPrinted(event, { described: running({ 'discovery:name': 'hello' }) }, settings)).toMatchObject({
       action: 'register',
       service: 'hello',
       attributes: { AWS_INSTANCE_IPV4: '10.0.0.139', ECS_TASK_DEFINITION_FAMILY: 'sample-fargate' },
@@ -301,7 +342,7 @@ describe('deciding not to register', () => {
   });
 
   it('never resurrects a task that ECS says is no longer running', () => {
-    const plan = planTaskEvent(
+    const plan = planPrinted(
       serviceRunning(),
       { described: running({}, { lastStatus: 'STOPPED', desiredStatus: 'STOPPED', version: 5 }) },
       settings,
@@ -313,16 +354,16 @@ describe('deciding not to register', () => {
     const facts: TaskFacts = {
       described: running({}, { lastStatus: 'RUNNING', desiredStatus: 'STOPPED', version: 6 }),
     };
-    expect(planTaskEvent(serviceRunning(), facts, settings)).toMatchObject({ action: 'ignore', reason: 'stale-event' });
+    expect(planPrinted(serviceRunning(), facts, settings)).toMatchObject({ action: 'ignore', reason: 'stale-event' });
   });
 
   it('does not register a task ECS no longer knows', () => {
-    expect(planTaskEvent(serviceRunning(), { described: null }, settings)).toMatchObject({ reason: 'task-not-found' });
+    expect(planPrinted(serviceRunning(), { described: null }, settings)).toMatchObject({ reason: 'task-not-found' });
   });
 
   it('refuses a discovery:name that is not a DNS label', () => {
     for (const name of ['has.dot', 'x'.repeat(64), '-lead', 'sp ace', 'caf\u00e9']) {
-      const plan = planTaskEvent(serviceRunning(), { described: running({ 'discovery:name': name }) }, settings);
+      const plan = planPrinted(serviceRunning(), { described: running({ 'discovery:name': name }) }, settings);
       expect(plan).toMatchObject({ action: 'ignore', reason: 'invalid-service-name' });
     }
   });
@@ -330,12 +371,12 @@ describe('deciding not to register', () => {
   it('refuses a task id that is not a valid instance id', () => {
     const raw = loadEvent('07-fargate-running-multicontainer-service-connect-sdi.json');
     const event = parse(withDetail(raw, { taskArn: `arn:aws:ecs:eu-west-2:332499610595:task/c/${'a'.repeat(65)}` }));
-    expect(planTaskEvent(event, { described: running() }, settings)).toMatchObject({ reason: 'invalid-instance-id' });
+    expect(planPrinted(event, { described: running() }, settings)).toMatchObject({ reason: 'invalid-instance-id' });
   });
 
   it('does not register a bridge-mode task whose container instance has no known address', () => {
     const event = parse(loadEvent('written/ec2-bridge-running-service.json'));
-    expect(planTaskEvent(event, { described: running(), containerInstance: null }, settings)).toMatchObject({
+    expect(planPrinted(event, { described: running(), containerInstance: null }, settings)).toMatchObject({
       action: 'ignore',
       reason: 'address-unavailable',
     });
@@ -345,7 +386,7 @@ describe('deciding not to register', () => {
 describe('deregistering a leaving task', () => {
   it('deregisters when the task is DEACTIVATING', () => {
     const event = parse(loadEvent('written/fargate-deactivating-service.json'));
-    expect(planTaskEvent(event, {}, settings)).toMatchObject({
+    expect(planPrinted(event, {}, settings)).toMatchObject({
       action: 'deregister',
       service: 'cdp-demo-test-15',
       instanceId: 'f8bec92bed774ee4b27711702a862de5',
@@ -359,7 +400,7 @@ describe('deregistering a leaving task', () => {
       const event = parse(
         withDetail(loadEvent('07-fargate-running-multicontainer-service-connect-sdi.json'), { lastStatus }),
       );
-      expect(planTaskEvent(event, {}, settings).action).toBe('deregister');
+      expect(planPrinted(event, {}, settings).action).toBe('deregister');
     },
   );
 
@@ -367,12 +408,12 @@ describe('deregistering a leaving task', () => {
     const event = parse(
       withDetail(loadEvent('07-fargate-running-multicontainer-service-connect-sdi.json'), { desiredStatus: 'STOPPED' }),
     );
-    expect(planTaskEvent(event, { described: running() }, settings).action).toBe('deregister');
+    expect(planPrinted(event, { described: running() }, settings).action).toBe('deregister');
   });
 
   it('deregisters a standalone task tagged discovery:name when it is DEPROVISIONING', () => {
     const event = parse(loadEvent('04-fargate-deprovisioning-essential-exited-standalone.json'));
-    expect(planTaskEvent(event, { described: running({ 'discovery:name': 'voter' }) }, settings)).toMatchObject({
+    expect(planPrinted(event, { described: running({ 'discovery:name': 'voter' }) }, settings)).toMatchObject({
       action: 'deregister',
       service: 'voter',
     });
@@ -380,7 +421,7 @@ describe('deregistering a leaving task', () => {
 
   it('deregisters even when the task opted out later, since its instance may predate the tag', () => {
     const event = parse(loadEvent('written/fargate-deactivating-service.json'));
-    const plan = planTaskEvent(event, { described: running({ 'discovery:enabled': 'false' }) }, settings);
+    const plan = planPrinted(event, { described: running({ 'discovery:enabled': 'false' }) }, settings);
     expect(plan.action).toBe('deregister');
   });
 

@@ -3,9 +3,9 @@ import { logger } from '../../../lib/observability';
 import { ATTR } from '../../../lib/plan';
 import { reconcile } from '../../../lib/reconcile';
 import type { RegistrarDeps } from '../../../lib/registrar';
+import { MemoryRegistry, MemoryTaskSource, MemoryVersionStore } from '../../../support/memory-adapters';
 import { TASK_DEFINITION, TASK_DEFINITION_ARN, type TaskOwner } from '../../helpers/event-generators';
 import { awsError, listedTask, OWNER_ID, seedOwned, taskArnOf, taskIdOf } from '../../helpers/listed-tasks';
-import { MemoryRegistry, MemoryTaskSource, MemoryVersionStore } from '../../helpers/memory-adapters';
 
 const OWNER = OWNER_ID;
 

@@ -2,8 +2,8 @@ import { logger } from '../../../lib/observability';
 import { reconcile } from '../../../lib/reconcile';
 import { handleTaskEvent, LEAVING_OVERRULE_AFTER_MS, type RegistrarDeps } from '../../../lib/registrar';
 import type { TaskDetail } from '../../../lib/task-event';
+import { MemoryRegistry, MemoryTaskSource, MemoryVersionStore } from '../../../support/memory-adapters';
 import { loadEvent, withDetail } from '../../helpers/fixtures';
-import { MemoryRegistry, MemoryTaskSource, MemoryVersionStore } from '../../helpers/memory-adapters';
 
 const TASK_ARN = 'arn:aws:ecs:eu-west-2:332499610595:task/dev-ecs-public/f8bec92bed774ee4b27711702a862de5';
 const TASK_ID = 'f8bec92bed774ee4b27711702a862de5';

@@ -1,8 +1,8 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDbVersionStore } from '../../../lib/dynamodb/dynamodb-version-store';
 import type { VersionStore } from '../../../lib/ports';
-import { startDynalite } from '../../helpers/dynalite';
-import { MemoryVersionStore } from '../../helpers/memory-adapters';
+import { startDynalite } from '../../../support/dynalite';
+import { MemoryVersionStore } from '../../../support/memory-adapters';
 
 const ARN = 'arn:aws:ecs:us-east-1:123456789012:task/c/abc';
 const target = { namespace: 'kudos.local', services: ['api'] };

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { CreatePrivateDnsNamespaceCommand } from '@aws-sdk/client-servicediscovery';
 import type { Context } from 'aws-lambda';
-import { createServiceDiscoveryClient } from '../../lib/aws-clients';
-import { createEmulator, type Emulator, type EventPattern } from '../../local/emulator';
-import type { FunctionRule } from '../../local/rules';
+import { createServiceDiscoveryClient } from '../lib/aws-clients';
+import { createEmulator, type Emulator, type EventPattern } from '../local/emulator';
+import type { FunctionRule } from '../local/rules';
 import { startDynalite } from './dynalite';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -63,7 +63,7 @@ export async function startPipeline(
   await cloudMap.send(new CreatePrivateDnsNamespaceCommand({ Name: namespace, Vpc: 'vpc-local' }));
   await emulator.idle();
   // Required only now: the handler reads its configuration at cold start.
-  const { handler } = require('../../functions/register') as typeof import('../../functions/register');
+  const { handler } = require('../functions/register') as typeof import('../functions/register');
   const outcomes: unknown[] = [];
   emulator.addRule({
     name: 'register',

@@ -2,9 +2,9 @@ import { execFile, execFileSync } from 'node:child_process';
 import { cp, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inflateRawSync } from 'node:zlib';
+import { strFromU8, unzipSync } from 'fflate';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = join(__dirname, '..');
 /** What `osls package` reads: the service definition and the sources its bundles are built from. */
 const SERVICE_FILES = [
   'serverless.yml',
@@ -42,29 +42,6 @@ export interface PackagedService {
 export interface PackageFailure {
   exitCode: number;
   output: string;
-}
-
-/** The files of a zip archive, read through its central directory (deflate or stored entries only). */
-export function unzip(zip: Buffer): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
-  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  if (end < 0) throw new Error('not a zip archive');
-  const count = zip.readUInt16LE(end + 10);
-  let at = zip.readUInt32LE(end + 16);
-  for (let i = 0; i < count; i += 1) {
-    const method = zip.readUInt16LE(at + 10);
-    const compressedSize = zip.readUInt32LE(at + 20);
-    const nameLength = zip.readUInt16LE(at + 28);
-    const extraLength = zip.readUInt16LE(at + 30);
-    const commentLength = zip.readUInt16LE(at + 32);
-    const localHeader = zip.readUInt32LE(at + 42);
-    const name = zip.toString('utf8', at + 46, at + 46 + nameLength);
-    const dataStart = localHeader + 30 + zip.readUInt16LE(localHeader + 26) + zip.readUInt16LE(localHeader + 28);
-    const data = zip.subarray(dataStart, dataStart + compressedSize);
-    if (!name.endsWith('/')) files.set(name, method === 8 ? inflateRawSync(data) : Buffer.from(data));
-    at += 46 + nameLength + extraLength + commentLength;
-  }
-  return files;
 }
 
 /** True when this machine can run a command without any network (an unprivileged network namespace). */
@@ -149,10 +126,9 @@ export async function packageService(
       if (!name.endsWith('.zip')) continue;
       const fn = name.slice(0, -'.zip'.length);
       zipBytes[fn] = (await stat(join(artifacts, name))).size;
-      const files = unzip(await readFile(join(artifacts, name)));
-      bundles[fn] = [...files]
-        .filter(([path]) => path.endsWith('.js'))
-        .map(([, content]) => content.toString('utf8'))
+      const scripts = unzipSync(await readFile(join(artifacts, name)), { filter: (file) => file.name.endsWith('.js') });
+      bundles[fn] = Object.values(scripts)
+        .map((script) => strFromU8(script))
         .join('\n');
     }
     await inspect?.(artifacts);

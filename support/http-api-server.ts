@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import type { HttpResponse } from './types';
+import type { HttpResponse } from '../lib/lookup/types';
 
 /** A Lambda handler of HTTP API v2 events, as `functions/lookup.ts` exports it. */
 export type HttpApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResponse>;
@@ -77,8 +77,8 @@ export function toHttpApiEvent(request: IncomingMessage): APIGatewayProxyEventV2
 }
 
 /**
- * Serves an HTTP API handler on 127.0.0.1 the way API Gateway would call it, for local use, the
- * integration tests and the benchmark. A handler that throws gets API Gateway's bare 500, so a test
+ * Serves an HTTP API handler on 127.0.0.1 the way API Gateway would call it, for the integration tests
+ * and the benchmark. A handler that throws gets API Gateway's bare 500, so a test
  * can tell our answers from an escaped error.
  */
 export async function startLocalHttpServer(handler: HttpApiHandler, port = 0): Promise<LocalHttpServer> {

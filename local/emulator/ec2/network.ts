@@ -1,5 +1,20 @@
 import { randomHex, randomUUID } from '../random';
-import type { NetworkInterface } from './model';
+
+/** A network interface (ENI) in a local subnet: a task's in awsvpc mode, or an EC2 instance's primary one. */
+export interface NetworkInterface {
+  attachmentId: string;
+  subnetId: string;
+  networkInterfaceId: string;
+  macAddress: string;
+  /** Absent in an IPv6-only subnet. */
+  privateIPv4Address?: string;
+  /** Present in dual-stack and IPv6-only subnets. */
+  ipv6Address?: string;
+  privateDnsName?: string;
+  status: 'PRECREATED' | 'ATTACHED' | 'DETACHED' | 'DELETED';
+  /** The address slot in its subnet, returned to the pool on release. */
+  slot: number;
+}
 
 /**
  * The address families of a subnet, read from its id so that a test or a demo picks one with no knob:

@@ -25,7 +25,7 @@ async function listenInChild(): Promise<{ port: number; close: () => Promise<voi
     "const s=require('dynalite')({createTableMs:0,deleteTableMs:0,updateTableMs:0});" +
     "s.listen(0,'127.0.0.1',()=>process.stdout.write(String(s.address().port)+'\\n'));";
   const child: ChildProcess = spawn(process.execPath, ['-e', script], {
-    cwd: `${__dirname}/../..`,
+    cwd: `${__dirname}/..`,
     env: { ...process.env, NODE_OPTIONS: '' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

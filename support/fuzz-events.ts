@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DescribedTask, TaskDefinitionFacts } from '../../lib/ports';
-import type { RegistrarDeps } from '../../lib/registrar';
-import { runRegistration } from '../../lib/registrar-runtime';
-import { parseTaskEvent } from '../../lib/task-event';
-import { seededRandom } from '../../local/emulator/random';
+import type { DescribedTask, TaskDefinitionFacts } from '../lib/ports';
+import type { RegistrarDeps } from '../lib/registrar';
+import { runRegistration } from '../lib/registrar-runtime';
+import { parseTaskEvent } from '../lib/task-event';
+import { seededRandom } from '../local/emulator/random';
 import { MemoryRegistry, MemoryTaskSource, MemoryVersionStore } from './memory-adapters';
 
 /**
@@ -12,7 +12,7 @@ import { MemoryRegistry, MemoryTaskSource, MemoryVersionStore } from './memory-a
  * run through the handler's entry point (`runRegistration`) over in-memory ports that count every call.
  */
 
-const FIXTURES = join(__dirname, '..', 'fixtures');
+const FIXTURES = join(__dirname, '..', 'test', 'fixtures');
 
 /** Every fixture event, real and written. */
 export function fixtureEvents(): Record<string, unknown>[] {
@@ -54,7 +54,7 @@ const STRINGS = [
   '🦄'.repeat(40),
   'e\u0301\u0301\u0301',
   '\ud800',
-  '../../etc/passwd',
+  '../etc/passwd',
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a log4j-style lookup string, meant literally.
   '${jndi:ldap://x}',
   '<script>alert(1)</script>',

@@ -1,4 +1,4 @@
-import { ClusterNotFoundError, ServiceNotManagedError } from '../../lib/errors';
+import { ClusterNotFoundError, ServiceNotManagedError } from '../lib/errors';
 import type {
   CustomHealth,
   DescribedTask,
@@ -11,8 +11,8 @@ import type {
   TaskRecord,
   TaskSource,
   VersionStore,
-} from '../../lib/ports';
-import type { TaskDetail } from '../../lib/task-event';
+} from '../lib/ports';
+import type { TaskDetail } from '../lib/task-event';
 
 /** An in-memory Registry for use-case tests: records every write so tests can count them. */
 export class MemoryRegistry implements Registry {

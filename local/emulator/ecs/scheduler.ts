@@ -1,0 +1,160 @@
+import type { Clock } from '../clock';
+import { randomDigits, randomUUID } from '../random';
+import { releasePorts } from './host-ports';
+import type { Cluster, ContainerInstance, EcsService, Task, TaskDefinition } from './model';
+import type { TaskPlacement } from './placement';
+import type { EcsState } from './state';
+import type { TaskLifecycle } from './task-lifecycle';
+import { taskHealth } from './task-view';
+
+/**
+ * The service scheduler (Amazon ECS Developer Guide, "Service scheduler concepts"): keeps desiredCount
+ * tasks of the PRIMARY deployment, replaces stopped ones, scales in by stopping the surplus, and on a
+ * new deployment stops old tasks only as new ones run (minimumHealthyPercent 100, maximumPercent 200).
+ */
+export class ServiceScheduler {
+  constructor(
+    private readonly state: EcsState,
+    private readonly clock: Clock,
+    private readonly lifecycle: TaskLifecycle,
+    private readonly placement: TaskPlacement,
+  ) {}
+
+  /** A new PRIMARY deployment; the old ones stay ACTIVE until the scheduler has replaced their tasks. */
+  deploy(service: EcsService, definition: TaskDefinition): void {
+    const now = this.clock.now();
+    for (const deployment of service.deployments) deployment.status = 'ACTIVE';
+    service.deployments.unshift({
+      id: `ecs-svc/${randomDigits(19)}`,
+      status: 'PRIMARY',
+      taskDefinition: definition,
+      createdAt: now,
+      updatedAt: now,
+    });
+  }
+
+  /** Brings the service's tasks toward its desired count and deployment, as far as capacity allows. */
+  reconcile(service: EcsService): void {
+    if (service.status === 'INACTIVE') return;
+    const [primary, ...old] = service.deployments;
+    if (!primary) return;
+    const live = this.state.liveTasksOf(service);
+    const current = live.filter((task) => task.startedBy === primary.id);
+    if (current.length < service.desiredCount) {
+      for (let i = current.length; i < service.desiredCount; i++) {
+        // Without a container instance that fits, the scheduler waits; capacity or freed ports retry it.
+        if (!this.startServiceTask(service, primary.taskDefinition, primary.id)) break;
+      }
+    } else if (current.length > service.desiredCount) {
+      // Scale in the tasks that are least far along first, then the newest.
+      const order = [...current].sort(
+        (a, b) => progress(a) - progress(b) || b.createdAt.getTime() - a.createdAt.getTime(),
+      );
+      for (const task of order.slice(0, current.length - service.desiredCount)) {
+        this.lifecycle.stop(
+          task,
+          'ServiceSchedulerInitiated',
+          `Scaling activity initiated by (deployment ${primary.id})`,
+        );
+      }
+    }
+    this.retireOldDeployments(
+      service,
+      primary.id,
+      old.map((deployment) => deployment.id),
+    );
+    if (service.status === 'DRAINING' && this.state.tasksOf(service).every((task) => task.lastStatus === 'STOPPED')) {
+      service.status = 'INACTIVE';
+    }
+  }
+
+  /** A task reached RUNNING or STOPPED, or its health changed: free its ports, replace it if unhealthy. */
+  onSettled(task: Task): void {
+    const instance = task.containerInstance;
+    if (instance && task.lastStatus === 'STOPPED') {
+      releasePorts(instance, task);
+      instance.version += 1;
+      this.placePendingServices(task.cluster);
+    }
+    const service = this.state.serviceOf(task);
+    if (!service) return;
+    if (task.desiredStatus === 'RUNNING' && taskHealth(task) === 'UNHEALTHY') {
+      // The scheduler replaces a service task whose essential container fails its health check.
+      this.lifecycle.stop(task, 'ServiceSchedulerInitiated', 'Task failed container health checks');
+    }
+    this.reconcile(service);
+  }
+
+  /** New capacity or freed ports: services short of tasks in the cluster try to place them again. */
+  placePendingServices(cluster: Cluster): void {
+    for (const service of this.state.services.values()) {
+      if (service.cluster === cluster && service.status === 'ACTIVE') this.reconcile(service);
+    }
+  }
+
+  private retireOldDeployments(service: EcsService, primaryId: string, oldIds: string[]): void {
+    const live = this.state.liveTasksOf(service);
+    const running = live.filter((task) => task.startedBy === primaryId && task.lastStatus === 'RUNNING').length;
+    const oldTasks = live.filter((task) => oldIds.includes(task.startedBy ?? ''));
+    const keep = Math.max(0, service.desiredCount - running);
+    for (const task of oldTasks.slice(keep)) {
+      this.lifecycle.stop(
+        task,
+        'ServiceSchedulerInitiated',
+        `Scaling activity initiated by (deployment ${task.startedBy})`,
+      );
+    }
+    service.deployments = service.deployments.filter(
+      (deployment) =>
+        deployment.id === primaryId ||
+        live.some((task) => task.startedBy === deployment.id && task.desiredStatus === 'RUNNING'),
+    );
+  }
+
+  /** Starts one task of the service; false (and a service event) when no container instance can take it. */
+  private startServiceTask(service: EcsService, definition: TaskDefinition, deploymentId: string): boolean {
+    const tags = [
+      ...(service.enableECSManagedTags
+        ? [
+            { key: 'aws:ecs:clusterName', value: service.cluster.name },
+            { key: 'aws:ecs:serviceName', value: service.name },
+          ]
+        : []),
+      ...(service.propagateTags === 'SERVICE' ? service.tags : []),
+      ...(service.propagateTags === 'TASK_DEFINITION' ? definition.tags : []),
+    ];
+    const started = this.placement.start({
+      cluster: service.cluster,
+      definition,
+      launchType: service.launchType,
+      network: service.networkConfiguration,
+      group: `service:${service.name}`,
+      startedBy: deploymentId,
+      serviceArn: service.arn,
+      tags,
+    });
+    if (started) return true;
+    this.serviceEvent(service, unplacedMessage(service.name, this.state.instancesOf(service.cluster)));
+    return false;
+  }
+
+  /** Adds to the service's event log, newest first, without repeating the newest message. */
+  private serviceEvent(service: EcsService, message: string): void {
+    if (service.events[0]?.message === message) return;
+    service.events.unshift({ id: randomUUID(), createdAt: this.clock.now(), message });
+    service.events.length = Math.min(service.events.length, 100);
+  }
+}
+
+function progress(task: Task): number {
+  return ['PROVISIONING', 'PENDING', 'ACTIVATING', 'RUNNING'].indexOf(task.lastStatus);
+}
+
+/** The service event ECS logs when it cannot place a task (Amazon ECS Developer Guide, service event messages). */
+function unplacedMessage(service: string, instances: ContainerInstance[]): string {
+  const reason =
+    instances.length === 0
+      ? 'Reason: No Container Instances were found in your cluster.'
+      : `The closest matching container-instance ${instances[0]?.id} is already using a port required by your task.`;
+  return `(service ${service}) was unable to place a task because no container instance met all of its requirements. ${reason}`;
+}

@@ -1,0 +1,211 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import {
+  loadLookupConfig,
+  loadReconcileConfig,
+  loadRegistrarConfig,
+  loadServiceCreatorConfig,
+} from '../../../lib/config';
+import {
+  environmentVariablesOf,
+  FUNCTIONS,
+  type FunctionName,
+  paramDefaultOf,
+  type Setting,
+  settingEntries,
+  settingsReadBy,
+} from '../../../lib/settings';
+import { readSettings } from '../../../serverless/config/params';
+
+/**
+ * The settings catalogue (lib/settings.ts) walked against everything derived from it: serverless.yml's parameter
+ * defaults and function environments, the deploy-time parameter checks, and the functions' loaders.
+ */
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+interface ServerlessYml {
+  params: { default: Record<string, unknown> };
+  provider: { environment?: Record<string, unknown> };
+  functions: Record<string, { environment?: Record<string, unknown> }>;
+}
+
+// `merge`: the scheduled functions take the register function's environment with `<<: *registrarEnvironment`.
+const yml = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), {
+  merge: true,
+  logLevel: 'error',
+}) as ServerlessYml;
+
+/** The Powertools library's own variables, fixed by serverless.yml: no setting of ours. */
+const isOurs = (variable: string) => !variable.startsWith('POWERTOOLS_');
+
+/** What serverless.yml gives a function: the provider's environment and its own. */
+function environmentOf(fn: FunctionName): Record<string, unknown> {
+  return { ...yml.provider.environment, ...yml.functions[fn]?.environment };
+}
+
+const catalogue = settingEntries();
+const params = catalogue.filter(([, s]) => s.param);
+const ints = catalogue.filter(([, s]) => s.type === 'int') as [string, Setting & { type: 'int' }][];
+const enums = catalogue.filter(([, s]) => s.type === 'enum') as [string, Setting & { type: 'enum' }][];
+
+/** Parameters that only pass together with others (a VPC for a DNS namespace to create, endpoints for a private API). */
+const COMPANIONS: Record<string, Record<string, Record<string, string>>> = {
+  createNamespace: { true: { namespaceVpcId: 'vpc-0123456789abcdef0' } },
+  lookupMode: { private: { lookupVpcEndpointIds: 'vpce-0123456789abcdef0' } },
+  lookupAuth: { none: { lookupMode: 'private', lookupVpcEndpointIds: 'vpce-0123456789abcdef0' } },
+};
+
+/** The deploy checks over serverless.yml's defaults and `given`, as osls resolves them. */
+function deploySettings(given: Record<string, string>) {
+  const values: Record<string, unknown> = { ...yml.params.default, ...given };
+  return readSettings(async (variable) =>
+    variable === 'sls:stage' ? 'prod' : values[variable.replace(/^param:/, '')],
+  );
+}
+
+const LOADERS: Record<FunctionName, (env: Record<string, string | undefined>) => object> = {
+  register: loadRegistrarConfig,
+  reconcile: loadReconcileConfig,
+  healthSweep: loadReconcileConfig,
+  lookup: loadLookupConfig,
+  createService: loadServiceCreatorConfig,
+};
+const REQUIRED = { NAMESPACE: 'kudos.local', TASK_TABLE: 'tasks' };
+
+/** The config field of a setting whose loader hands it on as read, where its name is not the setting's. */
+const FIELD: Record<string, string> = {
+  cacheControlMaxAge: 'cacheControlMaxAgeSeconds',
+  reconcileMaxDeletes: 'maxDeletes',
+};
+
+describe('the settings catalogue', () => {
+  it('names each variable and parameter once, and keys a setting by its parameter', () => {
+    const variables = catalogue.flatMap(([, s]) => (s.env ? [s.env] : []));
+    expect(new Set(variables).size).toBe(variables.length);
+    for (const [key, s] of params) expect(s.param).toBe(key);
+  });
+
+  it.each(catalogue)(
+    '%s: its default is one it accepts; a variable is read by some function, a parameter alone by none',
+    (_key, s) => {
+      expect(Boolean(s.env)).toBe(s.readBy.length > 0);
+      if (s.type === 'int' && s.default !== undefined) {
+        expect(s.default).toBeGreaterThanOrEqual(s.min);
+        expect(s.default).toBeLessThanOrEqual(s.max);
+      }
+      if (s.type === 'enum' && s.default !== undefined) expect(s.values).toContain(s.default);
+      if (s.type === 'string' && s.pattern && s.default !== undefined) expect(s.default).toMatch(s.pattern);
+      if (s.required) expect(s.default).toBeUndefined();
+    },
+  );
+});
+
+describe('serverless.yml and the catalogue', () => {
+  it('defaults exactly the catalogued parameters, each to its catalogued default', () => {
+    const expected = Object.fromEntries(params.map(([, s]) => [s.param as string, paramDefaultOf(s)]));
+    expect(Object.fromEntries(Object.entries(yml.params.default).map(([k, v]) => [k, String(v)]))).toEqual(expected);
+  });
+
+  it.each(FUNCTIONS)(
+    'gives %s exactly the variables the catalogue says it reads (and a parameter or the stack sets)',
+    (fn) => {
+      const given = Object.keys(environmentOf(fn)).filter(isOurs).sort();
+      expect(given).toEqual([...environmentVariablesOf(fn)].sort());
+    },
+  );
+
+  it.each(FUNCTIONS)("sets each variable of %s from the setting's own parameter or derivation", (fn) => {
+    const environment = environmentOf(fn);
+    for (const [key, s] of catalogue) {
+      if (s.env && environment[s.env] !== undefined)
+        expect({ [s.env]: environment[s.env] }).toEqual({ [s.env]: expect.stringMatching(new RegExp(`:${key}\\}$`)) });
+    }
+  });
+});
+
+describe('the deploy checks and the catalogue', () => {
+  it('accept serverless.yml defaults', async () => {
+    await expect(deploySettings({})).resolves.toBeDefined();
+  });
+
+  it.each(ints.filter(([, s]) => s.param))(
+    '%s: accept exactly min to max (and none where the catalogue says so)',
+    async (key, s) => {
+      const name = s.param as string;
+      await expect(deploySettings({ [name]: String(s.min) })).resolves.toBeDefined();
+      await expect(deploySettings({ [name]: String(s.max) })).resolves.toBeDefined();
+      for (const refused of [String(s.min - 1), String(s.max + 1), `${s.min}.5`]) {
+        await expect(deploySettings({ [name]: refused })).rejects.toThrow(
+          `param "${key}": "${refused}" is not an integer from ${s.min} to ${s.max}`,
+        );
+      }
+      if (s.none) await expect(deploySettings({ [name]: 'none' })).resolves.toBeDefined();
+      else await expect(deploySettings({ [name]: 'none' })).rejects.toThrow(`param "${key}"`);
+    },
+  );
+
+  it.each(enums.filter(([, s]) => s.param))('%s: accept exactly the catalogued values', async (key, s) => {
+    const name = s.param as string;
+    for (const value of s.values) {
+      await expect(deploySettings({ ...COMPANIONS[name]?.[value], [name]: value })).resolves.toBeDefined();
+    }
+    await expect(deploySettings({ [name]: 'bogus' })).rejects.toThrow(`param "${key}"`);
+  });
+
+  it('read the DNS record sets as the function does', async () => {
+    const deployed = await deploySettings({ dnsRecords: 'a, aaaa' });
+    expect(deployed.dnsRecords).toBe('A+AAAA');
+    expect(loadRegistrarConfig({ ...REQUIRED, DNS_RECORDS: 'a, aaaa' }).dnsRecords).toBe('A+AAAA');
+  });
+});
+
+describe('the loaders and the catalogue', () => {
+  it.each(FUNCTIONS)('%s reads exactly the variables the catalogue says it reads', (fn) => {
+    const read = new Set<string>();
+    const env = new Proxy({} as Record<string, string | undefined>, {
+      get: (_target, key) => {
+        if (typeof key === 'string') read.add(key);
+        return undefined;
+      },
+    });
+    expect(() => LOADERS[fn](env)).toThrow(/NAMESPACE is required/);
+    const expected = settingsReadBy(fn).map((key) => catalogue.find(([k]) => k === key)?.[1].env);
+    expect([...read].sort()).toEqual([...expected].sort());
+  });
+
+  const read = catalogue.flatMap(([key, s]) => (s.env ? s.readBy.map((fn) => [key, fn, s] as const) : []));
+
+  it.each(read.filter(([, , s]) => s.type === 'int'))(
+    '%s in %s: accepts exactly min to max, defaulting to the default',
+    (key, fn, s) => {
+      if (s.type !== 'int') return;
+      const env = s.env as string;
+      const load = (value?: string) => LOADERS[fn]({ ...REQUIRED, [env]: value }) as Record<string, unknown>;
+      expect(load(String(s.min))[FIELD[key] ?? key]).toBe(s.min);
+      expect(load(String(s.max))[FIELD[key] ?? key]).toBe(s.max);
+      expect(load()[FIELD[key] ?? key]).toBe(s.default);
+      for (const refused of [String(s.min - 1), String(s.max + 1), `${s.min}.5`]) {
+        expect(() => load(refused)).toThrow(new RegExp(`${env}: `));
+      }
+    },
+  );
+
+  it.each(read.filter(([, , s]) => s.type === 'enum'))(
+    '%s in %s: accepts exactly the values, defaulting to the default',
+    (key, fn, s) => {
+      if (s.type !== 'enum') return;
+      const env = s.env as string;
+      const load = (value?: string) => LOADERS[fn]({ ...REQUIRED, [env]: value }) as Record<string, unknown>;
+      for (const value of s.values) expect(load(value)[key]).toBe(value);
+      expect(load()[key]).toBe(s.default);
+      expect(() => load('bogus')).toThrow(new RegExp(`${env}: `));
+    },
+  );
+
+  it.each(read.filter(([, , s]) => s.required))('%s in %s: is required', (_key, fn, s) => {
+    const { [s.env as string]: _left, ...rest } = REQUIRED as Record<string, string>;
+    expect(() => LOADERS[fn](rest)).toThrow(new RegExp(`${s.env} is required`));
+  });
+});
