@@ -1,9 +1,4 @@
-import {
-  CreateClusterCommand,
-  DescribeTasksCommand,
-  RegisterTaskDefinitionCommand,
-  RunTaskCommand,
-} from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
 import type { Context } from 'aws-lambda';
 import { createHandler } from '../functions/lookup';
 import { loadLookupConfig, loadReconcileConfig } from '../lib/config';
@@ -11,7 +6,7 @@ import { sweepHealth } from '../lib/health-sweep';
 import { createCloudMapLookupApp } from '../lib/lookup/lookup-app';
 import { createRegistrarDeps } from '../lib/registrar-runtime';
 import { loadFunctionRules } from '../local/rules';
-import { fargateTaskDefinition } from '../local/task-definitions';
+import { namedFargateTask, registerApp } from '../support/ecs-setup';
 import { startPipeline } from '../support/pipeline';
 
 /**
@@ -48,19 +43,11 @@ export default async function runHealthBenchmark(
   process.env.HEALTH_POLL_MS = '2000';
   const { ecs, emulator } = pipeline;
   try {
-    await ecs.send(new CreateClusterCommand({ clusterName: 'health' }));
-    await ecs.send(
-      new RegisterTaskDefinitionCommand(
-        fargateTaskDefinition('checked', [
-          {
-            name: 'app',
-            image: 'nginx',
-            essential: true,
-            portMappings: [{ containerPort: 8080 }],
-            healthCheck: { command: ['CMD-SHELL', 'true'], interval: 5 },
-          },
-        ]),
-      ),
+    await registerApp(
+      ecs,
+      'checked',
+      { portMappings: [{ containerPort: 8080 }], healthCheck: { command: ['CMD-SHELL', 'true'], interval: 5 } },
+      'health',
     );
     const lookupConfig = loadLookupConfig({ ...process.env, NAMESPACE: 'kudos.local' });
     const lookup = createHandler(createCloudMapLookupApp(lookupConfig, pipeline.cloudMap));
@@ -77,15 +64,7 @@ export default async function runHealthBenchmark(
       );
       return answer.statusCode === 200 && JSON.parse(String(answer.body)).instances.length === 1;
     };
-    const run = await ecs.send(
-      new RunTaskCommand({
-        cluster: 'health',
-        taskDefinition: 'checked',
-        launchType: 'FARGATE',
-        tags: [{ key: 'discovery:name', value: 'checked' }],
-        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-local'] } },
-      }),
-    );
+    const run = await ecs.send(new RunTaskCommand(namedFargateTask('health', 'checked', 'checked')));
     const taskArn = run.tasks?.[0]?.taskArn ?? '';
     let healthyAt = 0;
     while (!healthyAt) {

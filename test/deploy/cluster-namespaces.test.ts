@@ -1,7 +1,16 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the ${...} are CloudFormation Fn::Sub placeholders, not JavaScript templates
 
 import { type CfnTemplate, packageService, taskStateRule } from '../../support/package-service';
-import { bySid, STAR_RESOURCE_ALLOWED, type Statement, statementsOf } from './iam-policy';
+import {
+  arn,
+  bySid,
+  environmentOf,
+  resourceOf,
+  STAR_RESOURCE_ALLOWED,
+  type Statement,
+  statementsOf,
+  writeRecordsInAnyZone,
+} from './iam-policy';
 
 const CLUSTER_C = 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod-c';
 
@@ -19,16 +28,8 @@ beforeAll(async () => {
   }));
 }, 180_000);
 
-const sub = (text: string) => ({ 'Fn::Sub': text });
-const arn = (service: string, rest: string) =>
-  sub(`arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${rest}`);
-const resource = (id: string) => {
-  const found = template.Resources[id];
-  if (!found) throw new Error(`no resource ${id}`);
-  return found;
-};
-const variables = (id: string) =>
-  (resource(id).Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+const resource = (id: string) => resourceOf(template, id);
+const variables = (id: string) => environmentOf(template, id);
 const statements = (role: string) => bySid(statementsOf(resource(role)));
 
 const CLUSTER_ARNS = [
@@ -86,15 +87,7 @@ const CHANGED: Record<string, Statement> = {
     Resource: '*',
   },
   // The hosted zones are unknown, and so is the name of the namespace given by id: no record-name condition.
-  WriteRecordsOfTheNamespace: {
-    Sid: 'WriteRecordsOfTheNamespace',
-    Effect: 'Allow',
-    Action: ['route53:ChangeResourceRecordSets'],
-    Resource: [sub('arn:${AWS::Partition}:route53:::hostedzone/*')],
-    Condition: {
-      'ForAllValues:StringEquals': { 'route53:ChangeResourceRecordSetsRecordTypes': ['A', 'AAAA', 'SRV'] },
-    },
-  },
+  WriteRecordsOfTheNamespace: writeRecordsInAnyZone(),
 };
 
 describe('clusterNamespaces', () => {

@@ -8,7 +8,19 @@ import {
   scheduleOf,
   taskStateRule,
 } from '../../support/package-service';
-import { actionsOf, bySid, resourcesOf, STAR_RESOURCE_ALLOWED, type Statement, statementsOf } from './iam-policy';
+import {
+  actionsOf,
+  arn,
+  bySid,
+  environmentOf,
+  resourceOf,
+  resourcesOf,
+  STAR_RESOURCE_ALLOWED,
+  type Statement,
+  statementsOf,
+  sub,
+  writeRecordsInAnyZone,
+} from './iam-policy';
 
 /** The default deployment: HTTP API with IAM, existing DNS namespace by name, every cluster. */
 let template: CfnTemplate;
@@ -19,16 +31,8 @@ beforeAll(async () => {
   ({ template, zipBytes, bundles } = await packageService());
 }, 180_000);
 
-const sub = (text: string) => ({ 'Fn::Sub': text });
-const resource = (id: string) => {
-  const found = template.Resources[id];
-  if (!found) throw new Error(`no resource ${id}`);
-  return found;
-};
-const environment = (fn: string) =>
-  (resource(fn).Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
-const arn = (service: string, rest: string) =>
-  sub(`arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${rest}`);
+const resource = (id: string) => resourceOf(template, id);
+const environment = (fn: string) => environmentOf(template, fn);
 /** The register function's configuration, which the scheduled functions share (they register through it). */
 const REGISTRAR_ENVIRONMENT = {
   NAMESPACE: 'kudos.local',
@@ -561,16 +565,7 @@ describe('default deployment (lookupMode=iam)', () => {
           Condition: { StringEquals: { 'aws:ResourceTag/managed-by': 'ecs-cloudmap-registrar' } },
         },
         NeverCreateOrChangeServices: NEVER_CREATE_OR_CHANGE_SERVICES,
-        WriteRecordsOfTheNamespace: {
-          Sid: 'WriteRecordsOfTheNamespace',
-          Effect: 'Allow',
-          Action: ['route53:ChangeResourceRecordSets'],
-          Resource: [sub('arn:${AWS::Partition}:route53:::hostedzone/*')],
-          Condition: {
-            'ForAllValues:StringEquals': { 'route53:ChangeResourceRecordSetsRecordTypes': ['A', 'AAAA', 'SRV'] },
-            'ForAllValues:StringLike': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['*.kudos.local'] },
-          },
-        },
+        WriteRecordsOfTheNamespace: writeRecordsInAnyZone(['*.kudos.local']),
       });
     });
 
@@ -843,15 +838,6 @@ function scheduledStatements(fn: string): Record<string, Statement> {
       Condition: { StringEquals: { 'aws:ResourceTag/managed-by': 'ecs-cloudmap-registrar' } },
     },
     NeverCreateOrChangeServices: NEVER_CREATE_OR_CHANGE_SERVICES,
-    WriteRecordsOfTheNamespace: {
-      Sid: 'WriteRecordsOfTheNamespace',
-      Effect: 'Allow',
-      Action: ['route53:ChangeResourceRecordSets'],
-      Resource: [sub('arn:${AWS::Partition}:route53:::hostedzone/*')],
-      Condition: {
-        'ForAllValues:StringEquals': { 'route53:ChangeResourceRecordSetsRecordTypes': ['A', 'AAAA', 'SRV'] },
-        'ForAllValues:StringLike': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['*.kudos.local'] },
-      },
-    },
+    WriteRecordsOfTheNamespace: writeRecordsInAnyZone(['*.kudos.local']),
   };
 }

@@ -1,4 +1,44 @@
-import type { CfnResource } from '../../support/package-service';
+import type { CfnResource, CfnTemplate } from '../../support/package-service';
+
+/** `Fn::Sub` of this text, as the template writes it. */
+export const sub = (text: string) => ({ 'Fn::Sub': text });
+
+/** The ARN of `rest` in the stack's partition, region and account, as the template writes it. */
+export const arn = (service: string, rest: string) =>
+  sub(`arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${rest}`);
+
+/** A resource of the template by logical id; throws when there is none. */
+export function resourceOf(template: CfnTemplate, id: string): CfnResource {
+  const found = template.Resources[id];
+  if (!found) throw new Error(`no resource ${id}`);
+  return found;
+}
+
+/** The environment variables of a function of the template, by logical id. */
+export function environmentOf(template: CfnTemplate, id: string): Record<string, unknown> {
+  return (resourceOf(template, id).Properties as { Environment: { Variables: Record<string, unknown> } }).Environment
+    .Variables;
+}
+
+/**
+ * The WriteRecordsOfTheNamespace statement of a namespace in a hosted zone the stack does not know: records of
+ * type A, AAAA and SRV, with these record names (without them, any name).
+ */
+export function writeRecordsInAnyZone(recordNames?: string[]): Statement {
+  return {
+    Sid: 'WriteRecordsOfTheNamespace',
+    Effect: 'Allow',
+    Action: ['route53:ChangeResourceRecordSets'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder, not a JavaScript template
+    Resource: [sub('arn:${AWS::Partition}:route53:::hostedzone/*')],
+    Condition: {
+      'ForAllValues:StringEquals': { 'route53:ChangeResourceRecordSetsRecordTypes': ['A', 'AAAA', 'SRV'] },
+      ...(recordNames && {
+        'ForAllValues:StringLike': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': recordNames },
+      }),
+    },
+  };
+}
 
 /** One IAM policy statement as the template holds it. */
 export interface Statement {

@@ -8,13 +8,11 @@ import {
   scheduleOf,
   taskStateRule,
 } from '../../support/package-service';
-import { bySid, statementsOf } from './iam-policy';
+import { bySid, resourceOf, statementsOf, sub } from './iam-policy';
 
 const ENDPOINTS = ['vpce-0123456789abcdef0', 'vpce-0fedcba9876543210'];
 const CLUSTER_B = 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod-b';
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:ops';
-
-const sub = (text: string) => ({ 'Fn::Sub': text });
 
 /**
  * Private open API, a private DNS namespace created by the stack, two watched clusters, alarms to a topic,
@@ -60,12 +58,6 @@ beforeAll(async () => {
     }),
   ]);
 }, 180_000);
-
-const resource = (template: CfnTemplate, id: string) => {
-  const found = template.Resources[id];
-  if (!found) throw new Error(`no resource ${id}`);
-  return found;
-};
 
 describe('lookupMode=private', () => {
   it('serves the lookup from a PRIVATE REST API bound to the given VPC endpoints, with no HTTP API', () => {
@@ -121,8 +113,8 @@ describe('lookupMode=private', () => {
   });
 
   it('lookupMaxConcurrency reserves that many executions for the lookup function', () => {
-    expect(resource(openDns, 'LookupLambdaFunction').Properties.ReservedConcurrentExecutions).toBe(25);
-    expect(resource(iamHttp, 'LookupLambdaFunction').Properties.ReservedConcurrentExecutions).toBeUndefined();
+    expect(resourceOf(openDns, 'LookupLambdaFunction').Properties.ReservedConcurrentExecutions).toBe(25);
+    expect(resourceOf(iamHttp, 'LookupLambdaFunction').Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 
   it('with lookupAuth=iam, requires SigV4 on every method and allows only principals of this account', () => {
@@ -143,7 +135,7 @@ describe('lookupMode=private', () => {
 
 describe('a namespace created by the stack', () => {
   it('is a private DNS namespace in the given VPC, and the functions get its id', () => {
-    expect(resource(openDns, 'CloudMapNamespace')).toMatchObject({
+    expect(resourceOf(openDns, 'CloudMapNamespace')).toMatchObject({
       Type: 'AWS::ServiceDiscovery::PrivateDnsNamespace',
       Properties: { Name: 'corp.internal', Vpc: 'vpc-0abc12345def67890' },
     });
@@ -153,15 +145,15 @@ describe('a namespace created by the stack', () => {
       'ReconcileLambdaFunction',
       'HealthSweepLambdaFunction',
     ]) {
-      expect(resource(openDns, fn).Properties).toMatchObject({
+      expect(resourceOf(openDns, fn).Properties).toMatchObject({
         Environment: { Variables: { NAMESPACE: { Ref: 'CloudMapNamespace' } } },
       });
     }
   });
 
   it('scopes CreateService, GetNamespace and the record writes to that namespace and its hosted zone', () => {
-    const statements = bySid(statementsOf(resource(openDns, 'RegisterRole')));
-    const creator = bySid(statementsOf(resource(openDns, 'CreateServiceRole')));
+    const statements = bySid(statementsOf(resourceOf(openDns, 'RegisterRole')));
+    const creator = bySid(statementsOf(resourceOf(openDns, 'CreateServiceRole')));
 
     expect(statements.CreateManagedServicesInTheNamespace).toBeUndefined();
     expect(creator.ReadNamespace?.Resource).toEqual([{ 'Fn::GetAtt': ['CloudMapNamespace', 'Arn'] }]);
@@ -199,7 +191,7 @@ describe('watched clusters', () => {
   });
 
   it('scope the ECS reads to their tasks, services and container instances, with the ecs:cluster condition', () => {
-    const statements = bySid(statementsOf(resource(openDns, 'RegisterRole')));
+    const statements = bySid(statementsOf(resourceOf(openDns, 'RegisterRole')));
     const prefix = 'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}';
 
     expect(statements.DescribeTasksOfWatchedClusters).toMatchObject({
@@ -354,13 +346,13 @@ describe('watched clusters', () => {
       },
     });
 
-    expect(bySid(statementsOf(resource(openDns, 'ReconcileRole')))).toEqual(expected('reconcile'));
-    expect(bySid(statementsOf(resource(openDns, 'HealthSweepRole')))).toEqual(expected('healthSweep'));
+    expect(bySid(statementsOf(resourceOf(openDns, 'ReconcileRole')))).toEqual(expected('reconcile'));
+    expect(bySid(statementsOf(resourceOf(openDns, 'HealthSweepRole')))).toEqual(expected('healthSweep'));
   });
 
   it('are passed to the scheduled functions as given (names or ARNs)', () => {
     for (const fn of ['ReconcileLambdaFunction', 'HealthSweepLambdaFunction']) {
-      expect(resource(openDns, fn).Properties).toMatchObject({
+      expect(resourceOf(openDns, fn).Properties).toMatchObject({
         Environment: { Variables: { WATCHED_CLUSTERS: `prod-a,${CLUSTER_B}` } },
       });
     }
@@ -371,7 +363,7 @@ describe('an existing HTTP namespace given by id', () => {
   it.each(['RegisterRole', 'ReconcileRole', 'HealthSweepRole'])(
     '%s needs no Route 53 permission and reads the namespace by its ARN',
     (role) => {
-      const statements = bySid(statementsOf(resource(iamHttp, role)));
+      const statements = bySid(statementsOf(resourceOf(iamHttp, role)));
 
       expect(statements.WriteRecordsOfTheNamespace).toBeUndefined();
       expect(statements.FindNamespaceByName).toBeUndefined();
@@ -382,13 +374,13 @@ describe('an existing HTTP namespace given by id', () => {
   );
 
   it('limits discovery to the namespaces named in lookupNamespaces', () => {
-    const statements = bySid(statementsOf(resource(iamHttp, 'LookupRole')));
+    const statements = bySid(statementsOf(resourceOf(iamHttp, 'LookupRole')));
 
     expect(statements.DiscoverInstancesOfAllowedNamespaces?.Condition).toEqual({
       StringEquals: { 'servicediscovery:NamespaceName': ['corp.http'] },
     });
     // The function refuses any other namespace before calling Cloud Map (LOOKUP_NAMESPACES).
-    const lookup = resource(iamHttp, 'LookupLambdaFunction').Properties as {
+    const lookup = resourceOf(iamHttp, 'LookupLambdaFunction').Properties as {
       Environment: { Variables: Record<string, unknown> };
     };
     expect(lookup.Environment.Variables.LOOKUP_NAMESPACES).toBe('corp.http');
@@ -397,16 +389,16 @@ describe('an existing HTTP namespace given by id', () => {
 
 describe('other parameters', () => {
   it('registerMaxConcurrency=none leaves the register function without reserved concurrency', () => {
-    expect(resource(openDns, 'RegisterLambdaFunction').Properties.ReservedConcurrentExecutions).toBeUndefined();
+    expect(resourceOf(openDns, 'RegisterLambdaFunction').Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 
   it('reconcileMaxConcurrency=none leaves the reconcile function without reserved concurrency (small accounts)', () => {
-    expect(resource(openDns, 'ReconcileLambdaFunction').Properties.ReservedConcurrentExecutions).toBeUndefined();
-    expect(resource(iamHttp, 'ReconcileLambdaFunction').Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(resourceOf(openDns, 'ReconcileLambdaFunction').Properties.ReservedConcurrentExecutions).toBeUndefined();
+    expect(resourceOf(iamHttp, 'ReconcileLambdaFunction').Properties.ReservedConcurrentExecutions).toBe(1);
   });
 
   it('reconcileRate also bounds how long a throttled reconcile run may wait (one interval)', () => {
-    expect(resource(openDns, 'ReconcileLambdaEvConf').Properties.MaximumEventAgeInSeconds).toBe(3600);
+    expect(resourceOf(openDns, 'ReconcileLambdaEvConf').Properties.MaximumEventAgeInSeconds).toBe(3600);
   });
 
   it('alarmTopicArn sends every alarm and its recovery to the topic', () => {
@@ -422,7 +414,8 @@ describe('other parameters', () => {
 
 describe('tuning parameters', () => {
   const variables = (id: string) =>
-    (resource(openDns, id).Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    (resourceOf(openDns, id).Properties as { Environment: { Variables: Record<string, unknown> } }).Environment
+      .Variables;
 
   it('reconcileRate sets the reconcile schedule', () => {
     expect(scheduleOf(openDns, 'ReconcileLambdaFunction')).toMatchObject({ ScheduleExpression: 'rate(1 hour)' });
@@ -437,7 +430,7 @@ describe('tuning parameters', () => {
 
   it('healthWaitMs and healthPollMs reach the register function, whose timeout grows to cover the wait (60 + 30 + 15 s)', () => {
     expect(variables('RegisterLambdaFunction')).toMatchObject({ HEALTH_WAIT_MS: '60000', HEALTH_POLL_MS: '500' });
-    expect(resource(openDns, 'RegisterLambdaFunction').Properties.Timeout).toBe(105);
+    expect(resourceOf(openDns, 'RegisterLambdaFunction').Properties.Timeout).toBe(105);
   });
 
   it('the cache parameters reach the lookup function', () => {

@@ -1,10 +1,8 @@
 import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
-  CreateClusterCommand,
   CreateServiceCommand,
   DescribeTasksCommand,
   ListTasksCommand,
-  RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { ListInstancesCommand, ListNamespacesCommand, ListServicesCommand } from '@aws-sdk/client-servicediscovery';
@@ -12,7 +10,7 @@ import { loadReconcileConfig } from '../../lib/config';
 import { reconcile } from '../../lib/reconcile';
 import { LEAVING_OVERRULE_AFTER_MS } from '../../lib/registrar';
 import { createRegistrarDeps } from '../../lib/registrar-runtime';
-import { fargateTaskDefinition } from '../../local/task-definitions';
+import { fargateService, registerApp } from '../../support/ecs-setup';
 import { startPipeline } from '../../support/pipeline';
 
 /**
@@ -35,23 +33,11 @@ beforeAll(async () => {
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
+  await registerApp(pipeline.ecs, 'web', { portMappings: [{ containerPort: 80 }] }, CLUSTER);
   await pipeline.ecs.send(
-    new RegisterTaskDefinitionCommand(
-      fargateTaskDefinition('web', [
-        { name: 'app', image: 'nginx', essential: true, portMappings: [{ containerPort: 80 }] },
-      ]),
+    new CreateServiceCommand(
+      fargateService({ cluster: CLUSTER, serviceName: 'web', taskDefinition: 'web', desiredCount: 1 }),
     ),
-  );
-  await pipeline.ecs.send(new CreateClusterCommand({ clusterName: CLUSTER }));
-  await pipeline.ecs.send(
-    new CreateServiceCommand({
-      cluster: CLUSTER,
-      serviceName: 'web',
-      taskDefinition: 'web',
-      desiredCount: 1,
-      launchType: 'FARGATE',
-      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-local'] } },
-    }),
   );
   await pipeline.emulator.idle();
 });

@@ -9,14 +9,10 @@ import {
 } from '@aws-sdk/client-ecs';
 import { DiscoverInstancesCommand } from '@aws-sdk/client-servicediscovery';
 import { fargateTaskDefinition } from '../../local/task-definitions';
-import { startPipeline } from '../../support/pipeline';
+import { fargateService } from '../../support/ecs-setup';
+import { pipelineForTests } from '../helpers/pipeline-hooks';
 
-let pipeline: Awaited<ReturnType<typeof startPipeline>>;
-
-beforeAll(async () => {
-  pipeline = await startPipeline({ containerInstancesPerCluster: 2 });
-});
-afterAll(() => pipeline.stop());
+const pipeline = pipelineForTests(undefined, { containerInstancesPerCluster: 2 });
 
 async function discover(service: string): Promise<Record<string, string>[]> {
   const out = await pipeline.cloudMap.send(
@@ -118,14 +114,9 @@ describe('every kind of task on the local emulator', () => {
       ),
     );
     await ecs.send(
-      new CreateServiceCommand({
-        cluster: 'ports',
-        serviceName: 'gateway',
-        taskDefinition: 'gateway',
-        desiredCount: 1,
-        launchType: 'FARGATE',
-        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-local'] } },
-      }),
+      new CreateServiceCommand(
+        fargateService({ cluster: 'ports', serviceName: 'gateway', taskDefinition: 'gateway', desiredCount: 1 }),
+      ),
     );
     await emulator.idle();
     expect((await discover('gateway')).map((i) => i.AWS_INSTANCE_PORT)).toEqual(['8080']);

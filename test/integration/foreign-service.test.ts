@@ -1,34 +1,20 @@
-import { CreateClusterCommand, CreateServiceCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { CreateServiceCommand } from '@aws-sdk/client-ecs';
 import {
   CreateServiceCommand as CreateCloudMapServiceCommand,
   ListInstancesCommand,
   ListNamespacesCommand,
 } from '@aws-sdk/client-servicediscovery';
 import { logger } from '../../lib/observability';
-import { fargateTaskDefinition } from '../../local/task-definitions';
-import { startPipeline } from '../../support/pipeline';
+import { fargateService } from '../../support/ecs-setup';
+import { KUDOS_CLUSTER, pipelineForTests, withKudosApi } from '../helpers/pipeline-hooks';
 
 /**
  * A Cloud Map service of the target name that this project did not create: ECS's own service registries and
  * Service Connect create theirs without the managed-by tag. The real register handler, over the real SDK, must
  * skip its tasks before writing anything, log why, and never throw (a throw is retried and ends in the DLQ).
  */
-let pipeline: Awaited<ReturnType<typeof startPipeline>>;
-const cluster = 'kudos';
-
-beforeAll(async () => {
-  pipeline = await startPipeline();
-  await pipeline.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
-  await pipeline.ecs.send(
-    new RegisterTaskDefinitionCommand(
-      fargateTaskDefinition('api', [
-        { name: 'app', image: 'nginx', essential: true, portMappings: [{ containerPort: 8080, protocol: 'tcp' }] },
-      ]),
-    ),
-  );
-});
-
-afterAll(() => pipeline.stop());
+const cluster = KUDOS_CLUSTER;
+const pipeline = pipelineForTests(withKudosApi);
 afterEach(() => jest.restoreAllMocks());
 
 describe('a Cloud Map service that another tool created', () => {
@@ -50,14 +36,7 @@ describe('a Cloud Map service that another tool created', () => {
     outcomes.length = 0;
 
     await ecs.send(
-      new CreateServiceCommand({
-        cluster,
-        serviceName: 'api',
-        taskDefinition: 'api',
-        desiredCount: 2,
-        launchType: 'FARGATE',
-        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-local'] } },
-      }),
+      new CreateServiceCommand(fargateService({ cluster, serviceName: 'api', taskDefinition: 'api', desiredCount: 2 })),
     );
     await emulator.idle();
 

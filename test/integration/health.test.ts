@@ -1,37 +1,23 @@
-import {
-  CreateClusterCommand,
-  DeleteClusterCommand,
-  RegisterTaskDefinitionCommand,
-  RunTaskCommand,
-} from '@aws-sdk/client-ecs';
+import { CreateClusterCommand, DeleteClusterCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { DiscoverInstancesCommand, type HealthStatusFilter } from '@aws-sdk/client-servicediscovery';
 import { loadReconcileConfig } from '../../lib/config';
 import { sweepHealth } from '../../lib/health-sweep';
 import { createRegistrarDeps } from '../../lib/registrar-runtime';
-import { fargateTaskDefinition } from '../../local/task-definitions';
-import { startPipeline } from '../../support/pipeline';
+import { namedFargateTask, registerApp } from '../../support/ecs-setup';
+import { pipelineForTests } from '../helpers/pipeline-hooks';
 
-let pipeline: Awaited<ReturnType<typeof startPipeline>>;
 const cluster = 'checked';
-
-beforeAll(async () => {
-  pipeline = await startPipeline();
-  await pipeline.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
-  await pipeline.ecs.send(
-    new RegisterTaskDefinitionCommand(
-      fargateTaskDefinition('checked', [
-        {
-          name: 'app',
-          image: 'nginx',
-          essential: true,
-          portMappings: [{ containerPort: 8080 }],
-          healthCheck: { command: ['CMD-SHELL', 'curl -f http://localhost:8080/ || exit 1'], interval: 5, retries: 3 },
-        },
-      ]),
-    ),
-  );
-});
-afterAll(() => pipeline.stop());
+const pipeline = pipelineForTests((p) =>
+  registerApp(
+    p.ecs,
+    'checked',
+    {
+      portMappings: [{ containerPort: 8080 }],
+      healthCheck: { command: ['CMD-SHELL', 'curl -f http://localhost:8080/ || exit 1'], interval: 5, retries: 3 },
+    },
+    cluster,
+  ),
+);
 
 async function discover(healthStatus: HealthStatusFilter): Promise<string[]> {
   const out = await pipeline.cloudMap.send(
@@ -43,15 +29,7 @@ async function discover(healthStatus: HealthStatusFilter): Promise<string[]> {
 describe('health-gated membership on the local emulator', () => {
   it('registers a health-checked task once HEALTHY, and follows ECS health through the sweep', async () => {
     const { ecs, emulator, outcomes } = pipeline;
-    const run = await ecs.send(
-      new RunTaskCommand({
-        cluster,
-        taskDefinition: 'checked',
-        launchType: 'FARGATE',
-        tags: [{ key: 'discovery:name', value: 'checked' }],
-        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-local'] } },
-      }),
-    );
+    const run = await ecs.send(new RunTaskCommand(namedFargateTask(cluster, 'checked', 'checked')));
     const taskArn = run.tasks?.[0]?.taskArn ?? '';
     const id = taskArn.split('/').pop();
     await emulator.idle();
@@ -73,15 +51,7 @@ describe('health-gated membership on the local emulator', () => {
     const { ecs, emulator } = pipeline;
     await ecs.send(new CreateClusterCommand({ clusterName: 'deleted' }));
     await ecs.send(new DeleteClusterCommand({ cluster: 'deleted' }));
-    const run = await ecs.send(
-      new RunTaskCommand({
-        cluster,
-        taskDefinition: 'checked',
-        launchType: 'FARGATE',
-        tags: [{ key: 'discovery:name', value: 'checked' }],
-        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-local'] } },
-      }),
-    );
+    const run = await ecs.send(new RunTaskCommand(namedFargateTask(cluster, 'checked', 'checked')));
     const taskArn = run.tasks?.[0]?.taskArn ?? '';
     await emulator.idle();
     emulator.setTaskHealth({ taskArn, cluster }, 'UNHEALTHY');

@@ -1,4 +1,4 @@
-import { CreateClusterCommand, ECSClient, RegisterTaskDefinitionCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
+import { CreateClusterCommand, ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
 import {
   CreatePrivateDnsNamespaceCommand,
   DiscoverInstancesCommand,
@@ -10,8 +10,8 @@ import { loadRegistrarConfig } from '../../lib/config';
 import type { Outcome } from '../../lib/registrar';
 import { createRegistrarDeps, runRegistration } from '../../lib/registrar-runtime';
 import { createEmulator, type Emulator } from '../../local/emulator';
-import { fargateTaskDefinition } from '../../local/task-definitions';
 import { startDynalite } from '../../support/dynalite';
+import { namedFargateTask, registerApp } from '../../support/ecs-setup';
 import { registerPattern } from '../../support/pipeline';
 
 /**
@@ -73,24 +73,10 @@ describe('namespaces given by an id of 20 characters and by ARN', () => {
       },
     });
     const ecs = new ECSClient({ endpoint: emulator.url, region: 'us-east-1', credentials });
-    await ecs.send(
-      new RegisterTaskDefinitionCommand(
-        fargateTaskDefinition('batch', [
-          { name: 'app', image: 'nginx', essential: true, portMappings: [{ containerPort: 80 }] },
-        ]),
-      ),
-    );
+    await registerApp(ecs, 'batch', { portMappings: [{ containerPort: 80 }] });
     for (const cluster of ['blue', 'green']) {
       await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
-      await ecs.send(
-        new RunTaskCommand({
-          cluster,
-          taskDefinition: 'batch',
-          launchType: 'FARGATE',
-          tags: [{ key: 'discovery:name', value: 'batch' }],
-          networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-local'] } },
-        }),
-      );
+      await ecs.send(new RunTaskCommand(namedFargateTask(cluster, 'batch', 'batch')));
     }
     await emulator.idle();
     ecs.destroy();

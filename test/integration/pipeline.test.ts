@@ -1,9 +1,7 @@
 import {
-  CreateClusterCommand,
   CreateServiceCommand,
   DescribeTasksCommand,
   ListTasksCommand,
-  RegisterTaskDefinitionCommand,
   RunTaskCommand,
   StopTaskCommand,
   UpdateServiceCommand,
@@ -11,27 +9,12 @@ import {
 import { DiscoverInstancesCommand } from '@aws-sdk/client-servicediscovery';
 import { createHandler } from '../../functions/lookup';
 import { createCloudMapLookupApp } from '../../lib/lookup/lookup-app';
-import { fargateTaskDefinition } from '../../local/task-definitions';
-import { startPipeline } from '../../support/pipeline';
+import { fargateService } from '../../support/ecs-setup';
+import { KUDOS_CLUSTER, pipelineForTests, withKudosApi } from '../helpers/pipeline-hooks';
 import { lambdaContext, testConfig, v2Event } from '../unit/lookup/helpers';
 
-let pipeline: Awaited<ReturnType<typeof startPipeline>>;
-const cluster = 'kudos';
-
-beforeAll(async () => {
-  pipeline = await startPipeline();
-  const { ecs } = pipeline;
-  await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
-  await ecs.send(
-    new RegisterTaskDefinitionCommand(
-      fargateTaskDefinition('api', [
-        { name: 'app', image: 'nginx', essential: true, portMappings: [{ containerPort: 8080, protocol: 'tcp' }] },
-      ]),
-    ),
-  );
-});
-
-afterAll(() => pipeline.stop());
+const cluster = KUDOS_CLUSTER;
+const pipeline = pipelineForTests(withKudosApi);
 
 /** What ECS runs now: `taskId@ip`, sorted. */
 async function runningTasks(service: string): Promise<string[]> {
@@ -72,14 +55,7 @@ async function scale(service: string, desiredCount: number): Promise<void> {
 describe('the registration pipeline on the local emulator', () => {
   it('shows exactly the running tasks of a service scaled 0 -> 3 -> 1 -> 0', async () => {
     await pipeline.ecs.send(
-      new CreateServiceCommand({
-        cluster,
-        serviceName: 'api',
-        taskDefinition: 'api',
-        desiredCount: 0,
-        launchType: 'FARGATE',
-        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-local'] } },
-      }),
+      new CreateServiceCommand(fargateService({ cluster, serviceName: 'api', taskDefinition: 'api', desiredCount: 0 })),
     );
     await pipeline.emulator.idle();
 

@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import {
   CreateClusterCommand,
   CreateServiceCommand,
@@ -6,7 +5,6 @@ import {
   DeleteServiceCommand,
   DescribeTasksCommand,
   ListTasksCommand,
-  RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import {
@@ -16,27 +14,15 @@ import {
   ListServicesCommand,
   RegisterInstanceCommand,
 } from '@aws-sdk/client-servicediscovery';
-import { main } from '../../cli/main';
 import { loadReconcileConfig } from '../../lib/config';
 import { reconcile } from '../../lib/reconcile';
 import { createRegistrarDeps } from '../../lib/registrar-runtime';
-import { fargateTaskDefinition } from '../../local/task-definitions';
-import { startPipeline } from '../../support/pipeline';
+import { fargateService, registerApp } from '../../support/ecs-setup';
+import { runCli } from '../helpers/cli-io';
+import { pipelineForTests } from '../helpers/pipeline-hooks';
 
-let pipeline: Awaited<ReturnType<typeof startPipeline>>;
 const taskDefinition = 'web';
-
-beforeAll(async () => {
-  pipeline = await startPipeline();
-  await pipeline.ecs.send(
-    new RegisterTaskDefinitionCommand(
-      fargateTaskDefinition('web', [
-        { name: 'app', image: 'nginx', essential: true, portMappings: [{ containerPort: 80 }] },
-      ]),
-    ),
-  );
-});
-afterAll(() => pipeline.stop());
+const pipeline = pipelineForTests((p) => registerApp(p.ecs, 'web', { portMappings: [{ containerPort: 80 }] }));
 
 const deps = () => createRegistrarDeps(loadReconcileConfig());
 
@@ -75,14 +61,7 @@ async function runningIds(service: string, cluster = service): Promise<string[]>
 async function createService(name: string, desiredCount: number, cluster = name): Promise<void> {
   await pipeline.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
   await pipeline.ecs.send(
-    new CreateServiceCommand({
-      cluster,
-      serviceName: name,
-      taskDefinition,
-      desiredCount,
-      launchType: 'FARGATE',
-      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-local'] } },
-    }),
+    new CreateServiceCommand(fargateService({ cluster, serviceName: name, taskDefinition, desiredCount })),
   );
   await pipeline.emulator.idle();
 }
@@ -264,22 +243,7 @@ describe('reconcile', () => {
     await pipeline.cloudMap.send(
       new CreateCloudMapServiceCommand({ Name: 'unrelated', NamespaceId: await namespaceId() }),
     );
-    const stdout = new PassThrough();
-    let out = '';
-    stdout.on('data', (c) => {
-      out += c;
-    });
-    const stderr = new PassThrough();
-    let err = '';
-    stderr.on('data', (c) => {
-      err += c;
-    });
-    const code = await main(['reconcile', '--cluster', 'dry'], {
-      stdin: new PassThrough(),
-      stdout,
-      stderr,
-      env: process.env,
-    });
+    const { code, out, err } = await runCli(['reconcile', '--cluster', 'dry'], process.env);
     expect(err).toBe('');
     expect(code).toBe(0);
     const lines = out.trim().split('\n');

@@ -1,4 +1,4 @@
-import { CreateClusterCommand, CreateServiceCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { CreateServiceCommand } from '@aws-sdk/client-ecs';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   ListInstancesCommand,
@@ -7,8 +7,9 @@ import {
 } from '@aws-sdk/client-servicediscovery';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { fargateTaskDefinition } from '../../local/task-definitions';
+import { fargateService } from '../../support/ecs-setup';
 import { startPipeline } from '../../support/pipeline';
+import { KUDOS_CLUSTER, withKudosApi } from '../helpers/pipeline-hooks';
 
 /**
  * Deployed, the writers may not create or tag a Cloud Map service: they invoke the createService function
@@ -19,7 +20,7 @@ const FUNCTION = 'ecs-cloudmap-registrar-test-createService';
 process.env.SERVICE_CREATOR_FUNCTION = FUNCTION;
 const lambda = mockClient(LambdaClient);
 let pipeline: Awaited<ReturnType<typeof startPipeline>>;
-const cluster = 'kudos';
+const cluster = KUDOS_CLUSTER;
 const invoked: unknown[] = [];
 
 beforeAll(async () => {
@@ -34,14 +35,7 @@ beforeAll(async () => {
     const answer = await handler(request, context as unknown as Context);
     return { StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify(answer)) };
   });
-  await pipeline.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
-  await pipeline.ecs.send(
-    new RegisterTaskDefinitionCommand(
-      fargateTaskDefinition('api', [
-        { name: 'app', image: 'nginx', essential: true, portMappings: [{ containerPort: 8080, protocol: 'tcp' }] },
-      ]),
-    ),
-  );
+  await withKudosApi(pipeline);
 });
 
 afterAll(async () => {
@@ -55,14 +49,7 @@ describe('the register function with the createService function', () => {
     const { cloudMap, ecs, emulator, outcomes } = pipeline;
 
     await ecs.send(
-      new CreateServiceCommand({
-        cluster,
-        serviceName: 'api',
-        taskDefinition: 'api',
-        desiredCount: 3,
-        launchType: 'FARGATE',
-        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-local'] } },
-      }),
+      new CreateServiceCommand(fargateService({ cluster, serviceName: 'api', taskDefinition: 'api', desiredCount: 3 })),
     );
     await emulator.idle();
 

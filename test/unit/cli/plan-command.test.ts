@@ -1,29 +1,15 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
-import { main } from '../../../cli/main';
 import { printedPlan } from '../../../cli/plan-command';
 import type { RegisterPlan } from '../../../lib/plan';
+import { runCli } from '../../helpers/cli-io';
 
 const fixture = (name: string) => join(__dirname, '..', '..', 'fixtures', 'ecs-events', name);
 const RUNNING = fixture('07-fargate-running-multicontainer-service-connect-sdi.json');
 
-async function run(args: string[], env: Record<string, string> = { NAMESPACE: 'kudos.local' }, stdinText?: string) {
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => {
-    out += c;
-  });
-  stderr.on('data', (c) => {
-    err += c;
-  });
-  stdin.end(stdinText ?? '');
-  const code = await main(args, { stdin, stdout, stderr, env });
-  return { code, out, err };
+function run(args: string[], env: Record<string, string> = { NAMESPACE: 'kudos.local' }, stdinText?: string) {
+  return runCli(args, env, stdinText);
 }
 
 describe('registrar plan', () => {

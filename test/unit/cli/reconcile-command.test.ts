@@ -1,27 +1,13 @@
-import { PassThrough } from 'node:stream';
 import { CreatePrivateDnsNamespaceCommand } from '@aws-sdk/client-servicediscovery';
 import { endpointClientOptions, isLoopbackEndpoint } from '../../../cli/endpoint';
-import { main } from '../../../cli/main';
 import { RECONCILE_USAGE } from '../../../cli/reconcile-command';
 import { createEcsClient, createServiceDiscoveryClient } from '../../../lib/aws-clients';
 import { createOrScale } from '../../../local/create-service';
 import { createEmulator } from '../../../local/emulator';
 import { startDynalite } from '../../../support/dynalite';
+import { runCli } from '../../helpers/cli-io';
 
-async function run(args: string[], env: Record<string, string | undefined>) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => {
-    out += c;
-  });
-  stderr.on('data', (c) => {
-    err += c;
-  });
-  const code = await main(args, { stdin: new PassThrough(), stdout, stderr, env });
-  return { code, out, err };
-}
+const run = (args: string[], env: Record<string, string | undefined>) => runCli(args, env);
 
 /** Runs `body` with these variables removed from process.env (where the SDK looks for a region). */
 async function withoutEnv<T>(names: string[], body: () => Promise<T>): Promise<T> {

@@ -1,46 +1,18 @@
-import { PassThrough } from 'node:stream';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
   GetQueueUrlCommand,
-  type Message,
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
 import { main } from '../../../cli/main';
 import { replayDlqCommand } from '../../../cli/replay-dlq-command';
-import { loadEvent } from '../../helpers/fixtures';
+import { captureIo } from '../../helpers/cli-io';
+import { blob, EVENT, FUNCTION, lambdaMock, message, QUEUE, sqsError, sqsMock } from '../../helpers/dlq-fixtures';
 
-const sqsMock = mockClient(SQSClient);
-const lambdaMock = mockClient(LambdaClient);
-const FUNCTION = 'ecs-cloudmap-registrar-prod-register';
-const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-cloudmap-registrar-prod-register-dlq';
 const RULE_DLQ = 'https://sqs.example/ecs-cloudmap-registrar-prod-rule-dlq';
 const REGISTER_DLQ = 'https://sqs.example/ecs-cloudmap-registrar-prod-register-dlq';
-const EVENT = loadEvent('07-fargate-running-multicontainer-service-connect-sdi.json');
-
-const message = (id: string, body: unknown): Message => ({
-  MessageId: id,
-  ReceiptHandle: `handle-${id}`,
-  Body: typeof body === 'string' ? body : JSON.stringify(body),
-});
-const blob = (text: string) => Object.assign(new TextEncoder().encode(text), { transformToString: () => text });
-const sqsError = (name: string, text: string) => Object.assign(new Error(text), { name });
-
-function captureIo() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const captured = { out: '', err: '' };
-  stdout.on('data', (c) => {
-    captured.out += c;
-  });
-  stderr.on('data', (c) => {
-    captured.err += c;
-  });
-  return { io: { stdin: new PassThrough(), stdout, stderr, env: {} }, captured };
-}
 
 async function run(args: string[]) {
   const { io, captured } = captureIo();

@@ -1,20 +1,6 @@
-import { PassThrough } from 'node:stream';
-import { main } from '../../../cli/main';
+import { runCli } from '../../helpers/cli-io';
 
-async function run(args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => {
-    out += c;
-  });
-  stderr.on('data', (c) => {
-    err += c;
-  });
-  const code = await main(args, { stdin: new PassThrough(), stdout, stderr, env: { NAMESPACE: 'kudos.local' } });
-  return { code, out, err };
-}
+const run = (args: string[]) => runCli(args, { NAMESPACE: 'kudos.local' });
 
 describe('registrar usage mistakes', () => {
   it.each([

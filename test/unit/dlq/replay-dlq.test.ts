@@ -6,8 +6,8 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
 import { type ReplayOptions, type ReplayResult, replayDlq } from '../../../lib/dlq/replay-dlq';
+import { blob, EVENT, FUNCTION, lambdaMock, message, QUEUE, sqsError, sqsMock } from '../../helpers/dlq-fixtures';
 import { loadEvent } from '../../helpers/fixtures';
 import { SqsQueueModel } from './sqs-queue-model';
 
@@ -21,28 +21,15 @@ import { SqsQueueModel } from './sqs-queue-model';
  *   https://github.com/aws/aws-sdk-java/issues/1628), ReceiptHandleIsInvalid, or MessageNotInflight.
  */
 
-const sqsMock = mockClient(SQSClient);
-const lambdaMock = mockClient(LambdaClient);
-const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-cloudmap-registrar-prod-register-dlq';
-const FUNCTION = 'ecs-cloudmap-registrar-prod-register';
-const EVENT = loadEvent('07-fargate-running-multicontainer-service-connect-sdi.json');
 const LEAVING = loadEvent('02-fargate-stopped-essential-exit255-standalone.json');
 
-const message = (id: string, body: unknown, receiptHandle = `handle-${id}`): Message => ({
-  MessageId: id,
-  ReceiptHandle: receiptHandle,
-  Body: typeof body === 'string' ? body : JSON.stringify(body),
-});
 const destination = (event: unknown) => ({
   requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 },
   requestPayload: event,
   responsePayload: { errorType: 'Error', errorMessage: 'boom' },
 });
-/** A response payload as the SDK returns it (bytes that can also give back their text). */
-const blob = (text: string) => Object.assign(new TextEncoder().encode(text), { transformToString: () => text });
 const payloadOf = (call: { args: [unknown] }) =>
   JSON.parse(new TextDecoder().decode((call.args[0] as InvokeCommand).input.Payload as Uint8Array));
-const sqsError = (name: string, text: string) => Object.assign(new Error(text), { name });
 const EXPIRED = sqsError(
   'InvalidParameterValue',
   'Value handle-m1 for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.',

@@ -8,8 +8,8 @@ import {
   ServiceDiscoveryClient,
   TagResourceCommand,
 } from '@aws-sdk/client-servicediscovery';
-import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { lambdaContext } from '../../helpers/function-harness';
 
 /**
  * The createService function: the only role that may create and tag Cloud Map services. CreateService with Tags
@@ -26,11 +26,7 @@ const cloudMap = mockClient(ServiceDiscoveryClient);
 // Imported after the environment is set: the handler reads its configuration at cold start.
 const { handler } = require('../../../functions/create-service') as typeof import('../../../functions/create-service');
 
-const context = {
-  functionName: 'createService',
-  awsRequestId: 'req-1',
-  getRemainingTimeInMillis: () => 20_000,
-} as unknown as Context;
+const context = lambdaContext('createService', 20_000);
 const NS = 'ns-abcdefghijklmnop';
 const srvArn = (id: string) => `arn:aws:servicediscovery:us-east-1:123456789012:service/${id}`;
 const request = { namespaceId: NS, name: 'api', dnsRecords: 'A', ttlSeconds: 10 };

@@ -1,41 +1,25 @@
-import type { Context } from 'aws-lambda';
-import type { RegistrarConfig } from '../../../lib/config';
 import { ItemsFailedError } from '../../../lib/errors';
 import { logger, metrics } from '../../../lib/observability';
-import { MemoryRegistry, MemoryTaskSource, MemoryVersionStore } from '../../../support/memory-adapters';
 import { TASK_DEFINITION, TASK_DEFINITION_ARN } from '../../helpers/event-generators';
+import { lambdaContext, memoryAdapters, rejectionOf, SCHEDULED_ENV } from '../../helpers/function-harness';
 import { awsError, listedTask, taskIdOf } from '../../helpers/listed-tasks';
 
-process.env.NAMESPACE = 'kudos.local';
-process.env.TASK_TABLE = 'tasks';
-process.env.WATCHED_CLUSTERS = 'dev-ecs-public';
 // One pass per invocation: the next would start after the next scheduled one.
-process.env.HEALTH_SWEEP_INTERVAL_MS = '60000';
+Object.assign(process.env, SCHEDULED_ENV, { HEALTH_SWEEP_INTERVAL_MS: '60000' });
 
 // The handler builds its adapters at cold start: it gets the memory ones (one set for the whole file).
-const mockAdapters = {
-  registry: new MemoryRegistry(),
-  tasks: new MemoryTaskSource(),
-  versions: new MemoryVersionStore(),
-};
-jest.mock('../../../lib/registrar-runtime', () => ({
-  createRegistrarDeps: (config: RegistrarConfig) => ({ ...mockAdapters, settings: config }),
-}));
+jest.mock('../../../lib/registrar-runtime', () => require('../../helpers/function-harness').memoryRuntime());
 
 const { handler } = require('../../../functions/health-sweep') as typeof import('../../../functions/health-sweep');
 
-const context = {
-  functionName: 'health-sweep',
-  awsRequestId: 'req-1',
-  getRemainingTimeInMillis: () => 60_000,
-} as unknown as Context;
+const context = lambdaContext('health-sweep', 60_000);
+const gated = {
+  ...TASK_DEFINITION,
+  containers: TASK_DEFINITION.containers.map((c) => ({ ...c, hasHealthCheck: true })),
+};
 
 describe('health sweep handler', () => {
-  const { registry, tasks } = mockAdapters;
-  const gated = {
-    ...TASK_DEFINITION,
-    containers: TASK_DEFINITION.containers.map((c) => ({ ...c, hasHealthCheck: true })),
-  };
+  const { registry, tasks } = memoryAdapters;
   let addMetric: jest.SpyInstance;
   beforeEach(() => {
     tasks.definitions.set(TASK_DEFINITION_ARN, gated);
@@ -52,10 +36,7 @@ describe('health sweep handler', () => {
     ]);
     registry.failingInstances.set(taskIdOf(1), awsError('AccessDeniedException'));
 
-    const error = await handler({}, context).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const error = await rejectionOf(handler({}, context));
 
     expect(error).toBeInstanceOf(ItemsFailedError);
     expect((error as Error).message).toMatch(/^health sweep: 1 item\(s\) failed \(AccessDeniedException: 1\)/);

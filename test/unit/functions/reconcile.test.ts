@@ -1,35 +1,20 @@
-import type { Context } from 'aws-lambda';
-import type { RegistrarConfig } from '../../../lib/config';
 import { ItemsFailedError } from '../../../lib/errors';
 import { logger, metrics } from '../../../lib/observability';
-import { MemoryRegistry, MemoryTaskSource, MemoryVersionStore } from '../../../support/memory-adapters';
 import { TASK_DEFINITION, TASK_DEFINITION_ARN } from '../../helpers/event-generators';
+import { lambdaContext, memoryAdapters, rejectionOf, SCHEDULED_ENV } from '../../helpers/function-harness';
 import { awsError, listedTask, seedOwned, taskIdOf } from '../../helpers/listed-tasks';
 
-process.env.NAMESPACE = 'kudos.local';
-process.env.TASK_TABLE = 'tasks';
-process.env.WATCHED_CLUSTERS = 'dev-ecs-public';
+Object.assign(process.env, SCHEDULED_ENV);
 
 // The handler builds its adapters at cold start: it gets the memory ones (one set for the whole file).
-const mockAdapters = {
-  registry: new MemoryRegistry(),
-  tasks: new MemoryTaskSource(),
-  versions: new MemoryVersionStore(),
-};
-jest.mock('../../../lib/registrar-runtime', () => ({
-  createRegistrarDeps: (config: RegistrarConfig) => ({ ...mockAdapters, settings: config }),
-}));
+jest.mock('../../../lib/registrar-runtime', () => require('../../helpers/function-harness').memoryRuntime());
 
 const { handler } = require('../../../functions/reconcile') as typeof import('../../../functions/reconcile');
 
-const context = {
-  functionName: 'reconcile',
-  awsRequestId: 'req-1',
-  getRemainingTimeInMillis: () => 600_000,
-} as unknown as Context;
+const context = lambdaContext('reconcile', 600_000);
 
 describe('reconcile handler', () => {
-  const { registry, tasks } = mockAdapters;
+  const { registry, tasks } = memoryAdapters;
   let addMetric: jest.SpyInstance;
   let info: jest.SpyInstance;
   beforeEach(() => {
@@ -46,10 +31,7 @@ describe('reconcile handler', () => {
     seedOwned(registry, 'api', 9);
     registry.failingInstances.set(taskIdOf(2), awsError('AccessDeniedException'));
 
-    const error = await handler({}, context).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const error = await rejectionOf(handler({}, context));
 
     expect(error).toBeInstanceOf(ItemsFailedError);
     expect((error as Error).message).toMatch(/^reconcile: 1 item\(s\) failed \(AccessDeniedException: 1\)/);

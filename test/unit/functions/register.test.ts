@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
-import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { loadEvent, withDetail } from '../../helpers/fixtures';
+import { lambdaContext } from '../../helpers/function-harness';
 
 process.env.NAMESPACE = 'kudos.local';
 process.env.TASK_TABLE = 'tasks';
@@ -15,11 +15,7 @@ const cloudMap = mockClient(ServiceDiscoveryClient);
 const { handler } = require('../../../functions/register') as typeof import('../../../functions/register');
 const { logger } = require('../../../lib/observability') as typeof import('../../../lib/observability');
 
-const context = {
-  functionName: 'register',
-  awsRequestId: 'req-1',
-  getRemainingTimeInMillis: () => 30000,
-} as unknown as Context;
+const context = lambdaContext('register', 30000);
 
 describe('register handler', () => {
   beforeEach(() => {

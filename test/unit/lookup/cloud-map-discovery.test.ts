@@ -9,7 +9,6 @@ import {
   ServiceDiscoveryServiceException,
   ServiceNotFound,
 } from '@aws-sdk/client-servicediscovery';
-import { mockClient } from 'aws-sdk-client-mock';
 import {
   NamespaceNotFoundError,
   ServiceNotFoundError,
@@ -18,9 +17,7 @@ import {
   ValidationError,
 } from '../../../lib/errors';
 import { CloudMapDiscovery } from '../../../lib/lookup/cloud-map-discovery';
-
-const sd = mockClient(ServiceDiscoveryClient);
-const meta = { $metadata: {} };
+import { meta, sd } from './mocked-cloud-map';
 
 beforeEach(() => sd.reset());
 

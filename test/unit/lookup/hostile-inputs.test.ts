@@ -1,20 +1,13 @@
-import {
-  DiscoverInstancesCommand,
-  ListNamespacesCommand,
-  ServiceDiscoveryClient,
-} from '@aws-sdk/client-servicediscovery';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DiscoverInstancesCommand, ListNamespacesCommand } from '@aws-sdk/client-servicediscovery';
 import fc from 'fast-check';
-import { createHandler } from '../../../functions/lookup';
-import { createCloudMapLookupApp } from '../../../lib/lookup/lookup-app';
-import { lambdaContext, testConfig, v2Event } from './helpers';
+import { lookupHandler } from './handler-under-test';
+import { v2Event } from './helpers';
 import { HOSTILE_INPUTS, PROTOTYPE_KEY_INPUTS } from './hostile-inputs';
-
-const sd = mockClient(ServiceDiscoveryClient);
+import { sd } from './mocked-cloud-map';
 
 function handlerUnderTest() {
-  const handler = createHandler(createCloudMapLookupApp(testConfig(), new ServiceDiscoveryClient({})));
-  return (path: string, query = '') => handler(v2Event(path, query), lambdaContext);
+  const handler = lookupHandler();
+  return (path: string, query = '') => handler(v2Event(path, query));
 }
 
 beforeEach(() => {

@@ -5,16 +5,12 @@ import {
   ListNamespacesCommand,
   ListServicesCommand,
   RequestLimitExceeded,
-  ServiceDiscoveryClient,
   ServiceNotFound,
 } from '@aws-sdk/client-servicediscovery';
-import { mockClient } from 'aws-sdk-client-mock';
-import { handler as coldStartHandler, createHandler } from '../../../functions/lookup';
-import { createCloudMapLookupApp } from '../../../lib/lookup/lookup-app';
+import { handler as coldStartHandler } from '../../../functions/lookup';
+import { lookupHandler } from './handler-under-test';
 import { lambdaContext, testConfig, v1Event, v2Event } from './helpers';
-
-const sd = mockClient(ServiceDiscoveryClient);
-const meta = { $metadata: {} };
+import { meta, sd } from './mocked-cloud-map';
 
 const NAMESPACE = {
   Id: 'ns-abcdefghijklmnop',
@@ -43,9 +39,7 @@ const INSTANCES: HttpInstanceSummary[] = [
 ];
 
 function build(random: () => number = Math.random, config = testConfig()) {
-  const app = createCloudMapLookupApp(config, new ServiceDiscoveryClient({ maxAttempts: 1 }), { random });
-  const handler = createHandler(app);
-  return (event: Parameters<typeof handler>[0]) => handler(event, lambdaContext);
+  return lookupHandler(config, { random });
 }
 
 const upstreamCalls = () =>
@@ -288,8 +282,7 @@ describe('the lookup handler', () => {
   });
 
   it('answers 400 JSON to an event that is not an HTTP request', async () => {
-    const handler = createHandler(createCloudMapLookupApp(testConfig(), new ServiceDiscoveryClient({})));
-    const response = await handler({ source: 'aws.ecs' } as never, lambdaContext);
+    const response = await lookupHandler()({ source: 'aws.ecs' } as never);
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(response.body).error).toBe('invalid-request');
   });

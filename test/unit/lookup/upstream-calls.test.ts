@@ -3,22 +3,17 @@ import {
   DiscoverInstancesRevisionCommand,
   GetNamespaceCommand,
   ListNamespacesCommand,
-  ServiceDiscoveryClient,
   ServiceNotFound,
 } from '@aws-sdk/client-servicediscovery';
-import { mockClient } from 'aws-sdk-client-mock';
-import { createHandler } from '../../../functions/lookup';
 import type { LookupConfig } from '../../../lib/config';
-import { createCloudMapLookupApp } from '../../../lib/lookup/lookup-app';
-import { lambdaContext, manualClock, testConfig, v2Event } from './helpers';
+import { lookupHandler } from './handler-under-test';
+import { manualClock, testConfig, v2Event } from './helpers';
+import { meta, sd } from './mocked-cloud-map';
 
 /**
  * What the lookup costs upstream when callers vary what they ask: names, `max`, filters, spellings.
  * Every test counts the SDK calls that leave the function.
  */
-
-const sd = mockClient(ServiceDiscoveryClient);
-const meta = { $metadata: {} };
 
 const KUDOS = { Id: 'ns-abcdefghijklmnop', Name: 'kudos.local', Type: 'HTTP' as const };
 const OTHER = { Id: 'ns-qrstuvwxyz012345', Name: 'other.local', Type: 'HTTP' as const };
@@ -31,12 +26,9 @@ const INSTANCES = Array.from({ length: 5 }, (_, i) => ({
 
 function build(config: Partial<LookupConfig> = {}) {
   const clock = manualClock();
-  const app = createCloudMapLookupApp(testConfig(config), new ServiceDiscoveryClient({ maxAttempts: 1 }), {
-    now: clock.now,
-  });
-  const handler = createHandler(app);
+  const handler = lookupHandler(testConfig(config), { now: clock.now });
   const lookup = async (path: string, query = '') => {
-    const response = await handler(v2Event(path, query), lambdaContext);
+    const response = await handler(v2Event(path, query));
     return { ...response, json: response.body ? JSON.parse(response.body) : undefined };
   };
   return { lookup, clock };
