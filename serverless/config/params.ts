@@ -183,6 +183,13 @@ export async function readSettings(resolveVariable: ResolveVariable): Promise<De
   if (lookupNamespacesParam === '*') {
     lookupNamespaces = '*';
   } else if (list(lookupNamespacesParam).length > 0) {
+    // What the lookup's loader accepts (LOOKUP_NAMESPACES), so that a deploy never fails at cold start.
+    if (!SETTINGS.lookupNamespaces.pattern.test(lookupNamespacesParam)) {
+      throw new DeployParamError(
+        'lookupNamespaces',
+        `"${lookupNamespacesParam}" is not * or namespace names (letters, digits, ".", "_", "-"), comma-separated`,
+      );
+    }
     lookupNamespaces = matching('lookupNamespaces', list(lookupNamespacesParam), NAMESPACE_NAME, 'a namespace name');
   } else if (!namespaceIsId) {
     // The namespaces of the cluster mapping are served too (/namespaces/{namespace}/..., /resolve/{name}).

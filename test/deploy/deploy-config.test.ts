@@ -135,6 +135,15 @@ describe('clusterNamespaces (derived, not packaged)', () => {
     });
   });
 
+  // The lookup's loader takes LOOKUP_NAMESPACES as `*` or [\w.-]+ names (lib/settings.ts): a name it would refuse
+  // at cold start is refused here, before anything deploys.
+  it.each(['a/b', 'corp local', 'kudos.local,a:b'])(
+    'refuses lookupNamespaces=%j, which the lookup could not load',
+    async (value) => {
+      await expect(derive('resources', { lookupNamespaces: value })).rejects.toThrow('param "lookupNamespaces": ');
+    },
+  );
+
   it.each([
     ['a cluster that is neither a name nor an ARN', 'a/b=b.internal'],
     ['a namespace that is not a name CLUSTER_NAMESPACES accepts', 'prod-b=b internal'],
