@@ -1,7 +1,7 @@
 import { type ItemCounts, ItemTally } from './item-tally';
 import type { CustomHealth, ServiceInfo } from './ports';
 import { type RegistrarDeps, registerPlanned } from './registrar';
-import { countBlocked, type PlannedTask, planRunningTasks } from './running-tasks';
+import { countBlocked, type PlannedTask, planRunningTasks, registerItem } from './running-tasks';
 import { arnTail } from './task-event';
 
 export interface HealthSweepSummary extends ItemCounts {
@@ -112,13 +112,7 @@ export async function sweepHealth(deps: RegistrarDeps, clusters: string[], now: 
       }),
     );
     if (held.every((present) => present === true) || held.includes(undefined)) continue;
-    const item = {
-      action: 'register',
-      taskArn: detail.taskArn,
-      instanceId: plan.registrations[0].instanceId,
-      namespace: plan.namespace,
-      cloudMapService: plan.registrations[0].service,
-    };
+    const item = registerItem(plan, detail.taskArn);
     const done = await tally.attempt(item, () => registerPlanned(plan, detail.taskArn, deps));
     if (done?.value) countBlocked(tally, plan, done.value);
     else if (done) registered += 1;

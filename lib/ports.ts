@@ -105,7 +105,7 @@ export interface TaskSource {
    * ClusterNotFoundError when ECS does not find the cluster (deleted, or in another account or region).
    */
   listRunningTasks(cluster: string): Promise<{ detail: TaskDetail; tags: Record<string, string> }[]>;
-  /** The task, or undefined when ECS no longer knows it. */
+  /** The task, or undefined when ECS does not know it (nor its cluster: a deleted cluster runs no task). */
   describeTask(cluster: string, taskArn: string): Promise<DescribedTask | undefined>;
   /** Tags on the ECS service itself (DescribeServices include TAGS); {} when the service is gone. */
   serviceTags(cluster: string, serviceName: string): Promise<Record<string, string>>;

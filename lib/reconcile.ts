@@ -5,7 +5,7 @@ import { logger } from './observability';
 import { ATTR, type RegisterPlan, type Registration } from './plan';
 import type { InstanceRecord, ServiceInfo } from './ports';
 import { deregisterOwned, type RegistrarDeps, registerPlanned } from './registrar';
-import { countBlocked, planRunningTasks } from './running-tasks';
+import { countBlocked, planRunningTasks, registerItem } from './running-tasks';
 import { clusterName } from './task-event';
 
 export interface ReconcileOptions {
@@ -192,7 +192,7 @@ export async function reconcile(deps: RegistrarDeps, options: ReconcileOptions):
 
   // Only instances whose cluster ECS listed completely may be judged; the rest wait for a run that knows.
   const watched = new Set(clusters.map(clusterName));
-  const stale: (Owned & { gone: boolean })[] = [];
+  const stale: Owned[] = [];
   for (const [k, v] of owned) {
     if (desired.has(k)) continue;
     const cluster = v.instance.attributes[ATTR.cluster] ?? '';
@@ -207,10 +207,10 @@ export async function reconcile(deps: RegistrarDeps, options: ReconcileOptions):
        * listing, until an operator confirms with --force (a deleted cluster can hold no task: ECS refuses
        * DeleteCluster while tasks are active).
        */
-      if (force) stale.push({ ...v, gone: true });
+      if (force) stale.push(v);
       else counts.deferred += 1;
     } else if (!ecs.listed.has(cluster) || ecs.unplanned.has(taskArn)) tally.skip('listing-failed');
-    else stale.push({ ...v, gone: false });
+    else stale.push(v);
   }
   for (const cluster of ecs.missing) {
     const left = [...owned.values()].filter((v) => v.instance.attributes[ATTR.cluster] === cluster).length;
@@ -232,13 +232,7 @@ export async function reconcile(deps: RegistrarDeps, options: ReconcileOptions):
   const concurrency = options.concurrency ?? 4;
 
   await pool([...toWrite.values()], concurrency, async ({ plan, taskArn, missing, wrong }) => {
-    const item = {
-      action: 'register',
-      taskArn,
-      instanceId: plan.registrations[0].instanceId,
-      namespace: plan.namespace,
-      cloudMapService: plan.registrations[0].service,
-    };
+    const item = registerItem(plan, taskArn);
     // Forced: a same-version instance with a wrong address is rewritten in place.
     const result = dryRun
       ? { value: undefined }
@@ -254,7 +248,7 @@ export async function reconcile(deps: RegistrarDeps, options: ReconcileOptions):
   // An empty task listing beside existing instances looks like a wrong account, region or cluster list.
   const guarded = tasks === 0 && owned.size > 0 && !force;
   let deletesLeft = force ? Number.POSITIVE_INFINITY : options.maxDeletes;
-  await pool(stale, concurrency, async ({ namespace, service, instance, gone }) => {
+  await pool(stale, concurrency, async ({ namespace, service, instance }) => {
     const taskArn = instance.attributes[ATTR.taskArn];
     const item = { action: 'deregister', taskArn, instanceId: instance.id, namespace, cloudMapService: service.name };
     await tally.attempt(item, async () => {
@@ -262,8 +256,8 @@ export async function reconcile(deps: RegistrarDeps, options: ReconcileOptions):
         counts.deferred += 1;
         return;
       }
-      // A cluster ECS does not find has no task to re-check (and DescribeTasks would fail the same way).
-      if (!gone && (await stillRunning(deps, instance))) {
+      // A cluster ECS does not find runs no task: DescribeTasks answers it as unknown, so it is not running.
+      if (await stillRunning(deps, instance)) {
         tally.skip('task-still-running');
         return;
       }

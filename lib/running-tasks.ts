@@ -1,5 +1,5 @@
 import { ClusterNotFoundError } from './errors';
-import type { ItemTally } from './item-tally';
+import type { ItemTally, RunItem } from './item-tally';
 import { ecsServiceName, isHealthGated, type Plan, planTaskEvent, type RegisterPlan } from './plan';
 import { type Outcome, type RegistrarDeps, withContainerInstance } from './registrar';
 import { arnTail, clusterName, TASK_STATE_CHANGE, type TaskDetail, type TaskStateChange } from './task-event';
@@ -113,6 +113,18 @@ async function planListedTask(
   const facts = await withContainerInstance({ described, serviceTags, taskDefinition }, detail, deps.tasks);
   const plan = planTaskEvent(taskEvent(detail, now), facts, deps.settings);
   return { detail, plan, gated: isHealthGated(taskDefinition) };
+}
+
+/** The run item of a task's registration, for the line that logs its failure (named by its primary instance). */
+export function registerItem(plan: RegisterPlan, taskArn: string): RunItem {
+  const [primary] = plan.registrations;
+  return {
+    action: 'register',
+    taskArn,
+    instanceId: primary.instanceId,
+    namespace: plan.namespace,
+    cloudMapService: primary.service,
+  };
 }
 
 /**

@@ -143,8 +143,9 @@ export class MemoryTaskSource implements TaskSource {
     return this.running.get(name) ?? [];
   }
 
-  async describeTask(_cluster: string, taskArn: string): Promise<DescribedTask | undefined> {
+  async describeTask(cluster: string, taskArn: string): Promise<DescribedTask | undefined> {
     this.reads += 1;
+    if (this.deletedClusters.has(cluster.slice(cluster.lastIndexOf('/') + 1))) return undefined;
     return this.tasks.get(taskArn);
   }
 
