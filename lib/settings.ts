@@ -501,12 +501,27 @@ export function settingsReadBy(fn: FunctionName): SettingKey[] {
     .map(([key]) => key);
 }
 
-/** The environment variables the stack gives one function: those it reads that a parameter or the stack sets. */
+/** A setting whose variable the stack sets: from its deploy parameter, or from a value of the stack's own. */
+export type StackSetKey = {
+  [K in SettingKey]: (typeof SETTINGS)[K] extends { env: string } & ({ param: string } | { setByStack: true })
+    ? K
+    : never;
+}[SettingKey];
+
+/** True for a setting whose variable the stack sets (see {@link StackSetKey}). */
+export function isStackSet(key: SettingKey): key is StackSetKey {
+  const s: Setting = SETTINGS[key];
+  return Boolean(s.env && (s.param || s.setByStack));
+}
+
+/** The settings whose variables the stack gives one function: those it reads that a parameter or the stack sets. */
+export function stackSetSettingsOf(fn: FunctionName): StackSetKey[] {
+  return settingsReadBy(fn).filter(isStackSet);
+}
+
+/** The environment variables the stack gives one function (see {@link stackSetSettingsOf}). */
 export function environmentVariablesOf(fn: FunctionName): string[] {
-  return settingsReadBy(fn)
-    .map((key) => SETTINGS[key] as Setting)
-    .filter((s) => s.env && (s.param || s.setByStack))
-    .map((s) => s.env as string);
+  return stackSetSettingsOf(fn).map((key) => SETTINGS[key].env);
 }
 
 /** The setting of a deploy parameter; undefined for a name the catalogue does not know. */

@@ -17,6 +17,8 @@ export type ResolveVariable = (variable: string) => Promise<unknown>;
 /** Every parameter, checked: plain data, from which everything else is derived. */
 export interface DeploySettings {
   stage: string;
+  /** The task table's name, as osls resolved it (the default names the stage). */
+  taskTableName: string;
   /** As given: a name, an id (ns-...) or an ARN. */
   namespace: string;
   /** True when `namespace` is an id or an ARN. */
@@ -160,6 +162,10 @@ export async function readSettings(resolveVariable: ResolveVariable): Promise<De
   if (!SETTINGS.ownerId.pattern.test(ownerId)) {
     throw new DeployParamError('ownerId', 'use 1 to 1024 printable ASCII characters');
   }
+  const taskTableName = await param('taskTableName');
+  if (!SETTINGS.taskTableName.pattern.test(taskTableName)) {
+    throw new DeployParamError('taskTableName', `"${taskTableName}" is ${SETTINGS.taskTableName.patternMessage}`);
+  }
 
   const lookupMode = enumParam('lookupMode', await param('lookupMode'));
   const lookupAuth = enumParam('lookupAuth', await param('lookupAuth'));
@@ -217,6 +223,7 @@ export async function readSettings(resolveVariable: ResolveVariable): Promise<De
 
   return {
     stage,
+    taskTableName,
     namespace,
     namespaceIsId,
     namespaceType,

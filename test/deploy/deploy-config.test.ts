@@ -31,11 +31,17 @@ function derive(name: string, params: Record<string, string>): Promise<unknown> 
     config = (require(join(ROOT, 'serverless', 'config', 'index.ts')) as typeof import('../../serverless/config'))
       .resolvers;
   });
+  // osls resolves the variables inside a parameter's value (the task table's default names the stage).
   const resolveVariable = async (variable: string) =>
-    variable === 'sls:stage' ? 'prod' : values[variable.replace(/^param:/, '')];
+    variable === 'sls:stage' ? 'prod' : values[variable.replace(/^param:/, '')]?.replaceAll('${sls:stage}', 'prod');
   const derivation = config[name];
   if (!derivation) throw new Error(`serverless/config has no ${name}`);
   return derivation({ resolveVariable });
+}
+
+/** One variable of a function's environment, as the deploy code derives it. */
+async function variableOf(fn: string, variable: string, params: Record<string, string>): Promise<unknown> {
+  return ((await derive(`${fn}Environment`, params)) as Record<string, unknown>)[variable];
 }
 
 async function roleStatements(params: Record<string, string>, role: string): Promise<Record<string, Statement>> {
@@ -52,15 +58,15 @@ describe('clusterNamespaces (derived, not packaged)', () => {
     const scheduled = await roleStatements(params, 'ReconcileRole');
 
     expect(pattern.detail.clusterArn).toBeUndefined();
-    expect(await derive('watchedClusters', params)).toBe('');
-    expect(await derive('clusterNamespaces', params)).toBe('prod-b=b.internal');
+    expect(await variableOf('reconcile', 'WATCHED_CLUSTERS', params)).toBe('');
+    expect(await variableOf('register', 'CLUSTER_NAMESPACES', params)).toBe('prod-b=b.internal');
     expect(scheduled.ListClusters).toBeDefined();
     expect(scheduled.ListTasksOfWatchedClusters?.Condition).toBeUndefined();
     expect(scheduled.DescribeTasksOfWatchedClusters?.Resource).toEqual([arn('ecs', 'task/*')]);
   });
 
   it('defaults to no mapping', async () => {
-    expect(await derive('clusterNamespaces', {})).toBe('');
+    expect(await variableOf('register', 'CLUSTER_NAMESPACES', {})).toBe('');
   });
 
   it('with every namespace given by id, scopes CreateService and GetNamespace to each, with no ListNamespaces', async () => {
@@ -114,8 +120,8 @@ describe('clusterNamespaces (derived, not packaged)', () => {
     const statements = await roleStatements(params, 'RegisterRole');
     const creator = await roleStatements(params, 'CreateServiceRole');
 
-    expect(await derive('clusterNamespaces', params)).toBe('');
-    expect(await derive('watchedClusters', params)).toBe('prod-a,prod-b');
+    expect(await variableOf('register', 'CLUSTER_NAMESPACES', params)).toBe('');
+    expect(await variableOf('reconcile', 'WATCHED_CLUSTERS', params)).toBe('prod-a,prod-b');
     expect(statements.FindNamespaceByName).toBeUndefined();
     expect(creator.FindNamespaceByName).toBeUndefined();
     expect(creator.CreateManagedServicesInTheNamespace?.Resource).toEqual([
@@ -392,14 +398,14 @@ describe('namespace references (derived, not packaged)', () => {
       NS_ARN,
       arn('servicediscovery', 'service/*'),
     ]);
-    expect(await derive('namespace', params)).toBe(NS_ARN);
+    expect(await variableOf('register', 'NAMESPACE', params)).toBe(NS_ARN);
   });
 
   it('accepts namespace ARNs in the cluster mapping', async () => {
     const params = { clusterNamespaces: `prod-b=${NS_ARN}`, lookupNamespaces: 'kudos.local' };
     const statements = await roleStatements(params, 'RegisterRole');
 
-    expect(await derive('clusterNamespaces', params)).toBe(`prod-b=${NS_ARN}`);
+    expect(await variableOf('register', 'CLUSTER_NAMESPACES', params)).toBe(`prod-b=${NS_ARN}`);
     expect(statements.ReadNamespace?.Resource).toEqual([NS_ARN]);
   });
 

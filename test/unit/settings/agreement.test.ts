@@ -12,15 +12,18 @@ import {
   FUNCTIONS,
   type FunctionName,
   paramDefaultOf,
+  SETTINGS,
   type Setting,
   settingEntries,
   settingsReadBy,
 } from '../../../lib/settings';
+import { functionEnvironment } from '../../../serverless/config/environment';
+import { resolvers } from '../../../serverless/config/index';
 import { readSettings } from '../../../serverless/config/params';
 
 /**
  * The settings catalogue (lib/settings.ts) walked against everything derived from it: serverless.yml's parameter
- * defaults and function environments, the deploy-time parameter checks, and the functions' loaders.
+ * defaults, the function environments the deploy code derives, the deploy-time parameter checks, and the functions' loaders.
  */
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -28,22 +31,13 @@ const ROOT = join(__dirname, '..', '..', '..');
 interface ServerlessYml {
   params: { default: Record<string, unknown> };
   provider: { environment?: Record<string, unknown> };
-  functions: Record<string, { environment?: Record<string, unknown> }>;
+  functions: Record<string, { environment?: unknown }>;
 }
 
-// `merge`: the scheduled functions take the register function's environment with `<<: *registrarEnvironment`.
-const yml = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), {
-  merge: true,
-  logLevel: 'error',
-}) as ServerlessYml;
+const yml = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as ServerlessYml;
 
 /** The Powertools library's own variables, fixed by serverless.yml: no setting of ours. */
 const isOurs = (variable: string) => !variable.startsWith('POWERTOOLS_');
-
-/** What serverless.yml gives a function: the provider's environment and its own. */
-function environmentOf(fn: FunctionName): Record<string, unknown> {
-  return { ...yml.provider.environment, ...yml.functions[fn]?.environment };
-}
 
 const catalogue = settingEntries();
 const params = catalogue.filter(([, s]) => s.param);
@@ -57,11 +51,13 @@ const COMPANIONS: Record<string, Record<string, Record<string, string>>> = {
   lookupAuth: { none: { lookupMode: 'private', lookupVpcEndpointIds: 'vpce-0123456789abcdef0' } },
 };
 
-/** The deploy checks over serverless.yml's defaults and `given`, as osls resolves them. */
+/** The deploy checks over serverless.yml's defaults and `given`, as osls resolves them (stage `prod`). */
 function deploySettings(given: Record<string, string>) {
   const values: Record<string, unknown> = { ...yml.params.default, ...given };
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the osls variable in the task table's default
+  const resolve = (value: unknown) => (typeof value === 'string' ? value.replaceAll('${sls:stage}', 'prod') : value);
   return readSettings(async (variable) =>
-    variable === 'sls:stage' ? 'prod' : values[variable.replace(/^param:/, '')],
+    variable === 'sls:stage' ? 'prod' : resolve(values[variable.replace(/^param:/, '')]),
   );
 }
 
@@ -108,20 +104,60 @@ describe('serverless.yml and the catalogue', () => {
     expect(Object.fromEntries(Object.entries(yml.params.default).map(([k, v]) => [k, String(v)]))).toEqual(expected);
   });
 
+  it('sets no setting of ours in the provider environment (only the Powertools variables)', () => {
+    expect(Object.keys(yml.provider.environment ?? {}).filter(isOurs)).toEqual([]);
+  });
+
+  it.each(FUNCTIONS)("takes %s's environment whole from the deploy code, which derives it from the catalogue", (fn) => {
+    expect(yml.functions[fn]?.environment).toBe(`\${file(./serverless/deploy-config.js):${fn}Environment}`);
+    expect(resolvers[`${fn}Environment`]).toBeInstanceOf(Function);
+  });
+});
+
+describe('the environment each function gets', () => {
   it.each(FUNCTIONS)(
     'gives %s exactly the variables the catalogue says it reads (and a parameter or the stack sets)',
-    (fn) => {
-      const given = Object.keys(environmentOf(fn)).filter(isOurs).sort();
-      expect(given).toEqual([...environmentVariablesOf(fn)].sort());
+    async (fn) => {
+      const environment = functionEnvironment(fn, await deploySettings({}));
+      expect(Object.keys(environment).sort()).toEqual([...environmentVariablesOf(fn)].sort());
     },
   );
 
-  it.each(FUNCTIONS)("sets each variable of %s from the setting's own parameter or derivation", (fn) => {
-    const environment = environmentOf(fn);
-    for (const [key, s] of catalogue) {
-      if (s.env && environment[s.env] !== undefined)
-        expect({ [s.env]: environment[s.env] }).toEqual({ [s.env]: expect.stringMatching(new RegExp(`:${key}\\}$`)) });
+  it.each(FUNCTIONS)("gives %s values its loader accepts, equal to the parameters' defaults", async (fn) => {
+    const environment = functionEnvironment(fn, await deploySettings({})) as Record<string, string>;
+    const config = LOADERS[fn](environment) as Record<string, unknown>;
+    for (const key of settingsReadBy(fn)) {
+      const s: Setting = SETTINGS[key];
+      if (s.param && s.default !== undefined && (s.type === 'int' || s.type === 'enum')) {
+        expect({ [key]: config[FIELD[key] ?? key] }).toEqual({ [key]: s.default });
+      }
     }
+  });
+
+  const set = catalogue.flatMap(([key, s]) => (s.env && s.param ? s.readBy.map((fn) => [key, fn, s] as const) : []));
+
+  it.each(set.filter(([, , s]) => s.type === 'int'))(
+    '%s in %s: carries the parameter given at deploy time to the loader',
+    async (key, fn, s) => {
+      if (s.type !== 'int') return;
+      const given = s.min === s.default ? s.max : s.min;
+      const environment = functionEnvironment(fn, await deploySettings({ [s.param as string]: String(given) }));
+      expect(environment[s.env as string]).toBe(String(given));
+      expect((LOADERS[fn](environment as Record<string, string>) as Record<string, unknown>)[FIELD[key] ?? key]).toBe(
+        given,
+      );
+    },
+  );
+
+  it('names the task table after the stage, as osls resolves the default', async () => {
+    const environment = functionEnvironment('register', await deploySettings({}));
+    expect(environment.TASK_TABLE).toBe('ecs-cloudmap-registrar-prod-tasks');
+  });
+
+  it('refuses a task table name DynamoDB would refuse', async () => {
+    await expect(deploySettings({ taskTableName: 'a b' })).rejects.toThrow(
+      'param "taskTableName": "a b" is not a DynamoDB table name',
+    );
   });
 });
 
