@@ -8,7 +8,15 @@ import {
   MAX_CUSTOM_ATTRIBUTES,
 } from './cloud-map/limits';
 import type { DescribedTask, DnsRecordSet, TaskDefinitionFacts } from './ports';
-import { arnTail, clusterName, type TaskDetail, type TaskStateChange, taskDefinitionFamily } from './task-event';
+import {
+  arnTail,
+  clusterName,
+  ecsDeploymentId,
+  type TaskDetail,
+  type TaskStateChange,
+  taskDefinitionFamily,
+  taskDefinitionRevision,
+} from './task-event';
 
 /** Attribute keys this project writes on every instance. */
 export const ATTR = {
@@ -20,6 +28,8 @@ export const ATTR = {
   cluster: 'ECS_CLUSTER_NAME',
   service: 'ECS_SERVICE_NAME',
   family: 'ECS_TASK_DEFINITION_FAMILY',
+  revision: 'ECS_TASK_DEFINITION_REVISION',
+  deploymentId: 'ECS_DEPLOYMENT_ID',
   taskArn: 'ECS_TASK_ARN',
   launchType: 'ECS_LAUNCH_TYPE',
   version: 'ECS_TASK_VERSION',
@@ -441,6 +451,8 @@ export function planTaskEvent(event: TaskStateChange, facts: TaskFacts, settings
   }
   if (port !== primary.port) notes.push(`host port ${port} is bound to container port ${primary.port}`);
   const ecsService = ecsServiceName(detail);
+  const revision = taskDefinitionRevision(detail.taskDefinitionArn);
+  const deploymentId = ecsDeploymentId(detail.startedBy);
   const base: Record<string, string> = {
     ...(addresses.ipv4 ? { [ATTR.ipv4]: addresses.ipv4 } : {}),
     ...(addresses.ipv6 ? { [ATTR.ipv6]: addresses.ipv6 } : {}),
@@ -450,6 +462,8 @@ export function planTaskEvent(event: TaskStateChange, facts: TaskFacts, settings
     [ATTR.cluster]: clusterName(detail.clusterArn),
     ...(ecsService ? { [ATTR.service]: ecsService } : {}),
     [ATTR.family]: taskDefinitionFamily(detail.taskDefinitionArn),
+    ...(revision ? { [ATTR.revision]: revision } : {}),
+    ...(deploymentId ? { [ATTR.deploymentId]: deploymentId } : {}),
     [ATTR.taskArn]: detail.taskArn,
     ...(detail.launchType ? { [ATTR.launchType]: detail.launchType } : {}),
     [ATTR.version]: String(detail.version),

@@ -59,6 +59,7 @@ const taskDetail = () =>
     desiredStatus: z.string().check(z.minLength(1)),
     version: z.number().check(z.int(), z.nonnegative()),
     group: z.optional(z.string()),
+    startedBy: z.optional(z.string()),
     launchType: z.optional(z.string()),
     availabilityZone: z.optional(z.string()),
     containerInstanceArn: z.optional(z.string()),
@@ -158,6 +159,21 @@ export function arnTail(arn: string): string {
 /** The cluster name of a cluster ARN. */
 export function clusterName(clusterArn: string): string {
   return arnTail(clusterArn);
+}
+
+/** The revision of a task definition ARN (`.../task-definition/FAMILY:REV` -> `REV`); undefined without one. */
+export function taskDefinitionRevision(taskDefinitionArn: string): string | undefined {
+  const revision = /:(\d+)$/.exec(arnTail(taskDefinitionArn))?.[1];
+  return revision;
+}
+
+/**
+ * The deployment of the service that started the task: ECS puts the deployment id (`ecs-svc/<digits>`) in a
+ * service task's `startedBy` (API reference, Task: "If a task is started by an Amazon ECS service, the startedBy
+ * parameter contains the deployment ID of the service that starts it"); undefined for any other `startedBy`.
+ */
+export function ecsDeploymentId(startedBy: string | undefined): string | undefined {
+  return startedBy !== undefined && /^ecs-svc\/\d+$/.test(startedBy) ? startedBy : undefined;
 }
 
 /** The task definition family of a task definition ARN (`.../task-definition/FAMILY:REV`). */

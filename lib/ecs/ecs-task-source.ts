@@ -58,6 +58,7 @@ export function taskToDetail(task: Task): TaskDetail | undefined {
     desiredStatus: task.desiredStatus,
     version: task.version,
     group: task.group,
+    startedBy: task.startedBy,
     launchType: task.launchType,
     availabilityZone: task.availabilityZone,
     containerInstanceArn: task.containerInstanceArn,

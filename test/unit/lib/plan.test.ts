@@ -96,6 +96,8 @@ describe('registering a running service task', () => {
         ECS_CLUSTER_NAME: 'dev-ecs-public',
         ECS_SERVICE_NAME: 'cdp-demo-test-15',
         ECS_TASK_DEFINITION_FAMILY: 'cdp-demo-test-15',
+        ECS_TASK_DEFINITION_REVISION: '1',
+        ECS_DEPLOYMENT_ID: 'ecs-svc/7617799119934277582',
         ECS_TASK_ARN: 'arn:aws:ecs:eu-west-2:332499610595:task/dev-ecs-public/f8bec92bed774ee4b27711702a862de5',
         ECS_LAUNCH_TYPE: 'FARGATE',
         ECS_TASK_VERSION: '5',
@@ -250,7 +252,8 @@ describe("enforcing Cloud Map's attribute limits", () => {
     const result = plan(tags);
     if (result.action !== 'register') throw new Error('expected a registration');
     expect(Object.keys(result.attributes).filter(isCustomAttribute)).toHaveLength(30);
-    expect(result.warnings).toHaveLength(40 - (30 - 9));
+    // 11 custom attributes of our own (ECS_*, REGION, AVAILABILITY_ZONE, REGISTRAR_OWNER) leave room for 19 tags.
+    expect(result.warnings).toHaveLength(40 - (30 - 11));
     expect(result.warnings?.[0]).toMatch(/more than 30 custom attributes/);
   });
 
@@ -427,5 +430,42 @@ describe('deregistering a leaving task', () => {
 
   it('keeps the registered attribute names stable', () => {
     expect(Object.values(ATTR)).toContain('ECS_TASK_VERSION');
+  });
+});
+
+describe('deployment-aware attributes', () => {
+  const withDetail = (patch: Record<string, unknown>) => {
+    const event = serviceRunning();
+    Object.assign(event.detail as Record<string, unknown>, patch);
+    return planPrinted(event, {}, settings);
+  };
+
+  it("carries the task definition revision and the ECS deployment id from a service task's startedBy", () => {
+    // A service task's startedBy is the id of the deployment that started it (ECS API reference, Task:
+    // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Task.html), as in this fixture's real event.
+    const result = withDetail({});
+    if (result.action !== 'register') throw new Error('expected a registration');
+    expect(result.attributes).toMatchObject({
+      ECS_TASK_DEFINITION_REVISION: '1',
+      ECS_DEPLOYMENT_ID: 'ecs-svc/7617799119934277582',
+    });
+  });
+
+  it('names no deployment for a task started by anything but a service deployment', () => {
+    for (const startedBy of ['my-batch-job', 'ecs-svc/', undefined]) {
+      const result = withDetail({ startedBy });
+      if (result.action !== 'register') throw new Error('expected a registration');
+      expect(result.attributes.ECS_DEPLOYMENT_ID).toBeUndefined();
+      expect(result.attributes.ECS_TASK_DEFINITION_REVISION).toBe('1');
+    }
+  });
+
+  it('names the revision of the task definition ARN, and none when the ARN has none', () => {
+    const arn = 'arn:aws:ecs:eu-west-2:332499610595:task-definition/cdp-demo-test-15';
+    const revised = withDetail({ taskDefinitionArn: `${arn}:42` });
+    const bare = withDetail({ taskDefinitionArn: arn });
+    if (revised.action !== 'register' || bare.action !== 'register') throw new Error('expected registrations');
+    expect(revised.attributes.ECS_TASK_DEFINITION_REVISION).toBe('42');
+    expect(bare.attributes.ECS_TASK_DEFINITION_REVISION).toBeUndefined();
   });
 });
