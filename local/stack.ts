@@ -18,6 +18,8 @@ export interface LocalAwsOptions {
   taskTable: string;
   rules?: EventRule[];
   log?: (line: string) => void;
+  /** The DNS server's port (UDP and TCP) for the private namespaces; 0 picks a free one; absent: no DNS. */
+  dnsPort?: number;
 }
 
 /** The AWS side of the local stack: one endpoint, with the namespace and the task table in place. */
@@ -70,6 +72,9 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       port: options.port,
       timeScale: options.timeScale,
       dynamoDbEndpoint: dynamo.url,
+      // Tasks are live: each RUNNING task's port mappings answer HTTP on its 127.x address.
+      liveTasks: true,
+      ...(options.dnsPort !== undefined ? { dnsPort: options.dnsPort } : {}),
       ...(options.rules ? { rules: options.rules } : {}),
       ...(options.log ? { log: options.log } : {}),
     });

@@ -32,6 +32,8 @@ interface StartOptions {
   timeScale: number;
   httpPort: number;
   lambdaPort: number;
+  /** The local DNS server's port (UDP and TCP) for the private namespace. */
+  dnsPort: number;
 }
 
 /** A startup problem worth one line to the user, not a stack trace. */
@@ -40,23 +42,35 @@ class StartError extends Error {
 }
 
 const USAGE =
-  'usage: npm start -- [--port N (or LOCAL_AWS_PORT, default 4566)] [--time-scale X (or LOCAL_TIME_SCALE, default 0.1)]';
+  'usage: npm start -- [--port N (or LOCAL_AWS_PORT, default 4566)] [--time-scale X (or LOCAL_TIME_SCALE, default 0.1)]' +
+  ' [--dns-port N (or LOCAL_DNS_PORT, default 8053)]';
+const OPTIONS = new Set(['--port', '--time-scale', '--dns-port']);
 
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): StartOptions {
   const flags = new Map<string, string>();
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
-    if (flag !== '--port' && flag !== '--time-scale') throw new StartError(`unknown option ${flag}\n${USAGE}`);
+    if (flag === undefined || !OPTIONS.has(flag)) throw new StartError(`unknown option ${flag}\n${USAGE}`);
     if (value === undefined) throw new StartError(`${flag} needs a value\n${USAGE}`);
     flags.set(flag, value);
   }
   const port = Number(flags.get('--port') ?? env.LOCAL_AWS_PORT ?? 4566);
   const timeScale = Number(flags.get('--time-scale') ?? env.LOCAL_TIME_SCALE ?? 0.1);
+  const dnsPort = Number(flags.get('--dns-port') ?? env.LOCAL_DNS_PORT ?? 8053);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new StartError(`--port must be a TCP port\n${USAGE}`);
+  if (!Number.isInteger(dnsPort) || dnsPort < 1 || dnsPort > 65535)
+    throw new StartError(`--dns-port must be a port (1-65535)\n${USAGE}`);
   if (!Number.isFinite(timeScale) || timeScale < 0)
     throw new StartError(`--time-scale must be a number >= 0\n${USAGE}`);
   // serverless-offline's ports are fixed by serverless.yml (custom.serverless-offline).
-  return { port, timeScale, httpPort: 3000, lambdaPort: 3002 };
+  const taken = new Map([
+    [port, '--port'],
+    [3000, 'serverless-offline HTTP'],
+    [3002, 'serverless-offline Lambda'],
+  ]);
+  const clash = taken.get(dnsPort);
+  if (clash) throw new StartError(`--dns-port ${dnsPort} is also the port of ${clash}\n${USAGE}`);
+  return { port, timeScale, httpPort: 3000, lambdaPort: 3002, dnsPort };
 }
 
 /** Fails fast, in one line, when a port the stack needs is taken. */
@@ -131,11 +145,13 @@ function banner(options: StartOptions, emulator: Emulator, taskTable: string): s
     `  Lookup API                                                 http://${HOST}:${options.httpPort}`,
     `  Lambda invoke endpoint                                     http://${HOST}:${options.lambdaPort}`,
     `  Cloud Map namespace                                        ${NAMESPACE}`,
+    `  DNS for the namespace (UDP and TCP)                        ${HOST}:${emulator.dnsPort}`,
     `  DynamoDB task table                                        ${taskTable}`,
     '',
     'Try next:',
     '  npm run local:create-service -- api        # a cluster, a task definition and an ECS service of 2 tasks',
     `  curl http://${HOST}:${options.httpPort}/services/api`,
+    `${`  dig @${HOST} -p ${emulator.dnsPort} api.${NAMESPACE}`.padEnd(45)}# the tasks' addresses, from the local DNS`,
     '  npm run local:create-service -- api --count 0   # scale it to 0, then curl again',
     `  npx registrar reconcile --endpoint ${emulator.url} --namespace ${NAMESPACE} --stage ${STAGE}`,
     '',
@@ -156,6 +172,7 @@ async function main(): Promise<void> {
   const aws: LocalAws = await startLocalAws({
     port: options.port,
     timeScale: options.timeScale,
+    dnsPort: options.dnsPort,
     namespace: NAMESPACE,
     taskTable,
     log: (line) => console.log(`[aws] ${line}`),

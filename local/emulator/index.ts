@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
+import type { LiveEndpoint } from './apps/live-tasks';
 import { Clock } from './clock';
 import { CloudMap } from './cloud-map/cloud-map';
+import { dnsNamespaces, startDnsServer } from './dns/server';
 import { EC2_VERSION, EC2_XMLNS, Ec2 } from './ec2/ec2';
 import { SubnetPool } from './ec2/network';
 import { DEFAULT_INSTANCE_SUBNETS, Ecs } from './ecs/ecs';
@@ -10,6 +12,7 @@ import { putEvents } from './events/put-events';
 import { type FaultSettings, Faults } from './faults';
 import { createEndpoint, type KnobHandler } from './server';
 
+export type { LiveEndpoint } from './apps/live-tasks';
 export type { SubnetKind } from './ec2/network';
 export { subnetKind } from './ec2/network';
 export { DEFAULT_INSTANCE_SUBNETS } from './ecs/ecs';
@@ -43,6 +46,26 @@ export interface EmulatorOptions {
    * passed on, so one endpoint serves the task table too. Without it DynamoDB calls are unknown operations.
    */
   dynamoDbEndpoint?: string;
+  /**
+   * Live tasks: while a task is RUNNING, each TCP port mapping of its containers is served by a small
+   * built-in HTTP app on the task's loopback address (awsvpc: the ENI's 127.x address at containerPort;
+   * bridge and host: the container instance's address at the host port). The app starts draining at
+   * STOPPING (SIGTERM), serves for the container's LOCAL_APP_DRAIN_SECONDS (default: until stopTimeout)
+   * and exits; the task leaves STOPPING when its apps have. Default false (the local stack turns it on).
+   */
+  liveTasks?: boolean;
+  /**
+   * The second octet of task and EC2 instance addresses: 127.<addressOctet>.0.0/16 for the first 16
+   * subnets. Default: LOCAL_ADDRESS_OCTET, else 10. Emulators with live tasks that run at the same time
+   * (parallel test workers: test/setup-env.ts gives each its own) need different ones, or their tasks may
+   * want the same address and port.
+   */
+  addressOctet?: number;
+  /**
+   * UDP and TCP port on 127.0.0.1 of a DNS server answering for every private DNS namespace, as Route 53 does
+   * for the namespace's private hosted zone; 0 picks a free one (tests). Absent: no DNS server.
+   */
+  dnsPort?: number;
 }
 
 /** A container instance and the EC2 instance behind it, as the container-instances knob reports them. */
@@ -78,6 +101,8 @@ export interface Emulator {
   /** `http://127.0.0.1:<port>`, the endpoint to give the SDK clients. */
   readonly url: string;
   readonly port: number;
+  /** The DNS server's port (UDP and TCP on 127.0.0.1), when `dnsPort` was given. */
+  readonly dnsPort: number | undefined;
   /** Adds a rule to the default bus (throws InvalidEventPatternError for a pattern EventBridge refuses). */
   addRule(rule: EventRule): void;
   /** Puts a complete event on the default bus, as an AWS service would; returns the matched rule names. */
@@ -101,6 +126,8 @@ export interface Emulator {
   addContainerInstances(request: AddContainerInstances): ContainerInstanceInfo[];
   /** `/_local/container-instances` GET: every container instance, with its EC2 instance's addresses. */
   containerInstances(): ContainerInstanceInfo[];
+  /** The live tasks' apps that accept connections now (empty without `liveTasks`). */
+  liveEndpoints(): LiveEndpoint[];
   /** The same knobs by name, with the HTTP semantics: no body reads, a body replaces. */
   knob(name: string, body?: Record<string, unknown>): unknown;
   /** Resolves when no transition, operation, delivery or retry is pending. */
@@ -124,7 +151,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   for (const rule of options.rules ?? []) bus.addRule(rule);
   let deliver = true;
   let dropped = 0;
-  const pool = new SubnetPool(region);
+  const pool = new SubnetPool(region, options.addressOctet ?? addressOctetFromEnvironment());
   const ec2 = new Ec2({ clock, pool, region, accountId });
   const ecs = new Ecs({
     clock,
@@ -133,6 +160,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     pool,
     ec2,
     containerInstancesPerCluster: options.containerInstancesPerCluster,
+    liveTasks: options.liveTasks ?? false,
+    log,
     emit: (event) => {
       if (deliver) bus.publish(event as unknown as BusEvent);
       else dropped += 1;
@@ -211,10 +240,23 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   );
   await listen(server, options.port ?? 4566);
   const port = (server.address() as AddressInfo).port;
+  let dns: Awaited<ReturnType<typeof startDnsServer>> | undefined;
+  if (options.dnsPort !== undefined) {
+    try {
+      dns = await startDnsServer({ port: options.dnsPort, namespaces: () => dnsNamespaces(cloudMap), log });
+    } catch (error) {
+      clock.dispose();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const busy = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      throw busy ? new PortInUseError(options.dnsPort, 'DNS, UDP and TCP') : error;
+    }
+  }
 
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    dnsPort: dns?.port,
     addRule: (rule) => bus.addRule(rule),
     publish: (event) => bus.publish(event),
     setEventDelivery: (on) => {
@@ -229,6 +271,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     setTaskHealth: (target, status) => ecs.setHealth(target, status),
     addContainerInstances,
     containerInstances: () => ecs.allContainerInstances().map(info),
+    liveEndpoints: () => ecs.liveEndpoints(),
     knob: (name, body) => {
       const handler = knobs[name];
       if (!handler) throw new RangeError(`no such knob: ${name}`);
@@ -237,10 +280,18 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     idle: () => clock.idle(),
     close: async () => {
       clock.dispose();
+      await ecs.closeLiveTasks();
+      await dns?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** LOCAL_ADDRESS_OCTET, when set: a whole number the pool accepts (it checks the range); else the default. */
+function addressOctetFromEnvironment(): number | undefined {
+  const given = process.env.LOCAL_ADDRESS_OCTET;
+  return given ? Number(given) : undefined;
 }
 
 function readBoolean(body: Record<string, unknown>, key: string): boolean {
@@ -263,7 +314,10 @@ function listen(server: ReturnType<typeof createEndpoint>, port: number): Promis
 export class PortInUseError extends Error {
   override readonly name = 'PortInUseError';
 
-  constructor(readonly port: number) {
-    super(`port ${port} on 127.0.0.1 is already in use (another local stack running?)`);
+  constructor(
+    readonly port: number,
+    what?: string,
+  ) {
+    super(`port ${port}${what ? ` (${what})` : ''} on 127.0.0.1 is already in use (another local stack running?)`);
   }
 }

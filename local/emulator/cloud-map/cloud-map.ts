@@ -80,6 +80,14 @@ export class CloudMap {
     ListTagsForResource: (input) => ({ Tags: [...(this.tags.get(this.taggable(input.ResourceARN)) ?? [])] }),
   };
 
+  /** Read-only: every namespace with its services and their instances, as they are now (the local DNS server). */
+  namespaceTree(): { namespace: Readonly<Namespace>; services: readonly Readonly<Service>[] }[] {
+    return [...this.namespaces.values()].map((namespace) => ({
+      namespace,
+      services: [...this.services.values()].filter((service) => service.NamespaceId === namespace.Id),
+    }));
+  }
+
   // ---- namespaces ----
 
   private createNamespace(input: Input, type: NamespaceType): { OperationId: string } {

@@ -37,16 +37,31 @@ const LAST_HOST = 4094;
 
 /**
  * Hands out network interfaces from local subnets, for task ENIs and emulated EC2 instances alike, so
- * no two share an address. Each subnet name gets its own 10.0.x.0/20 block, its own fd00:ec2:0:x::/64
- * prefix (x = index + 1, so the text is already in RFC 5952 canonical form) (a unique local range, never routed) and an availability zone; an address returns to the pool
- * when its task stops.
+ * no two share an address. Each subnet name gets its own /20 block of loopback addresses (the first 16
+ * subnets 127.10.0.0/20 to 127.10.240.0/20, the next 16 in 127.11.0.0/16, and so on): all of
+ * 127.0.0.0/8 is loopback on Linux, so a live task can listen on its own address with no setup and
+ * nothing ever leaves the machine. Each subnet also gets its own fd00:ec2:0:x::/64 prefix (x = index + 1,
+ * so the text is already in RFC 5952 canonical form; a unique local range, never routed, and not live)
+ * and an availability zone; an address returns to the pool when its task stops.
  */
 export class SubnetPool {
   private readonly subnets: string[] = [];
   private readonly used = new Map<string, Set<number>>();
   private cursor = 0;
 
-  constructor(private readonly region: string) {}
+  /**
+   * `firstOctet` is the second octet of the first 16 subnets' addresses (127.<firstOctet>.0.0/16), 10 by
+   * default; emulators running side by side (parallel test workers) give each a different one so their
+   * live tasks never want the same address and port.
+   */
+  constructor(
+    private readonly region: string,
+    private readonly firstOctet = 10,
+  ) {
+    if (!Number.isInteger(firstOctet) || firstOctet < 1 || firstOctet > 255) {
+      throw new RangeError(`the first address octet must be an integer from 1 to 255, got ${firstOctet}`);
+    }
+  }
 
   /** The subnet the next task goes to, round-robin as ECS spreads a service across its subnets. */
   pickSubnet(subnets: string[]): string {
@@ -69,7 +84,7 @@ export class SubnetPool {
     if (host > LAST_HOST) throw new Error(`subnet ${subnet} has no free address`);
     taken.add(host);
     const kind = subnetKind(subnet);
-    const ipv4 = kind === 'ipv6only' ? undefined : `10.0.${(index % 16) * 16 + Math.floor(host / 256)}.${host % 256}`;
+    const ipv4 = kind === 'ipv6only' ? undefined : loopbackAddress(this.firstOctet, index, host);
     const ipv6 = kind === 'ipv4' ? undefined : `fd00:ec2:0:${(index + 1).toString(16)}::${host.toString(16)}`;
     return {
       attachmentId: randomUUID(),
@@ -89,7 +104,7 @@ export class SubnetPool {
     this.used.get(eni.subnetId)?.delete(eni.slot);
   }
 
-  /** The EC2 private DNS name of an IPv4 address (ip-10-0-1-5.ec2.internal in us-east-1). */
+  /** The EC2 private DNS name of an IPv4 address (ip-127-10-0-4.ec2.internal in us-east-1). */
   dnsName(ip: string): string {
     const host = `ip-${ip.replaceAll('.', '-')}`;
     return this.region === 'us-east-1' ? `${host}.ec2.internal` : `${host}.${this.region}.compute.internal`;
@@ -105,4 +120,14 @@ export class SubnetPool {
     if (index < 0) index = this.subnets.push(subnet) - 1;
     return index;
   }
+}
+
+/**
+ * The IPv4 address of slot `host` in the subnet at `index`:
+ * 127.<first + index / 16>.<(index % 16) * 16 + host / 256>.<host % 256>, the second octet wrapping
+ * within 1-255 (127.0.0.0/16 holds 127.0.0.1, where the emulator itself listens).
+ */
+function loopbackAddress(first: number, index: number, host: number): string {
+  const second = ((first - 1 + Math.floor(index / 16)) % 255) + 1;
+  return `127.${second}.${(index % 16) * 16 + Math.floor(host / 256)}.${host % 256}`;
 }

@@ -1,3 +1,4 @@
+import { type LiveEndpoint, LiveTasks } from '../apps/live-tasks';
 import type { Clock } from '../clock';
 import type { Ec2 } from '../ec2/ec2';
 import type { SubnetPool } from '../ec2/network';
@@ -36,6 +37,10 @@ export interface EcsOptions {
   ec2: Ec2;
   /** Container instances every new cluster starts with. Default 0. */
   containerInstancesPerCluster?: number;
+  /** Serve each RUNNING task's port mappings with the built-in app (see EmulatorOptions.liveTasks). Default false. */
+  liveTasks?: boolean;
+  /** Where live apps report what went wrong (listen errors, IPv6-only tasks). */
+  log?: (line: string) => void;
 }
 
 type Handler = (input: Input) => unknown;
@@ -48,14 +53,28 @@ type Handler = (input: Input) => unknown;
  */
 export class Ecs {
   private readonly ctx: EcsContext;
+  private readonly live: LiveTasks | undefined;
 
   constructor(options: EcsOptions) {
     const state = new EcsState(options.region, options.accountId);
-    const lifecycle = new TaskLifecycle(options.clock, options.pool, {
-      changed: (task) => options.emit(taskStateChangeEvent(task, options.accountId, options.region)),
-      settled: (task) => scheduler.onSettled(task),
-      forget: (task) => state.tasks.delete(task.arn),
-    });
+    this.live = options.liveTasks
+      ? new LiveTasks({
+          clock: options.clock,
+          ec2: options.ec2,
+          log: options.log ?? (() => undefined),
+          serviceName: (task) => state.serviceOf(task)?.name ?? null,
+        })
+      : undefined;
+    const lifecycle = new TaskLifecycle(
+      options.clock,
+      options.pool,
+      {
+        changed: (task) => options.emit(taskStateChangeEvent(task, options.accountId, options.region)),
+        settled: (task) => scheduler.onSettled(task),
+        forget: (task) => state.tasks.delete(task.arn),
+      },
+      this.live,
+    );
     const placement = new TaskPlacement(state, options.clock, options.pool, lifecycle);
     const scheduler = new ServiceScheduler(state, options.clock, lifecycle, placement);
     this.ctx = {
@@ -108,6 +127,16 @@ export class Ecs {
   /** Every container instance, for the knob's GET. */
   allContainerInstances(): ContainerInstance[] {
     return [...this.ctx.state.containerInstances.values()];
+  }
+
+  /** The live tasks' apps that accept connections (none without liveTasks). */
+  liveEndpoints(): LiveEndpoint[] {
+    return this.live?.endpoints() ?? [];
+  }
+
+  /** Closes every live app (the emulator is closing). */
+  closeLiveTasks(): Promise<void> {
+    return this.live?.close() ?? Promise.resolve();
   }
 
   /**

@@ -99,6 +99,8 @@ export interface ContainerState {
   lastStatus: 'PENDING' | 'RUNNING' | 'STOPPED';
   healthStatus: HealthStatus;
   exitCode?: number;
+  /** Why the container stopped, when it did on its own (Amazon ECS API Reference, Container reason). */
+  reason?: string;
   runtimeId?: string;
   imageDigest?: string;
   cpu: string;

@@ -28,12 +28,33 @@ export interface LifecycleHooks {
   forget(task: Task): void;
 }
 
+/**
+ * What runs inside tasks when they are live (the emulator's `liveTasks`): the built-in apps. The lifecycle
+ * starts them before a task is RUNNING, sends them SIGTERM at STOPPING and waits for them to exit.
+ */
+export interface TaskRuntime {
+  /** True once the emulator closed: the lifecycle abandons what it was waiting for. */
+  readonly closed: boolean;
+  /** Resolves once the task's apps accept connections; lists the containers whose app could not listen. */
+  start(task: Task): Promise<{ container: string; reason: string }[]>;
+  /** SIGTERM; resolves with each container's exit code once all apps closed. Undefined when none listens. */
+  sigterm(task: Task): Promise<Map<string, number>> | undefined;
+  /** Closes the task's apps at once. */
+  discard(task: Task): Promise<void>;
+}
+
+/** The exit code of a container that does not trap SIGTERM (128 + 15). */
+const EXIT_SIGTERM = 143;
+/** A process that dies of an error at start (Node's exit code for an uncaught exception). */
+const EXIT_FAILED = 1;
+
 /** Moves tasks through the ECS lifecycle, one scaled step at a time, emitting each change. */
 export class TaskLifecycle {
   constructor(
     private readonly clock: Clock,
     private readonly pool: SubnetPool,
     private readonly hooks: LifecycleHooks,
+    private readonly runtime?: TaskRuntime,
   ) {}
 
   /** A new task is PROVISIONING (version 1); the rest of the start path is scheduled. */
@@ -90,8 +111,36 @@ export class TaskLifecycle {
     this.clock.after(LIFECYCLE_MS.activating, () => this.toRunning(task));
   }
 
-  private toRunning(task: Task): void {
-    if (task.desiredStatus === 'STOPPED' || task.lastStatus !== 'ACTIVATING') return;
+  /**
+   * With live tasks the apps listen first, so the RUNNING event and DescribeTasks never name a task whose
+   * port is still closed. An essential container whose app cannot listen exits, and stops the task.
+   */
+  private async toRunning(task: Task): Promise<void> {
+    if (!activating(task)) return;
+    if (this.runtime) {
+      const failures = await this.runtime.start(task);
+      if (this.runtime.closed) return;
+      if (!activating(task)) {
+        // Stopped while its apps were starting: a task stopped before RUNNING never serves.
+        await this.runtime.discard(task);
+        return;
+      }
+      for (const failure of failures) {
+        const container = task.containers.find((candidate) => candidate.name === failure.container);
+        if (!container) continue;
+        container.lastStatus = 'STOPPED';
+        container.exitCode = EXIT_FAILED;
+        container.reason = failure.reason;
+      }
+      const essential = failures.some(
+        (failure) => task.containers.find((container) => container.name === failure.container)?.essential,
+      );
+      if (essential) {
+        await this.runtime.discard(task);
+        this.stop(task, 'EssentialContainerExited', 'Essential container in task exited');
+        return;
+      }
+    }
     task.startedAt = this.clock.now();
     this.change(task, 'RUNNING');
     this.hooks.settled(task);
@@ -123,16 +172,29 @@ export class TaskLifecycle {
     this.clock.after(LIFECYCLE_MS.stopping, () => this.toStopping(task));
   }
 
-  private toStopping(task: Task): void {
+  /**
+   * Containers get SIGTERM at STOPPING. Live apps start draining before the STOPPING event is sent, and
+   * the task leaves STOPPING when they have all exited (drained, or killed at stopTimeout); without live
+   * apps STOPPING takes a fixed time.
+   */
+  private async toStopping(task: Task): Promise<void> {
+    const exits = this.runtime?.sigterm(task);
     this.change(task, 'STOPPING');
-    this.clock.after(LIFECYCLE_MS.deprovisioning, () => this.toDeprovisioning(task));
+    if (!exits) {
+      this.clock.after(LIFECYCLE_MS.deprovisioning, () => this.toDeprovisioning(task));
+      return;
+    }
+    const codes = await exits;
+    if (this.runtime?.closed) return;
+    this.toDeprovisioning(task, codes);
   }
 
-  private toDeprovisioning(task: Task): void {
+  private toDeprovisioning(task: Task, exitCodes?: Map<string, number>): void {
     task.executionStoppedAt = this.clock.now();
     for (const container of task.containers) {
-      // Containers that ran were sent SIGTERM (exit 143 if they do not trap it); others never started.
-      if (container.lastStatus === 'RUNNING') container.exitCode = 143;
+      // Containers that ran were sent SIGTERM: a live app reports how it exited; any other container
+      // does not trap SIGTERM (143). Containers that never started have no exit code.
+      if (container.lastStatus === 'RUNNING') container.exitCode = exitCodes?.get(container.name) ?? EXIT_SIGTERM;
       container.lastStatus = 'STOPPED';
     }
     this.change(task, 'DEPROVISIONING');
@@ -156,4 +218,9 @@ export class TaskLifecycle {
     task.updatedAt = this.clock.now();
     this.hooks.changed(task);
   }
+}
+
+/** Whether the task is still on its way to RUNNING (a function, so a check after an await is not narrowed away). */
+function activating(task: Task): boolean {
+  return task.desiredStatus !== 'STOPPED' && task.lastStatus === 'ACTIVATING';
 }

@@ -44,6 +44,7 @@ function taskBody(task: Task, attachmentType: string): Record<string, unknown> {
       exitCode: container.exitCode,
       lastStatus: container.lastStatus,
       name: container.name,
+      reason: container.reason,
       image: container.image,
       imageDigest: container.imageDigest,
       runtimeId: container.runtimeId,

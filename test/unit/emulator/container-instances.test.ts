@@ -140,7 +140,7 @@ describe('container instances', () => {
     const { added } = (await post.json()) as { added: Record<string, string>[] };
     expect(added).toHaveLength(2);
     expect(added[0]).toMatchObject({ cluster: 'web', subnetId: 'subnet-a', status: 'ACTIVE' });
-    expect(added[0]?.privateIpAddress).toMatch(/^10\.0\.\d+\.\d+$/);
+    expect(added[0]?.privateIpAddress).toMatch(/^127\.\d+\.\d+\.\d+$/);
     expect(added[0]?.ipv6Address).toBeUndefined();
     expect(added[1]?.ipv6Address).toMatch(/^fd00:ec2:/);
     const listed = (await (await fetch(`${h.emulator.url}/_local/container-instances`)).json()) as {

@@ -215,7 +215,7 @@ describe('tasks', () => {
       'privateIPv4Address',
       'subnetId',
     ]);
-    expect(details.privateIPv4Address).toMatch(/^10\.0\.\d+\.\d+$/);
+    expect(details.privateIPv4Address).toMatch(/^127\.\d+\.\d+\.\d+$/);
     expect(task?.containers?.[0]?.networkInterfaces?.[0]?.privateIpv4Address).toBe(details.privateIPv4Address);
     expect(task?.createdAt).toBeInstanceOf(Date);
     expect(statusesOf(arn)).toEqual([

@@ -65,7 +65,7 @@ describe('IPv6 task networking (Amazon ECS API Reference, NetworkInterface and A
       'privateIPv4Address',
       'ipv6Address',
     ]);
-    expect(details.privateIPv4Address).toMatch(/^10\.0\.\d+\.\d+$/);
+    expect(details.privateIPv4Address).toMatch(/^127\.\d+\.\d+\.\d+$/);
     expect(details.ipv6Address).toMatch(/^fd00:ec2:0:[0-9a-f]+::[0-9a-f]+$/);
     expect(task?.containers?.[0]?.networkInterfaces?.[0]).toEqual({
       attachmentId: task?.attachments?.[0]?.id,
