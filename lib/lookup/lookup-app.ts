@@ -7,7 +7,15 @@ import { AnswerCache, type AnswerCacheOptions, type CacheSource } from './answer
 import { type Answer, instancesAnswer, matchesIfNoneMatch, servicesAnswer } from './answers';
 import { CloudMapDiscovery, type Discovery, toDiscoveryError } from './cloud-map-discovery';
 import { BASE_HEADERS } from './http-errors';
-import type { HttpResponse, InstancesQuery, LookupHttpRequest } from './types';
+import { serviceTargetGroups, type TargetGroup, targetsAnswer } from './prometheus';
+import type {
+  HttpResponse,
+  InstancesQuery,
+  LookupHttpRequest,
+  LookupInstance,
+  ServiceSummary,
+  TargetsQuery,
+} from './types';
 import { parseLookupRoute } from './validation';
 
 /** What the lookup needs from outside; clock and randomness are injectable for tests. */
@@ -20,11 +28,20 @@ export interface LookupDependencies {
   cache?: AnswerStore<InstancesEntry>;
 }
 
-/** A cached instances answer, with the namespace's HttpName its revision checks need. */
-export interface InstancesEntry {
-  answer: Answer;
+/** What a route built from one service's instances, with the namespace's HttpName its revision checks need. */
+export interface DiscoveredEntry<T> {
+  value: T;
   httpName: string;
   name: string;
+}
+
+/** A cached instances answer. */
+export type InstancesEntry = DiscoveredEntry<Answer>;
+
+/** A namespace's services: the `/services` answer, and the list `/prometheus/targets` walks. */
+interface ServiceList {
+  answer: Answer;
+  services: readonly ServiceSummary[];
 }
 
 /** What the lookup needs of a cache: AnswerCache, or a stand-in that reads through. */
@@ -37,6 +54,9 @@ export interface LookupApp {
 
 /** The `/services` list has no revision to check, and a namespace has one list: a few entries suffice. */
 const SERVICE_LIST_ENTRIES = 16;
+
+/** Services of a namespace read at once for `/prometheus/targets` without a service (each one cached). */
+const TARGETS_CONCURRENCY = 8;
 
 /**
  * Every instances answer is read with Cloud Map's largest MaxResults and cut to the caller's `max` when
@@ -96,7 +116,8 @@ export function createLookupApp(config: LookupConfig, deps: LookupDependencies):
   const { discovery } = deps;
   const random = deps.random ?? Math.random;
   const instances = deps.cache ?? new AnswerCache<InstancesEntry>(instancesCacheOptions(config, deps.now));
-  const serviceLists = new AnswerCache<Answer>({
+  const targets = new AnswerCache<DiscoveredEntry<TargetGroup[]>>(instancesCacheOptions(config, deps.now));
+  const serviceLists = new AnswerCache<ServiceList>({
     ...instancesCacheOptions(config, deps.now),
     maxEntries: SERVICE_LIST_ENTRIES,
   });
@@ -149,7 +170,12 @@ export function createLookupApp(config: LookupConfig, deps: LookupDependencies):
     }
   }
 
-  function instancesSource(ns: NamespaceInfo, q: InstancesQuery): CacheSource<InstancesEntry> {
+  /** Reads one service's instances as `q` asks, and builds the cached value of a route from them. */
+  function discovered<T>(
+    ns: NamespaceInfo,
+    q: InstancesQuery,
+    build: (revision: number | undefined, instances: LookupInstance[]) => T,
+  ): CacheSource<DiscoveredEntry<T>> {
     return {
       missKey: serviceKey(ns, q.service),
       load: async () => {
@@ -162,16 +188,49 @@ export function createLookupApp(config: LookupConfig, deps: LookupDependencies):
           maxResults: DISCOVER_MAX_RESULTS,
         };
         const found = await naming(ns.name, q.service, discovery.discoverInstances(request));
-        const answer = instancesAnswer(ns.name, q.service, found.revision, found.instances);
-        return { value: { answer, httpName: ns.httpName, name: ns.name }, revision: found.revision };
+        const value = build(found.revision, found.instances);
+        return { value: { value, httpName: ns.httpName, name: ns.name }, revision: found.revision };
       },
       revision: (current) => naming(current.name, q.service, discovery.instancesRevision(current.httpName, q.service)),
     };
   }
 
-  function serviceListSource(ns: NamespaceInfo): CacheSource<Answer> {
+  function instancesSource(ns: NamespaceInfo, q: InstancesQuery): CacheSource<InstancesEntry> {
+    return discovered(ns, q, (revision, found) => instancesAnswer(ns.name, q.service, revision, found));
+  }
+
+  /** The target groups of one service (cut to `max` instances, as an instances route would answer). */
+  function serviceTargets(ns: NamespaceInfo, q: InstancesQuery): Promise<TargetGroup[]> {
+    const source = discovered(ns, q, (_revision, found) => serviceTargetGroups(ns.name, q.service, found));
+    return targets.get(instancesKey(ns, q), source).then((entry) => entry.value.slice(0, q.max));
+  }
+
+  /** A listed service deleted since the listing has no targets; any other failure fails the answer. */
+  function listedServiceTargets(ns: NamespaceInfo, q: InstancesQuery): Promise<TargetGroup[]> {
+    return serviceTargets(ns, q).catch((error: unknown) => {
+      if (error instanceof ServiceNotFoundError) return [];
+      throw error;
+    });
+  }
+
+  /** `/prometheus/targets`: one service, or every service of the namespace (a few at a time). */
+  async function targetsOf(ns: NamespaceInfo, q: TargetsQuery): Promise<Answer> {
+    if (q.service !== undefined) return targetsAnswer([await serviceTargets(ns, { ...q, service: q.service })]);
+    const { services } = await serviceLists.get(ns.id, serviceListSource(ns));
+    const groups: TargetGroup[][] = [];
+    for (let i = 0; i < services.length; i += TARGETS_CONCURRENCY) {
+      const batch = services.slice(i, i + TARGETS_CONCURRENCY);
+      groups.push(...(await Promise.all(batch.map(({ name }) => listedServiceTargets(ns, { ...q, service: name })))));
+    }
+    return targetsAnswer(groups);
+  }
+
+  function serviceListSource(ns: NamespaceInfo): CacheSource<ServiceList> {
     return {
-      load: async () => ({ value: servicesAnswer(ns.name, await discovery.listServices(ns.id)), revision: undefined }),
+      load: async () => {
+        const services = await discovery.listServices(ns.id);
+        return { value: { answer: servicesAnswer(ns.name, services), services }, revision: undefined };
+      },
     };
   }
 
@@ -182,10 +241,12 @@ export function createLookupApp(config: LookupConfig, deps: LookupDependencies):
       let max: number | undefined;
       if (route.kind === 'services') {
         const ns = await servedNamespace(route.namespace);
-        answer = await serviceLists.get(ns.id, serviceListSource(ns));
+        answer = (await serviceLists.get(ns.id, serviceListSource(ns))).answer;
+      } else if (route.kind === 'targets') {
+        answer = await targetsOf(await servedNamespace(route.query.namespace), route.query);
       } else {
         const ns = await servedNamespace(route.query.namespace);
-        answer = (await instances.get(instancesKey(ns, route.query), instancesSource(ns, route.query))).answer;
+        answer = (await instances.get(instancesKey(ns, route.query), instancesSource(ns, route.query))).value;
         max = route.query.max;
       }
       const headers = { ...BASE_HEADERS, 'cache-control': cacheControl, etag: answer.etag };

@@ -31,8 +31,14 @@ export interface InstancesQuery {
   max: number;
 }
 
+/** What `/prometheus/targets` asks: the instances query of one service, or of every service without one. */
+export type TargetsQuery = Omit<InstancesQuery, 'service'> & { service?: string };
+
 /** A validated request: one of the API's routes with its parameters. */
-export type LookupRoute = { kind: 'instances'; query: InstancesQuery } | { kind: 'services'; namespace: string };
+export type LookupRoute =
+  | { kind: 'instances'; query: InstancesQuery }
+  | { kind: 'services'; namespace: string }
+  | { kind: 'targets'; query: TargetsQuery };
 
 /** Cloud Map's health of one instance. */
 export type InstanceHealth = 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { ATTRIBUTE_KEY } from '../cloud-map/limits';
 import { RouteNotFoundError, ValidationError } from '../errors';
-import type { HealthFilter, InstancesQuery, LookupHttpRequest, LookupRoute } from './types';
+import type { HealthFilter, InstancesQuery, LookupHttpRequest, LookupRoute, TargetsQuery } from './types';
 
 /**
  * Cloud Map's own rules (API reference of DiscoverInstances and CreateService), applied before any
@@ -86,10 +86,12 @@ export function parseNamespaceName(value: string): string {
 }
 
 const ALLOWED = 'allowed: health, max, attr.KEY, prefer.KEY';
+const ALLOWED_TARGETS = 'allowed: namespace, service, health, max, attr.KEY, prefer.KEY';
 
 /** Validates the query of an instances route: `health`, `max`, `attr.KEY`, `prefer.KEY`, each at most once. */
 export function parseInstancesParameters(
   query: LookupHttpRequest['query'],
+  allowed = ALLOWED,
 ): Omit<InstancesQuery, 'namespace' | 'service'> {
   const seen = new Set<string>();
   const out: Omit<InstancesQuery, 'namespace' | 'service'> = {
@@ -121,7 +123,7 @@ export function parseInstancesParameters(
     } else if (name.startsWith('prefer.')) {
       addFilter(out.optionalParameters, name, name.slice('prefer.'.length), value);
     } else {
-      throw new ValidationError('unknown-parameter', `Unknown query parameter ${quote(name)}; ${ALLOWED}`);
+      throw new ValidationError('unknown-parameter', `Unknown query parameter ${quote(name)}; ${allowed}`);
     }
   }
   return out;
@@ -181,6 +183,9 @@ export function parseLookupRoute(request: LookupHttpRequest, defaultNamespace: s
   if (first === 'namespaces' && second !== undefined && third === 'services' && fourth !== undefined) {
     return instances(parseNamespaceName(second), parseServiceName(fourth), request);
   }
+  if (first === 'prometheus' && second === 'targets' && third === undefined) {
+    return { kind: 'targets', query: parseTargetsQuery(request.query, defaultNamespace) };
+  }
   if (first === 'resolve' && second !== undefined && third === undefined) {
     const dot = second.indexOf('.');
     if (dot <= 0 || dot === second.length - 1) {
@@ -193,4 +198,30 @@ export function parseLookupRoute(request: LookupHttpRequest, defaultNamespace: s
 
 function instances(namespace: string, service: string, request: LookupHttpRequest): LookupRoute {
   return { kind: 'instances', query: { namespace, service, ...parseInstancesParameters(request.query) } };
+}
+
+/**
+ * The query of `/prometheus/targets`: `namespace` (default: the lookup's) and `service` (default: every service
+ * of the namespace) beside the instances parameters, each at most once and validated as on the other routes.
+ */
+function parseTargetsQuery(query: LookupHttpRequest['query'], defaultNamespace: string): TargetsQuery {
+  let namespace: string | undefined;
+  let service: string | undefined;
+  const rest: LookupHttpRequest['query'] = [];
+  for (const [name, value] of query) {
+    if (name !== 'namespace' && name !== 'service') {
+      rest.push([name, value]);
+    } else if ((name === 'namespace' ? namespace : service) !== undefined) {
+      throw new ValidationError('repeated-parameter', `Query parameter ${quote(name)} is repeated`);
+    } else if (name === 'namespace') {
+      namespace = parseNamespaceName(value);
+    } else {
+      service = parseServiceName(value);
+    }
+  }
+  return {
+    namespace: namespace ?? defaultNamespace,
+    ...(service === undefined ? {} : { service }),
+    ...parseInstancesParameters(rest, ALLOWED_TARGETS),
+  };
 }

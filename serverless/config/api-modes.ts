@@ -6,12 +6,13 @@ import type { DeploySettings } from './params';
  * of its own (serverless/plugins/rest-api-stage.ts). The handler reads both payloads (v2 and v1).
  */
 
-/** The lookup routes (issue 4): what lib/lookup/validation.ts parseLookupRoute matches. */
+/** The lookup routes: what lib/lookup/validation.ts parseLookupRoute matches. */
 const LOOKUP_ROUTES = [
   '/services',
   '/services/{service}',
   '/namespaces/{namespace}/services/{service}',
   '/resolve/{name}',
+  '/prometheus/targets',
 ];
 
 /** The lookup function's events: HTTP API routes with IAM, or private REST API routes (IAM or open). */

@@ -454,6 +454,7 @@ describe('default deployment (lookupMode=iam)', () => {
 
       expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual([
         'GET /namespaces/{namespace}/services/{service}',
+        'GET /prometheus/targets',
         'GET /resolve/{name}',
         'GET /services',
         'GET /services/{service}',
