@@ -34,6 +34,7 @@ export const ATTR = {
   launchType: 'ECS_LAUNCH_TYPE',
   version: 'ECS_TASK_VERSION',
   owner: 'REGISTRAR_OWNER',
+  registeredAt: 'REGISTRAR_REGISTERED_AT',
   portName: 'ECS_PORT_NAME',
 } as const;
 
@@ -468,6 +469,8 @@ export function planTaskEvent(event: TaskStateChange, facts: TaskFacts, settings
     ...(detail.launchType ? { [ATTR.launchType]: detail.launchType } : {}),
     [ATTR.version]: String(detail.version),
     [ATTR.owner]: settings.ownerId,
+    // The time of the event (or reconcile run) that registers the instance: a pure plan has no clock of its own.
+    [ATTR.registeredAt]: event.time,
   };
   const { attributes, warnings } = withCustomAttributes(base, tags);
   if (primary.warning) warnings.push(primary.warning);

@@ -102,6 +102,7 @@ describe('registering a running service task', () => {
         ECS_LAUNCH_TYPE: 'FARGATE',
         ECS_TASK_VERSION: '5',
         REGISTRAR_OWNER: 'ecs-cloudmap-registrar',
+        REGISTRAR_REGISTERED_AT: '2023-11-24T11:09:23Z',
       },
       notes: [
         'planned from the event alone: no tags, task definition or current task status were read from ECS',
@@ -252,8 +253,8 @@ describe("enforcing Cloud Map's attribute limits", () => {
     const result = plan(tags);
     if (result.action !== 'register') throw new Error('expected a registration');
     expect(Object.keys(result.attributes).filter(isCustomAttribute)).toHaveLength(30);
-    // 11 custom attributes of our own (ECS_*, REGION, AVAILABILITY_ZONE, REGISTRAR_OWNER) leave room for 19 tags.
-    expect(result.warnings).toHaveLength(40 - (30 - 11));
+    // 12 custom attributes of our own (ECS_*, REGION, AVAILABILITY_ZONE, REGISTRAR_*) leave room for 18 tags.
+    expect(result.warnings).toHaveLength(40 - (30 - 12));
     expect(result.warnings?.[0]).toMatch(/more than 30 custom attributes/);
   });
 
