@@ -37,6 +37,8 @@ export async function startPipeline(
     containerInstancesPerCluster?: number;
     /** The rule pattern; default: the one osls resolves (test/global-setup.ts). */
     pattern?: EventPattern;
+    /** Live tasks: each task's ports served on its own loopback address (see EmulatorOptions). */
+    liveTasks?: boolean;
   } = {},
 ) {
   const dynamo = await startDynalite('registrar-tasks');
@@ -44,6 +46,7 @@ export async function startPipeline(
     port: 0,
     timeScale: options.timeScale ?? 0.002,
     containerInstancesPerCluster: options.containerInstancesPerCluster ?? 0,
+    liveTasks: options.liveTasks ?? false,
   });
   const namespace = options.namespace ?? 'kudos.local';
   Object.assign(process.env, {
