@@ -60,7 +60,7 @@ let ecs: ECSClient;
 
 beforeAll(async () => {
   const { rules, taskTable } = await loadLocalTriggers('local', ROOT);
-  aws = await startLocalAws({ port: 0, timeScale: 0.002, namespace: NAMESPACE, taskTable });
+  aws = await startLocalAws({ port: 0, timeScale: 0.002, namespace: NAMESPACE, taskTable, dnsPort: 0 });
   const { emulator } = aws;
   // The functions' environment as local/start.ts gives it to serverless-offline, with serverless.yml's
   // table; the lookup cache off, so that each curl sees the state the previous command made.
@@ -102,18 +102,20 @@ afterAll(async () => {
   await aws?.stop();
 });
 
-/** The command with the local stack's fixed ports replaced by this test's. */
+/** The command with the local stack's fixed ports replaced by this test's (`dig -p 8053`: its DNS port). */
 function withTestPorts(command: string): string {
   const ports: Record<string, number> = {
     '4566': aws.emulator.port,
     '3000': functions.httpPort,
     '3002': functions.lambdaPort,
   };
-  return command.replace(/\b(127\.0\.0\.1|localhost):(\d+)/g, (whole, host: string, port: string) => {
-    const replacement = ports[port];
-    if (replacement === undefined) throw new Error(`nothing of the local stack serves ${whole} (in: ${command})`);
-    return `${host}:${replacement}`;
-  });
+  return command
+    .replace(/\b(127\.0\.0\.1|localhost):(\d+)/g, (whole, host: string, port: string) => {
+      const replacement = ports[port];
+      if (replacement === undefined) throw new Error(`nothing of the local stack serves ${whole} (in: ${command})`);
+      return `${host}:${replacement}`;
+    })
+    .replace(/^(dig @127\.0\.0\.1 -p )8053\b/, (_whole, head: string) => `${head}${aws.emulator.dnsPort}`);
 }
 
 /** The ids of the tasks ECS runs for a service, sorted: what discovery must answer. */
@@ -160,7 +162,11 @@ describe('the README commands for the local stack', () => {
 
       const { stdout } = await run(withTestPorts(command), {
         cwd: ROOT,
-        env: { ...OPERATOR_ENV, LOCAL_AWS_PORT: String(aws.emulator.port) },
+        env: {
+          ...OPERATOR_ENV,
+          LOCAL_AWS_PORT: String(aws.emulator.port),
+          LOCAL_DNS_PORT: String(aws.emulator.dnsPort),
+        },
         timeout: 60_000,
       });
       await aws.emulator.idle();
@@ -171,6 +177,12 @@ describe('the README commands for the local stack', () => {
         expect(answer.error).toBeUndefined();
         const ids = (answer.instances ?? []).map((instance) => instance.id).sort();
         expect(ids).toEqual(await runningTaskIds(lookup[2] ?? ''));
+      }
+      const dig = /^dig .*?\s([a-z0-9.-]+\.kudos\.local|kudos\.local)\b/.exec(command);
+      if (dig) {
+        // dig exits 0 for NXDOMAIN too: the status line says the zone answered, with the records ECS implies.
+        expect(stdout).toMatch(/status: (NOERROR|NXDOMAIN)/);
+        expect(stdout).toMatch(/flags: qr aa/);
       }
       if (reconciles) {
         expect(missing.length).toBe(3);
