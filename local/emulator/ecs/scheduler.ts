@@ -13,6 +13,9 @@ import { taskHealth } from './task-view';
  * new deployment stops old tasks only as new ones run (minimumHealthyPercent 100, maximumPercent 200).
  */
 export class ServiceScheduler {
+  /** New tasks without a health check that have run long enough to count toward minimumHealthyPercent. */
+  private readonly counted = new WeakSet<Task>();
+
   constructor(
     private readonly state: EcsState,
     private readonly clock: Clock,
@@ -78,6 +81,13 @@ export class ServiceScheduler {
     }
     const service = this.state.serviceOf(task);
     if (!service) return;
+    if (task.lastStatus === 'RUNNING' && service.deployments.length > 1 && !this.counted.has(task)) {
+      // During a deployment, a new task without a health check counts 40 s after RUNNING (see countsAsHealthy).
+      this.clock.after(COUNTED_AFTER_RUNNING_MS, () => {
+        this.counted.add(task);
+        this.reconcile(service);
+      });
+    }
     if (task.desiredStatus === 'RUNNING' && taskHealth(task) === 'UNHEALTHY') {
       // The scheduler replaces a service task whose essential container fails its health check.
       this.lifecycle.stop(task, 'ServiceSchedulerInitiated', 'Task failed container health checks');
@@ -94,7 +104,7 @@ export class ServiceScheduler {
 
   private retireOldDeployments(service: EcsService, primaryId: string, oldIds: string[]): void {
     const live = this.state.liveTasksOf(service);
-    const running = live.filter((task) => task.startedBy === primaryId && task.lastStatus === 'RUNNING').length;
+    const running = live.filter((task) => task.startedBy === primaryId && this.countsAsHealthy(task)).length;
     const oldTasks = live.filter((task) => oldIds.includes(task.startedBy ?? ''));
     const keep = Math.max(0, service.desiredCount - running);
     for (const task of oldTasks.slice(keep)) {
@@ -109,6 +119,17 @@ export class ServiceScheduler {
         deployment.id === primaryId ||
         live.some((task) => task.startedBy === deployment.id && task.desiredStatus === 'RUNNING'),
     );
+  }
+
+  /**
+   * Whether a new task counts toward minimumHealthyPercent, so an old one may stop: with an essential
+   * container health check once HEALTHY, without one 40 s after RUNNING (API Reference,
+   * DeploymentConfiguration minimumHealthyPercent, services without a load balancer).
+   */
+  private countsAsHealthy(task: Task): boolean {
+    if (task.lastStatus !== 'RUNNING' || task.desiredStatus !== 'RUNNING') return false;
+    const checked = task.containers.some((container) => container.essential && container.hasHealthCheck);
+    return checked ? taskHealth(task) === 'HEALTHY' : this.counted.has(task);
   }
 
   /** Starts one task of the service; false (and a service event) when no container instance can take it. */
@@ -145,6 +166,12 @@ export class ServiceScheduler {
     service.events.length = Math.min(service.events.length, 100);
   }
 }
+
+/**
+ * How long after RUNNING a task without a container health check counts as healthy in a deployment
+ * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html).
+ */
+const COUNTED_AFTER_RUNNING_MS = 40_000;
 
 function progress(task: Task): number {
   return ['PROVISIONING', 'PENDING', 'ACTIVATING', 'RUNNING'].indexOf(task.lastStatus);
