@@ -12,6 +12,14 @@ export interface NamespaceInfo {
   type: 'DNS_PRIVATE' | 'DNS_PUBLIC' | 'HTTP';
   /** The name DiscoverInstances wants (equals `name` unless the namespace says otherwise). */
   httpName: string;
+  /**
+   * Set for a namespace given by ARN, which may be another account's, shared through AWS RAM: the account that
+   * owns it (Cloud Map's ResourceOwner), passed as OwnerAccount to DiscoverInstances, DiscoverInstancesRevision and
+   * GetOperation, and part of every cache key. Undefined for a namespace given by id or name (the caller's own).
+   */
+  ownerAccount?: string;
+  /** The namespace's ARN, set with `ownerAccount`: a shared namespace is named by ARN (CreateService, ListServices). */
+  arn?: string;
 }
 
 /** A Cloud Map service as the domain needs it. */
@@ -21,6 +29,11 @@ export interface ServiceInfo {
   namespaceId: string;
   /** The service's ARN (ListTagsForResource needs it); the Cloud Map adapter finds it when absent. */
   arn?: string;
+  /**
+   * The owner of its namespace when that was given by ARN (NamespaceInfo.ownerAccount): the service is then named
+   * by its ARN ("For services created in a shared namespace, specify the service ARN", API Reference).
+   */
+  ownerAccount?: string;
 }
 
 /** One instance as Cloud Map lists it. */

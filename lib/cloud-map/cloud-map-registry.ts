@@ -11,7 +11,7 @@ import {
 import { isAwsError, OperationFailedError, OperationTimeoutError, ServiceNotManagedError } from '../errors';
 import type { CustomHealth, InstanceRecord, NamespaceInfo, Registry, ServiceInfo, ServiceSpec } from '../ports';
 import { sleep } from '../sleep';
-import { NamespaceResolver } from './namespaces';
+import { NamespaceResolver, namespaceRefOf } from './namespaces';
 import {
   DirectServiceCreator,
   hasManagedTag,
@@ -21,6 +21,15 @@ import {
 } from './service-creator';
 
 export { dnsRecordsFor, MANAGED_TAG_KEY } from './service-creator';
+
+/**
+ * How Cloud Map wants the service named in ServiceId: its ARN when its namespace was given by ARN ("For services
+ * created in a shared namespace, specify the service ARN", API Reference, RegisterInstance, DeregisterInstance,
+ * GetInstance, ListInstances, GetInstancesHealthStatus, UpdateInstanceCustomHealthStatus), its id otherwise.
+ */
+export function serviceRefOf(service: ServiceInfo): string {
+  return service.ownerAccount && service.arn ? service.arn : service.id;
+}
 
 export interface CloudMapRegistryOptions {
   /** The value of the managed-by tag on created services. */
@@ -79,14 +88,14 @@ export class CloudMapRegistry implements Registry {
   }
 
   async findService(namespace: NamespaceInfo, name: string): Promise<ServiceInfo | undefined> {
-    const cached = this.services.get(`${namespace.id}/${name.toLowerCase()}`);
+    const cached = this.services.get(`${namespaceRefOf(namespace)}/${name.toLowerCase()}`);
     if (cached) return cached;
     // Listing the namespace's services also remembers every one of them for later lookups.
     return (await this.listServices(namespace)).find((s) => s.name.toLowerCase() === name.toLowerCase());
   }
 
   async ensureService(namespace: NamespaceInfo, spec: ServiceSpec): Promise<ServiceInfo> {
-    const key = `${namespace.id}/${spec.name.toLowerCase()}`;
+    const key = `${namespaceRefOf(namespace)}/${spec.name.toLowerCase()}`;
     const refusedAt = this.refused.get(key);
     if (refusedAt !== undefined && this.now() - refusedAt >= FOREIGN_RELIST_MS) {
       // The operator may have removed the other tool's service since: look for the name again.
@@ -116,29 +125,33 @@ export class CloudMapRegistry implements Registry {
   }
 
   isManaged(service: ServiceInfo): Promise<boolean> {
-    let answer = this.managed.get(service.id);
+    // By ARN for a service of a namespace given by ARN: the owner is part of the key.
+    const key = serviceRefOf(service);
+    let answer = this.managed.get(key);
     if (!answer) {
       answer = hasManagedTag(this.client, service, this.options.ownerId);
-      this.managed.set(service.id, answer);
+      this.managed.set(key, answer);
       // A failed read (throttled, denied) is asked again next time.
-      answer.catch(() => this.managed.delete(service.id));
+      answer.catch(() => this.managed.delete(key));
     }
     return answer;
   }
 
   private remember(namespace: NamespaceInfo, info: ServiceInfo): void {
-    this.services.set(`${namespace.id}/${info.name.toLowerCase()}`, Promise.resolve(info));
+    this.services.set(`${namespaceRefOf(namespace)}/${info.name.toLowerCase()}`, Promise.resolve(info));
   }
 
   private async createService(namespace: NamespaceInfo, spec: ServiceSpec): Promise<ServiceInfo> {
-    const created = await this.creator.create(namespace, spec);
+    const answered = await this.creator.create(namespace, spec);
+    // The createService function answers by id and ARN; the namespace's owner, when it has one, is known here.
+    const created = namespace.ownerAccount ? { ...answered, ownerAccount: namespace.ownerAccount } : answered;
     // Created with our tag (now, or by a concurrent creator of ours): managed, without asking.
-    this.managed.set(created.id, Promise.resolve(true));
+    this.managed.set(serviceRefOf(created), Promise.resolve(true));
     return created;
   }
 
   async listServices(namespace: NamespaceInfo): Promise<ServiceInfo[]> {
-    const services = await listServicesIn(this.client, namespace.id);
+    const services = await listServicesIn(this.client, namespace);
     for (const info of services) this.remember(namespace, info);
     return services;
   }
@@ -147,7 +160,7 @@ export class CloudMapRegistry implements Registry {
     const instances: InstanceRecord[] = [];
     for await (const page of paginateListInstances(
       { client: this.client },
-      { ServiceId: service.id, MaxResults: 100 },
+      { ServiceId: serviceRefOf(service), MaxResults: 100 },
     )) {
       for (const instance of page.Instances ?? []) {
         if (instance.Id) instances.push({ id: instance.Id, attributes: instance.Attributes ?? {} });
@@ -159,7 +172,9 @@ export class CloudMapRegistry implements Registry {
   /** One instance, or undefined when Cloud Map does not have it. */
   async getInstance(service: ServiceInfo, instanceId: string): Promise<InstanceRecord | undefined> {
     try {
-      const out = await this.client.send(new GetInstanceCommand({ ServiceId: service.id, InstanceId: instanceId }));
+      const out = await this.client.send(
+        new GetInstanceCommand({ ServiceId: serviceRefOf(service), InstanceId: instanceId }),
+      );
       return out.Instance?.Id ? { id: out.Instance.Id, attributes: out.Instance.Attributes ?? {} } : undefined;
     } catch (error) {
       if (isAwsError(error, 'InstanceNotFound')) return undefined;
@@ -173,7 +188,7 @@ export class CloudMapRegistry implements Registry {
     const operationId = await this.retryingDuplicates(async () => {
       const out = await this.client.send(
         new RegisterInstanceCommand({
-          ServiceId: service.id,
+          ServiceId: serviceRefOf(service),
           InstanceId: instanceId,
           CreatorRequestId: creatorRequestId,
           Attributes: attributes,
@@ -181,7 +196,7 @@ export class CloudMapRegistry implements Registry {
       );
       return out.OperationId;
     });
-    await this.waitForOperation(operationId);
+    await this.waitForOperation(operationId, service.ownerAccount);
   }
 
   async deregister(service: ServiceInfo, instanceId: string): Promise<void> {
@@ -190,7 +205,7 @@ export class CloudMapRegistry implements Registry {
       let operationId: string | undefined;
       try {
         const out = await this.client.send(
-          new DeregisterInstanceCommand({ ServiceId: service.id, InstanceId: instanceId }),
+          new DeregisterInstanceCommand({ ServiceId: serviceRefOf(service), InstanceId: instanceId }),
         );
         operationId = out.OperationId;
       } catch (error) {
@@ -200,26 +215,33 @@ export class CloudMapRegistry implements Registry {
         // Another write to this instance is in flight (often another leaving event of the same task):
         // wait for it rather than sending again, then see whether there is anything left to remove.
         const inFlight = (error as { DuplicateOperationId?: string }).DuplicateOperationId;
-        if (inFlight) await this.waitForOperation(inFlight).catch(() => undefined);
+        if (inFlight) await this.waitForOperation(inFlight, service.ownerAccount).catch(() => undefined);
         else await this.sleep(200);
         if (!(await this.getInstance(service, instanceId))) return;
         continue;
       }
-      await this.waitForOperation(operationId);
+      await this.waitForOperation(operationId, service.ownerAccount);
       return;
     }
   }
 
   async getHealth(service: ServiceInfo): Promise<Record<string, string>> {
     const health: Record<string, string> = {};
-    const pages = paginateGetInstancesHealthStatus({ client: this.client }, { ServiceId: service.id, MaxResults: 100 });
+    const pages = paginateGetInstancesHealthStatus(
+      { client: this.client },
+      { ServiceId: serviceRefOf(service), MaxResults: 100 },
+    );
     for await (const page of pages) Object.assign(health, page.Status ?? {});
     return health;
   }
 
   async setHealth(service: ServiceInfo, instanceId: string, status: CustomHealth): Promise<void> {
     await this.client.send(
-      new UpdateInstanceCustomHealthStatusCommand({ ServiceId: service.id, InstanceId: instanceId, Status: status }),
+      new UpdateInstanceCustomHealthStatusCommand({
+        ServiceId: serviceRefOf(service),
+        InstanceId: instanceId,
+        Status: status,
+      }),
     );
   }
 
@@ -238,13 +260,18 @@ export class CloudMapRegistry implements Registry {
     }
   }
 
-  /** Polls GetOperation until SUCCESS (returns), FAIL (throws) or the bounded wait runs out (throws). */
-  async waitForOperation(operationId: string | undefined): Promise<void> {
+  /**
+   * Polls GetOperation until SUCCESS (returns), FAIL (throws) or the bounded wait runs out (throws). An operation in
+   * a namespace given by ARN is asked for with its owner: "For operations associated with namespaces that are shared
+   * with your account, you must specify an OwnerAccount" (API Reference, GetOperation).
+   */
+  async waitForOperation(operationId: string | undefined, ownerAccount?: string): Promise<void> {
     if (!operationId) return;
     const started = this.now();
     let delay = 100;
+    const owner = ownerAccount ? { OwnerAccount: ownerAccount } : {};
     for (;;) {
-      const out = await this.client.send(new GetOperationCommand({ OperationId: operationId }));
+      const out = await this.client.send(new GetOperationCommand({ OperationId: operationId, ...owner }));
       const status = out.Operation?.Status;
       if (status === 'SUCCESS') return;
       if (status === 'FAIL') {

@@ -28,7 +28,27 @@ export function isNamespaceArn(ref: string): boolean {
   return NAMESPACE_ARN.test(ref);
 }
 
-function toInfo(ns: Namespace | NamespaceSummary): NamespaceInfo {
+/** The account of an ARN (its fifth field). */
+export function accountOfArn(arn: string): string {
+  return arn.split(':')[4] ?? '';
+}
+
+/**
+ * How Cloud Map wants the namespace named in CreateService `NamespaceId` and the ListServices NAMESPACE_ID filter:
+ * its ARN when it was given by ARN (a namespace shared with the account: "specify the namespace ARN", API
+ * Reference, CreateService and ServiceFilter), its id otherwise.
+ */
+export function namespaceRefOf(ns: Pick<NamespaceInfo, 'id' | 'arn' | 'ownerAccount'>): string {
+  return ns.ownerAccount && ns.arn ? ns.arn : ns.id;
+}
+
+/**
+ * The namespace as the domain needs it. `arnRef`: the ARN it was given by, which may be another account's
+ * (shared through AWS RAM): the owner is then Cloud Map's ResourceOwner ("If this isn't your account ID, it's the
+ * ID of the account that shared the namespace with your account", API Reference, Namespace), or the ARN's account
+ * when the answer lacks it. A namespace given by id or name is the caller's own and carries no owner, as before.
+ */
+function toInfo(ns: Namespace | NamespaceSummary, arnRef?: string): NamespaceInfo {
   const type = ns.Type === 'DNS_PRIVATE' || ns.Type === 'DNS_PUBLIC' ? ns.Type : 'HTTP';
   const name = ns.Name ?? '';
   return {
@@ -36,6 +56,7 @@ function toInfo(ns: Namespace | NamespaceSummary): NamespaceInfo {
     name,
     type,
     httpName: ns.Properties?.HttpProperties?.HttpName ?? name,
+    ...(arnRef ? { arn: ns.Arn ?? arnRef, ownerAccount: ns.ResourceOwner ?? accountOfArn(arnRef) } : {}),
   };
 }
 
@@ -61,7 +82,7 @@ export class NamespaceResolver {
 
   private async lookup(ref: string): Promise<NamespaceInfo> {
     if (isNamespaceArn(ref)) {
-      const found = await this.get(ref);
+      const found = await this.get(ref, true);
       if (found) return found;
       throw new NamespaceNotFoundError(ref, 'looked up as a namespace ARN (GetNamespace)');
     }
@@ -84,10 +105,10 @@ export class NamespaceResolver {
   }
 
   /** GetNamespace by id or ARN; undefined when there is no such namespace. */
-  private async get(idOrArn: string): Promise<NamespaceInfo | undefined> {
+  private async get(idOrArn: string, byArn = false): Promise<NamespaceInfo | undefined> {
     try {
       const out = await this.client.send(new GetNamespaceCommand({ Id: idOrArn }));
-      return out.Namespace ? toInfo(out.Namespace) : undefined;
+      return out.Namespace ? toInfo(out.Namespace, byArn ? idOrArn : undefined) : undefined;
     } catch (error) {
       // InvalidInput: an endpoint that refuses the shape of the id has no namespace of that id either.
       if (isAwsError(error, 'NamespaceNotFound', 'InvalidInput')) return undefined;

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-servicediscovery';
 import { isAwsError, ServiceNotFoundError, ServiceNotManagedError } from '../errors';
 import type { DnsRecordSet, NamespaceInfo, ServiceInfo, ServiceSpec } from '../ports';
+import { namespaceRefOf } from './namespaces';
 
 /** Tag put on every Cloud Map service this project creates (IAM conditions key on it too). */
 export const MANAGED_TAG_KEY = 'managed-by';
@@ -54,16 +55,27 @@ export function newRequestId(): string {
   return randomUUID();
 }
 
-/** Every service of a namespace, all pages. */
-export async function listServicesIn(client: ServiceDiscoveryClient, namespaceId: string): Promise<ServiceInfo[]> {
+/** A namespace as the service listings need it: its id, and the ARN and owner of one given by ARN. */
+export type NamespaceRef = Pick<NamespaceInfo, 'id' | 'arn' | 'ownerAccount'>;
+
+/**
+ * Every service of a namespace, all pages. One given by ARN (maybe shared from another account) is filtered by
+ * that ARN: "Specify the namespace ARN for namespaces that are shared with your AWS account" (API Reference,
+ * ServiceFilter NAMESPACE_ID); its services carry the owner, so that they are named by ARN in turn.
+ */
+export async function listServicesIn(client: ServiceDiscoveryClient, namespace: NamespaceRef): Promise<ServiceInfo[]> {
   const services: ServiceInfo[] = [];
+  const namespaceId = namespace.id;
+  const owner = namespace.ownerAccount ? { ownerAccount: namespace.ownerAccount } : {};
   const pages = paginateListServices(
     { client },
-    { MaxResults: 100, Filters: [{ Name: 'NAMESPACE_ID', Values: [namespaceId], Condition: 'EQ' }] },
+    { MaxResults: 100, Filters: [{ Name: 'NAMESPACE_ID', Values: [namespaceRefOf(namespace)], Condition: 'EQ' }] },
   );
   for await (const page of pages) {
     for (const s of page.Services ?? []) {
-      if (s.Id && s.Name) services.push({ id: s.Id, name: s.Name, namespaceId, ...(s.Arn ? { arn: s.Arn } : {}) });
+      if (s.Id && s.Name) {
+        services.push({ id: s.Id, name: s.Name, namespaceId, ...(s.Arn ? { arn: s.Arn } : {}), ...owner });
+      }
     }
   }
   return services;
@@ -82,7 +94,8 @@ export async function hasManagedTag(
 
 /** The ARN of a service known only by id, from its namespace's listing. */
 async function serviceArn(client: ServiceDiscoveryClient, service: ServiceInfo): Promise<string> {
-  const arn = (await listServicesIn(client, service.namespaceId)).find((s) => s.id === service.id)?.arn;
+  // A service of a namespace given by ARN always comes with its ARN (listed or created): only own ones get here.
+  const arn = (await listServicesIn(client, { id: service.namespaceId })).find((s) => s.id === service.id)?.arn;
   if (!arn) throw new ServiceNotFoundError(service.namespaceId, service.name);
   return arn;
 }
@@ -103,7 +116,7 @@ export async function createManagedService(
     const out = await client.send(
       new CreateServiceCommand({
         Name: spec.name,
-        NamespaceId: namespace.id,
+        NamespaceId: namespaceRefOf(namespace),
         // New for each creation: with an id derived from the name, creating the service again after it was
         // deleted would be answered with the deleted one. Concurrent creators meet in ServiceAlreadyExists.
         CreatorRequestId: newRequestId(),
@@ -119,6 +132,7 @@ export async function createManagedService(
       name: out.Service?.Name ?? spec.name,
       namespaceId: namespace.id,
       ...(out.Service?.Arn ? { arn: out.Service.Arn } : {}),
+      ...(namespace.ownerAccount ? { ownerAccount: namespace.ownerAccount } : {}),
     };
   } catch (error) {
     if (!isAwsError(error, 'ServiceAlreadyExists')) throw error;
@@ -139,9 +153,13 @@ async function raceWinner(
   error: unknown,
 ): Promise<ServiceInfo | undefined> {
   const { ServiceId: id, ServiceArn: arn } = error as { ServiceId?: string; ServiceArn?: string };
-  if (id) return { id, name, namespaceId: namespace.id, ...(arn ? { arn } : {}) };
+  // A shared namespace's service is named by ARN: without the ARN in the error, it is found in the listing.
+  if (id && (arn || !namespace.ownerAccount)) {
+    const owner = namespace.ownerAccount ? { ownerAccount: namespace.ownerAccount } : {};
+    return { id, name, namespaceId: namespace.id, ...(arn ? { arn } : {}), ...owner };
+  }
   const wanted = name.toLowerCase();
-  return (await listServicesIn(client, namespace.id)).find((s) => s.name.toLowerCase() === wanted);
+  return (await listServicesIn(client, namespace)).find((s) => s.name.toLowerCase() === wanted);
 }
 
 /** The in-process adapter: CreateService with the caller's own credentials (tests, the emulator, the CLI). */

@@ -24,15 +24,29 @@ export interface DiscoverRequest {
   queryParameters: Record<string, string>;
   optionalParameters: Record<string, string>;
   maxResults: number;
+  /** The namespace's owner when it was given by ARN (NamespaceInfo.ownerAccount): sent as OwnerAccount. */
+  ownerAccount?: string;
 }
 
 /** The reads the lookup API makes of Cloud Map's discovery (data plane) and of its service list. */
 export interface Discovery {
   discoverInstances(request: DiscoverRequest): Promise<{ revision: number | undefined; instances: LookupInstance[] }>;
-  /** The revision of the service's instance list: it changes on (de)registration, not on health updates. */
-  instancesRevision(namespaceName: string, serviceName: string): Promise<number | undefined>;
-  /** Every service of the namespace, all pages. */
+  /**
+   * The revision of the service's instance list: it changes on (de)registration, not on health updates.
+   * `ownerAccount` as in DiscoverRequest.
+   */
+  instancesRevision(namespaceName: string, serviceName: string, ownerAccount?: string): Promise<number | undefined>;
+  /** Every service of the namespace (by id, or by ARN for one given by ARN), all pages. */
   listServices(namespaceId: string): Promise<ServiceSummary[]>;
+}
+
+/**
+ * OwnerAccount for a namespace given by ARN: "For instances associated with namespaces that are shared with your
+ * account, you must specify an OwnerAccount" (API Reference, DiscoverInstances and DiscoverInstancesRevision);
+ * nothing otherwise, so requests about the account's own namespaces are unchanged.
+ */
+function ownerOf(ownerAccount: string | undefined): { OwnerAccount?: string } {
+  return ownerAccount ? { OwnerAccount: ownerAccount } : {};
 }
 
 /** Seconds a throttled caller is told to wait: Cloud Map's quotas are per second. */
@@ -55,6 +69,7 @@ export class CloudMapDiscovery implements Discovery {
           ServiceName: request.serviceName,
           HealthStatus: request.health,
           MaxResults: request.maxResults,
+          ...ownerOf(request.ownerAccount),
           ...(Object.keys(request.queryParameters).length > 0 ? { QueryParameters: request.queryParameters } : {}),
           ...(Object.keys(request.optionalParameters).length > 0
             ? { OptionalParameters: request.optionalParameters }
@@ -65,10 +80,14 @@ export class CloudMapDiscovery implements Discovery {
     return { revision: out.InstancesRevision, instances: (out.Instances ?? []).map(toLookupInstance) };
   }
 
-  async instancesRevision(namespaceName: string, serviceName: string) {
+  async instancesRevision(namespaceName: string, serviceName: string, ownerAccount?: string) {
     const out = await this.call(namespaceName, serviceName, () =>
       this.client.send(
-        new DiscoverInstancesRevisionCommand({ NamespaceName: namespaceName, ServiceName: serviceName }),
+        new DiscoverInstancesRevisionCommand({
+          NamespaceName: namespaceName,
+          ServiceName: serviceName,
+          ...ownerOf(ownerAccount),
+        }),
       ),
     );
     return out.InstancesRevision;

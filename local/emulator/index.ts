@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { LiveEndpoint } from './apps/live-tasks';
 import { Clock } from './clock';
-import { CloudMap } from './cloud-map/cloud-map';
+import { CloudMap, type SharedNamespaceRequest } from './cloud-map/cloud-map';
 import { dnsNamespaces, startDnsServer } from './dns/server';
 import { EC2_VERSION, EC2_XMLNS, Ec2 } from './ec2/ec2';
 import { SubnetPool } from './ec2/network';
@@ -128,6 +128,11 @@ export interface Emulator {
   containerInstances(): ContainerInstanceInfo[];
   /** The live tasks' apps that accept connections now (empty without `liveTasks`). */
   liveEndpoints(): LiveEndpoint[];
+  /**
+   * `/_local/shared-namespaces` POST: a Cloud Map namespace of another account shared with this one (AWS RAM
+   * accepted); GET lists them. Returns its id and ARN (the ARN carries the owner's account).
+   */
+  shareNamespace(request: SharedNamespaceRequest): { Id: string; Arn: string; Name: string; ResourceOwner: string };
   /** The same knobs by name, with the HTTP semantics: no body reads, a body replaces. */
   knob(name: string, body?: Record<string, unknown>): unknown;
   /** Resolves when no transition, operation, delivery or retry is pending. */
@@ -217,6 +222,10 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       if (status !== 'HEALTHY' && status !== 'UNHEALTHY') throw new RangeError('status is HEALTHY or UNHEALTHY');
       return { status, tasks: ecs.setHealth(body as HealthTarget, status) };
     },
+    'shared-namespaces': (body) => {
+      if (body) return { shared: cloudMap.shareNamespace(body as unknown as SharedNamespaceRequest) };
+      return { namespaces: cloudMap.sharedNamespaces() };
+    },
     'container-instances': (body) => {
       if (body) return { added: addContainerInstances(body as AddContainerInstances) };
       return { containerInstances: ecs.allContainerInstances().map(info) };
@@ -272,6 +281,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     addContainerInstances,
     containerInstances: () => ecs.allContainerInstances().map(info),
     liveEndpoints: () => ecs.liveEndpoints(),
+    shareNamespace: (request) => cloudMap.shareNamespace(request),
     knob: (name, body) => {
       const handler = knobs[name];
       if (!handler) throw new RangeError(`no such knob: ${name}`);

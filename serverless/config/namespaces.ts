@@ -73,3 +73,34 @@ export function writtenNamespaces(s: DeploySettings): WrittenNamespace[] {
   const key = (n: WrittenNamespace) => JSON.stringify(n.arn ?? n.name);
   return all.filter((n, index) => all.findIndex((other) => key(other) === key(n)) === index);
 }
+
+/** A namespace given by ARN: the partition, region and account its ARN names (maybe another account's). */
+export interface NamespaceByArn {
+  arn: string;
+  partition: string;
+  region: string;
+  account: string;
+}
+
+/**
+ * The written namespaces given by ARN (the main one unless the stack creates it, and the mapping's), each once.
+ * Any of them may belong to another account and be shared with this one through AWS RAM: the stack cannot tell at
+ * package time, so each gets the statements a shared namespace needs (redundant for an own namespace).
+ */
+export function namespacesByArn(s: DeploySettings): NamespaceByArn[] {
+  const refs = [...(s.createNamespace ? [] : [s.namespace]), ...s.mappedNamespaces.map((m) => m.namespace)];
+  const arns = [...new Set(refs.filter((ref) => NAMESPACE_ARN.test(ref)))];
+  return arns.map((arn) => {
+    const [, partition = 'aws', , region = '', account = ''] = arn.split(':');
+    return { arn, partition, region, account };
+  });
+}
+
+/**
+ * The services a namespace given by ARN holds, as IAM names them: a service belongs to its namespace's owner
+ * (ResourceOwner), so its ARN carries the owner's account, never a wildcard one. IAM has no namespace key for the
+ * service actions (Service Authorization Reference, Cloud Map): the owner's account and region is the narrowest.
+ */
+export function serviceArnsOfNamespacesByArn(namespaces: NamespaceByArn[]): string[] {
+  return [...new Set(namespaces.map((n) => `arn:${n.partition}:servicediscovery:${n.region}:${n.account}:service/*`))];
+}

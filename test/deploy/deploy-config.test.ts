@@ -284,6 +284,23 @@ describe('ownership of Cloud Map services (derived, not packaged)', () => {
           actions: ['servicediscovery:TagResource'],
           condition: managedRequestTag,
         },
+        // A namespace given by ARN may be another account's (shared): its services carry the owner's account.
+        ...(params.namespace?.startsWith('arn:')
+          ? [
+              {
+                role: 'CreateServiceRole',
+                sid: 'CreateManagedServicesInNamespacesByArn',
+                actions: ['servicediscovery:CreateService'],
+                condition: { ...managedRequestTag, ArnEquals: { 'servicediscovery:NamespaceArn': [params.namespace] } },
+              },
+              {
+                role: 'CreateServiceRole',
+                sid: 'TagManagedServicesOnCreateInNamespacesByArn',
+                actions: ['servicediscovery:TagResource'],
+                condition: managedRequestTag,
+              },
+            ]
+          : []),
       ]);
     },
   );

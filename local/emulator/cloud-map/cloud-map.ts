@@ -30,6 +30,20 @@ export interface CloudMapOptions {
 
 type Handler = (input: Input) => unknown;
 
+/** A namespace another account owns and shares with the emulated one through AWS RAM (the shared-namespaces knob). */
+export interface SharedNamespaceRequest {
+  /** The owner: 12 digits, not the emulated account. */
+  ownerAccount: string;
+  name: string;
+  /** Default HTTP. */
+  type?: NamespaceType;
+  /** Services the owner has already created in it (CreatedByAccount is the owner). */
+  services?: string[];
+}
+
+/** An account id: Cloud Map's OwnerAccount, ResourceOwner and CreatedByAccount are "Fixed length of 12". */
+const ACCOUNT_ID = /^\d{12}$/;
+
 const LIST_LIMITS = { defaultSize: 100, maxSize: 100, errorCode: 'InvalidInput' };
 
 /**
@@ -73,7 +87,9 @@ export class CloudMap {
     DiscoverInstancesRevision: (input) => ({ InstancesRevision: this.discoveredService(input).revision }),
     UpdateInstanceCustomHealthStatus: (input) => this.updateHealth(input),
     GetInstancesHealthStatus: (input) => this.getHealth(input),
-    GetOperation: (input) => ({ Operation: this.operationView(this.operation(input.OperationId)) }),
+    GetOperation: (input) => ({
+      Operation: this.operationView(this.operation(input.OperationId, readOwnerAccount(input))),
+    }),
     ListOperations: (input) => this.listOperations(input),
     TagResource: (input) => this.tagResource(input),
     UntagResource: (input) => this.untagResource(input),
@@ -88,12 +104,61 @@ export class CloudMap {
     }));
   }
 
+  /**
+   * A namespace of `ownerAccount` shared with the emulated account (AWS RAM is not emulated: the share is
+   * accepted). The consumer sees it in ListNamespaces with that ResourceOwner, reaches it by ARN only, and
+   * discovers in it with that OwnerAccount (see namespace(), discoveredService()).
+   */
+  shareNamespace(request: SharedNamespaceRequest): { Id: string; Arn: string; Name: string; ResourceOwner: string } {
+    const owner = String(request.ownerAccount);
+    if (!ACCOUNT_ID.test(owner)) throw new RangeError('ownerAccount is an account id of 12 digits');
+    if (owner === this.options.accountId) throw new RangeError('ownerAccount is another account than the emulated one');
+    const name = checkNamespaceName(request.name);
+    const type = request.type ?? 'HTTP';
+    if (!['HTTP', 'DNS_PRIVATE', 'DNS_PUBLIC'].includes(type))
+      throw new RangeError('type is HTTP, DNS_PRIVATE or DNS_PUBLIC');
+    const taken = [...this.namespaces.values()].some(
+      (ns) => ns.OwnerAccount === owner && ns.Name.toLowerCase() === name.toLowerCase(),
+    );
+    if (taken) throw new RangeError(`account ${owner} already shares a namespace named ${name}`);
+    const id = `ns-${randomAlnum(this.idLength)}`;
+    const ns: Namespace = {
+      Id: id,
+      Arn: this.arnIn(owner, `namespace/${id}`),
+      OwnerAccount: owner,
+      Name: name,
+      Type: type,
+      CreateDate: this.options.clock.now(),
+      HttpName: name,
+      HostedZoneId: type === 'HTTP' ? undefined : `Z${randomAlnum(20).toUpperCase()}`,
+      SoaTtl: type === 'HTTP' ? undefined : 15,
+      Vpc: type === 'DNS_PRIVATE' ? 'vpc-shared' : undefined,
+      OperationId: '',
+    };
+    this.namespaces.set(id, ns);
+    for (const serviceName of request.services ?? []) {
+      const service = this.buildService({}, checkServiceName(serviceName), ns, undefined, owner);
+      this.services.set(service.Id, service);
+    }
+    return { Id: id, Arn: ns.Arn, Name: name, ResourceOwner: owner };
+  }
+
+  /** The namespaces shared with the emulated account by others (the shared-namespaces knob's GET). */
+  sharedNamespaces(): { Id: string; Arn: string; Name: string; ResourceOwner: string }[] {
+    return [...this.namespaces.values()]
+      .filter((ns) => ns.OwnerAccount !== this.options.accountId)
+      .map((ns) => ({ Id: ns.Id, Arn: ns.Arn, Name: ns.Name, ResourceOwner: ns.OwnerAccount }));
+  }
+
   // ---- namespaces ----
 
   private createNamespace(input: Input, type: NamespaceType): { OperationId: string } {
     const name = checkNamespaceName(input.Name);
     const creatorRequestId = optionalString(input, 'CreatorRequestId', 'InvalidInput');
-    const existing = [...this.namespaces.values()].find((ns) => ns.Name.toLowerCase() === name.toLowerCase());
+    // Names are unique per account: a namespace shared from another account may bear the same name.
+    const existing = [...this.namespaces.values()].find(
+      (ns) => ns.OwnerAccount === this.options.accountId && ns.Name.toLowerCase() === name.toLowerCase(),
+    );
     if (existing) {
       // A retried request (same CreatorRequestId) gets its original operation back.
       if (creatorRequestId && existing.CreatorRequestId === creatorRequestId)
@@ -111,6 +176,7 @@ export class CloudMap {
     this.namespaces.set(id, {
       Id: id,
       Arn: this.arn(`namespace/${id}`),
+      OwnerAccount: this.options.accountId,
       Name: name,
       Type: type,
       Description: optionalString(input, 'Description', 'InvalidInput'),
@@ -126,14 +192,23 @@ export class CloudMap {
     return { OperationId: operationId };
   }
 
-  /** A namespace by id or ARN (GetNamespace `Id`, CreateService `NamespaceId`: "The ID or ... (ARN)"). */
+  /**
+   * A namespace by id or ARN (GetNamespace `Id`, CreateService `NamespaceId`: "The ID or ... (ARN)"). A namespace
+   * shared from another account by its ARN only: "For namespaces shared with your AWS account, specify the
+   * namespace ARN" (API Reference, GetNamespace, CreateService). What an id of a shared namespace answers is not
+   * documented: NamespaceNotFound, as for an id this account does not have.
+   */
   private namespace(id: unknown): Namespace {
+    const byId = typeof id === 'string' ? this.namespaces.get(id) : undefined;
     const found =
-      typeof id === 'string'
-        ? (this.namespaces.get(id) ?? [...this.namespaces.values()].find((ns) => ns.Arn === id))
-        : undefined;
+      byId?.OwnerAccount === this.options.accountId ? byId : [...this.namespaces.values()].find((ns) => ns.Arn === id);
     if (!found) throw new AwsError('NamespaceNotFound', `Namespace not found: ${String(id)}`);
     return found;
+  }
+
+  /** SELF or OTHER_ACCOUNTS, the RESOURCE_OWNER filter's values (API Reference, NamespaceFilter, ServiceFilter). */
+  private ownerKind(account: string): 'SELF' | 'OTHER_ACCOUNTS' {
+    return account === this.options.accountId ? 'SELF' : 'OTHER_ACCOUNTS';
   }
 
   private namespaceView(ns: Namespace): Record<string, unknown> {
@@ -142,7 +217,7 @@ export class CloudMap {
     return {
       Id: ns.Id,
       Arn: ns.Arn,
-      ResourceOwner: this.options.accountId,
+      ResourceOwner: ns.OwnerAccount,
       Name: ns.Name,
       Type: ns.Type,
       Description: ns.Description,
@@ -160,7 +235,7 @@ export class CloudMap {
         if (filter.Name === 'TYPE') return matchesFilter(filter, ns.Type);
         if (filter.Name === 'NAME') return matchesFilter(filter, ns.Name);
         if (filter.Name === 'HTTP_NAME') return matchesFilter(filter, ns.HttpName);
-        if (filter.Name === 'RESOURCE_OWNER') return matchesFilter(filter, this.options.accountId);
+        if (filter.Name === 'RESOURCE_OWNER') return matchesFilter(filter, this.ownerKind(ns.OwnerAccount));
         throw invalidInput(`Unsupported namespace filter: ${filter.Name}`);
       }),
     );
@@ -174,6 +249,10 @@ export class CloudMap {
 
   private deleteNamespace(input: Input): { OperationId: string } {
     const ns = this.namespace(input.Id);
+    // The developer guide names no way for a consumer to delete the owner's namespace: refused, the safe side.
+    if (ns.OwnerAccount !== this.options.accountId) {
+      throw new AwsError('AccessDeniedException', `Namespace ${ns.Arn} is shared with this account, not owned.`, 403);
+    }
     if ([...this.services.values()].some((service) => service.NamespaceId === ns.Id)) {
       throw new AwsError('ResourceInUse', `Namespace ${ns.Id} still has services.`);
     }
@@ -208,7 +287,13 @@ export class CloudMap {
     return { Service: this.serviceView(service) };
   }
 
-  private buildService(input: Input, name: string, ns: Namespace, creatorRequestId?: string): Service {
+  private buildService(
+    input: Input,
+    name: string,
+    ns: Namespace,
+    creatorRequestId?: string,
+    createdBy = this.options.accountId,
+  ): Service {
     const routeCheck = input.HealthCheckConfig as Service['HealthCheckConfig'];
     const customCheck = input.HealthCheckCustomConfig as Service['HealthCheckCustomConfig'];
     if (routeCheck && customCheck)
@@ -221,9 +306,13 @@ export class CloudMap {
     const id = `srv-${randomAlnum(this.idLength)}`;
     return {
       Id: id,
-      Arn: this.arn(`service/${id}`),
+      // A service belongs to the namespace's owner (ResourceOwner), whoever created it (CreatedByAccount): its ARN
+      // carries the owner's account. The API reference does not spell the ARN out; it follows ResourceOwner.
+      Arn: this.arnIn(ns.OwnerAccount, `service/${id}`),
       Name: name,
       NamespaceId: ns.Id,
+      OwnerAccount: ns.OwnerAccount,
+      CreatedByAccount: createdBy,
       Description: optionalString(input, 'Description', 'InvalidInput'),
       CreatorRequestId: creatorRequestId,
       CreateDate: this.options.clock.now(),
@@ -243,8 +332,17 @@ export class CloudMap {
     return [...this.services.values()].find((s) => s.NamespaceId === namespaceId && s.Name.toLowerCase() === wanted);
   }
 
+  /**
+   * A service by id or ARN. One in a namespace shared from another account by its ARN only: "For services created
+   * in a shared namespace, specify the service ARN" (API Reference, RegisterInstance, GetInstance, ListInstances,
+   * ...); its id alone is answered as a service this account does not have.
+   */
   private service(id: unknown): Service {
-    const found = typeof id === 'string' ? this.services.get(id) : undefined;
+    const byId = typeof id === 'string' ? this.services.get(id) : undefined;
+    const found =
+      byId?.OwnerAccount === this.options.accountId
+        ? byId
+        : [...this.services.values()].find((service) => service.Arn === id);
     if (!found) throw new AwsError('ServiceNotFound', `Service not found: ${String(id)}`);
     return found;
   }
@@ -253,7 +351,8 @@ export class CloudMap {
     return {
       Id: service.Id,
       Arn: service.Arn,
-      ResourceOwner: this.options.accountId,
+      ResourceOwner: service.OwnerAccount,
+      CreatedByAccount: service.CreatedByAccount,
       Name: service.Name,
       NamespaceId: service.NamespaceId,
       Description: service.Description,
@@ -271,8 +370,11 @@ export class CloudMap {
     const filters = readFilters(input.Filters);
     const all = [...this.services.values()].filter((service) =>
       filters.every((filter) => {
-        if (filter.Name === 'NAMESPACE_ID') return matchesFilter(filter, service.NamespaceId);
-        if (filter.Name === 'RESOURCE_OWNER') return matchesFilter(filter, this.options.accountId);
+        // NAMESPACE_ID: "Specify one namespace ID or ARN. Specify the namespace ARN for namespaces that are shared
+        // with your AWS account" (API Reference, ServiceFilter): a shared namespace's id matches nothing.
+        if (filter.Name === 'NAMESPACE_ID')
+          return this.namespaceRefs(service).some((ref) => matchesFilter(filter, ref));
+        if (filter.Name === 'RESOURCE_OWNER') return matchesFilter(filter, this.ownerKind(service.OwnerAccount));
         throw invalidInput(`Unsupported service filter: ${filter.Name}`);
       }),
     );
@@ -282,6 +384,13 @@ export class CloudMap {
       return summary;
     });
     return { Services, NextToken: nextToken };
+  }
+
+  /** The references of a service's namespace that this account may use: the ARN, and the id when it owns it. */
+  private namespaceRefs(service: Service): string[] {
+    const ns = this.namespaces.get(service.NamespaceId);
+    if (!ns) return [service.NamespaceId];
+    return ns.OwnerAccount === this.options.accountId ? [ns.Id, ns.Arn] : [ns.Arn];
   }
 
   private deleteService(input: Input): Record<string, never> {
@@ -318,6 +427,7 @@ export class CloudMap {
       targets,
       () => this.applyRegister(service, id, attributes, creatorRequestId),
       creatorRequestId,
+      service.OwnerAccount,
     );
     service.inFlight.set(id, operationId);
     if (creatorRequestId) service.requests.set(creatorRequestId, operationId);
@@ -343,6 +453,7 @@ export class CloudMap {
     const previous = service.instances.get(id);
     service.instances.set(id, {
       Id: id,
+      CreatedByAccount: this.options.accountId,
       CreatorRequestId: creatorRequestId,
       Attributes: attributes,
       // AWS_INIT_HEALTH_STATUS only sets the first status; an update in place keeps the current one.
@@ -357,11 +468,17 @@ export class CloudMap {
     const id = requireString(input, 'InstanceId', 'InvalidInput');
     this.inFlightFor(service, id);
     if (!service.instances.has(id)) throw new AwsError('InstanceNotFound', `Instance not found: ${id}`);
-    const operationId = this.startOperation('DEREGISTER_INSTANCE', { SERVICE: service.Id, INSTANCE: id }, () => {
-      service.inFlight.delete(id);
-      if (service.instances.delete(id)) service.revision += 1;
-      return undefined;
-    });
+    const operationId = this.startOperation(
+      'DEREGISTER_INSTANCE',
+      { SERVICE: service.Id, INSTANCE: id },
+      () => {
+        service.inFlight.delete(id);
+        if (service.instances.delete(id)) service.revision += 1;
+        return undefined;
+      },
+      undefined,
+      service.OwnerAccount,
+    );
     service.inFlight.set(id, operationId);
     return { OperationId: operationId };
   }
@@ -376,8 +493,13 @@ export class CloudMap {
     const service = this.service(input.ServiceId);
     const instance = this.instance(service, input.InstanceId);
     return {
-      ResourceOwner: this.options.accountId,
-      Instance: { Id: instance.Id, CreatorRequestId: instance.CreatorRequestId, Attributes: instance.Attributes },
+      ResourceOwner: service.OwnerAccount,
+      Instance: {
+        Id: instance.Id,
+        CreatorRequestId: instance.CreatorRequestId,
+        Attributes: instance.Attributes,
+        CreatedByAccount: instance.CreatedByAccount,
+      },
     };
   }
 
@@ -388,15 +510,24 @@ export class CloudMap {
     return {
       Instances: page.map((i) => ({ Id: i.Id, Attributes: i.Attributes })),
       NextToken: nextToken,
-      ResourceOwner: this.options.accountId,
+      ResourceOwner: service.OwnerAccount,
     };
   }
 
-  /** DiscoverInstances finds the namespace by its HttpName and the service by name. */
+  /**
+   * DiscoverInstances finds the namespace by its HttpName and the service by name, among the namespaces of
+   * OwnerAccount (default: the caller's own): "For instances associated with namespaces that are shared with your
+   * account, you must specify an OwnerAccount" (API Reference, DiscoverInstances, DiscoverInstancesRevision).
+   * Without it, or with the wrong account, a shared namespace is NamespaceNotFound, as AWS answers
+   * (open-telemetry/opentelemetry-collector-contrib#47895).
+   */
   private discoveredService(input: Input): Service {
     const namespaceName = requireString(input, 'NamespaceName', 'InvalidInput');
     const serviceName = requireString(input, 'ServiceName', 'InvalidInput');
-    const ns = [...this.namespaces.values()].find((n) => n.HttpName.toLowerCase() === namespaceName.toLowerCase());
+    const owner = readOwnerAccount(input) ?? this.options.accountId;
+    const ns = [...this.namespaces.values()].find(
+      (n) => n.OwnerAccount === owner && n.HttpName.toLowerCase() === namespaceName.toLowerCase(),
+    );
     if (!ns) throw new AwsError('NamespaceNotFound', `Namespace not found: ${namespaceName}`);
     const service = this.findService(ns.Id, serviceName);
     if (!service) throw new AwsError('ServiceNotFound', `Service not found: ${serviceName}`);
@@ -471,11 +602,13 @@ export class CloudMap {
     targets: Operation['Targets'],
     apply: () => string | undefined,
     creatorRequestId?: string,
+    ownerAccount = this.options.accountId,
   ): string {
     const now = this.options.clock.now();
     const id = `${randomAlnum(32)}-${randomAlnum(8)}`;
     const operation: Operation = {
       Id: id,
+      OwnerAccount: ownerAccount,
       Type: type,
       Status: 'PENDING',
       CreateDate: now,
@@ -503,9 +636,16 @@ export class CloudMap {
     }
   }
 
-  private operation(id: unknown): Operation {
+  /**
+   * An operation, among those of OwnerAccount's namespaces (default: the caller's own): "For operations associated
+   * with namespaces that are shared with your account, you must specify an OwnerAccount" (API Reference,
+   * GetOperation). Without it, an operation in a shared namespace is answered as one this account does not have.
+   */
+  private operation(id: unknown, ownerAccount?: string): Operation {
     const found = typeof id === 'string' ? this.operations.get(id) : undefined;
-    if (!found) throw new AwsError('OperationNotFound', `Operation not found: ${String(id)}`);
+    if (!found || found.OwnerAccount !== (ownerAccount ?? this.options.accountId)) {
+      throw new AwsError('OperationNotFound', `Operation not found: ${String(id)}`);
+    }
     return found;
   }
 
@@ -571,7 +711,11 @@ export class CloudMap {
   }
 
   private arn(resource: string): string {
-    return `arn:aws:servicediscovery:${this.options.region}:${this.options.accountId}:${resource}`;
+    return this.arnIn(this.options.accountId, resource);
+  }
+
+  private arnIn(account: string, resource: string): string {
+    return `arn:aws:servicediscovery:${this.options.region}:${account}:${resource}`;
   }
 }
 
@@ -589,7 +733,12 @@ function readFilters(raw: unknown): Filter[] {
     if (typeof filter.Name !== 'string' || !Array.isArray(filter.Values) || filter.Values.length === 0) {
       throw invalidInput('Each filter needs a Name and Values.');
     }
-    return { Name: filter.Name, Values: filter.Values.map(String), Condition: filter.Condition ?? 'EQ' };
+    const values = filter.Values.map(String);
+    // RESOURCE_OWNER takes SELF or OTHER_ACCOUNTS (API Reference, NamespaceFilter and ServiceFilter `Values`).
+    if (filter.Name === 'RESOURCE_OWNER' && values.some((value) => value !== 'SELF' && value !== 'OTHER_ACCOUNTS')) {
+      throw invalidInput('RESOURCE_OWNER takes SELF or OTHER_ACCOUNTS.');
+    }
+    return { Name: filter.Name, Values: values, Condition: filter.Condition ?? 'EQ' };
   });
 }
 
@@ -605,6 +754,13 @@ function matchesFilter(filter: Filter, value: string): boolean {
     default:
       throw invalidInput(`Unsupported filter condition ${filter.Condition} for ${filter.Name}.`);
   }
+}
+
+/** OwnerAccount, when given: "Fixed length of 12" (API Reference, DiscoverInstances, GetOperation). */
+function readOwnerAccount(input: Input): string | undefined {
+  const owner = optionalString(input, 'OwnerAccount', 'InvalidInput');
+  if (owner !== undefined && !ACCOUNT_ID.test(owner)) throw invalidInput('OwnerAccount is an account id of 12 digits.');
+  return owner;
 }
 
 function matchesOperationFilter(filter: Filter, operation: Operation): boolean {

@@ -13,6 +13,8 @@ export interface Tag {
 export interface Namespace {
   Id: string;
   Arn: string;
+  /** ResourceOwner: the account that created the namespace (another one for a namespace shared through AWS RAM). */
+  OwnerAccount: string;
   Name: string;
   Type: NamespaceType;
   Description?: string;
@@ -27,6 +29,8 @@ export interface Namespace {
 
 export interface Instance {
   Id: string;
+  /** The account that registered the instance (a consumer's, in a shared namespace). */
+  CreatedByAccount: string;
   CreatorRequestId?: string;
   Attributes: Record<string, string>;
   health: HealthStatus;
@@ -37,6 +41,10 @@ export interface Service {
   Arn: string;
   Name: string;
   NamespaceId: string;
+  /** ResourceOwner: the namespace's owner, whoever created the service (its ARN carries this account). */
+  OwnerAccount: string;
+  /** The account that created the service (a consumer's, in a shared namespace). */
+  CreatedByAccount: string;
   Description?: string;
   CreatorRequestId?: string;
   CreateDate: Date;
@@ -63,6 +71,8 @@ export type OperationType =
 
 export interface Operation {
   Id: string;
+  /** The account that owns the namespace the operation is about (GetOperation's OwnerAccount). */
+  OwnerAccount: string;
   Type: OperationType;
   Status: 'SUBMITTED' | 'PENDING' | 'SUCCESS' | 'FAIL';
   ErrorMessage?: string;

@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the ${...} are CloudFormation Fn::Sub placeholders, not JavaScript templates
 import { MANAGED_TAG_KEY } from '../../../lib/cloud-map/service-creator';
 import { arnPrefix, type CfnString, sub } from '../cfn';
-import { uniqueNames, writtenNamespaces } from '../namespaces';
+import { namespacesByArn, serviceArnsOfNamespacesByArn, uniqueNames, writtenNamespaces } from '../namespaces';
 import type { DeploySettings } from '../params';
 import type { Statement } from './role';
 
@@ -114,8 +114,49 @@ export function cloudMapStatements(s: DeploySettings, { health }: { health: bool
       Resource: [ANY_CLOUD_MAP_RESOURCE],
     },
   ];
+  statements.push(...namespacesByArnStatements(s, { health }));
   if (s.namespaceType === 'dns') statements.push(route53Statement(s));
   return statements;
+}
+
+/** ServiceCreatedByAccount: the services this account created (the createService function's), in any namespace. */
+export const CREATED_BY_THIS_ACCOUNT = { 'servicediscovery:ServiceCreatedByAccount': { Ref: 'AWS::AccountId' } };
+
+/**
+ * The instance reads and writes in the namespaces given by ARN, which may be shared from another account: their
+ * services carry the owner's account in their ARN ("For services created in a shared namespace, specify the service
+ * ARN", API Reference, RegisterInstance), so the statements above (this account's services) do not reach them.
+ * Writes only into services of ours (managed-by) that this account created (servicediscovery:ServiceCreatedByAccount,
+ * a condition key of RegisterInstance, DeregisterInstance and UpdateInstanceCustomHealthStatus in the Service
+ * Authorization Reference): never the owner's services, nor another consumer's. None without such a namespace.
+ */
+function namespacesByArnStatements(s: DeploySettings, { health }: { health: boolean }): Statement[] {
+  const services = serviceArnsOfNamespacesByArn(namespacesByArn(s));
+  if (services.length === 0) return [];
+  return [
+    {
+      Sid: 'ReadInstancesInNamespacesByArn',
+      Effect: 'Allow',
+      Action: [
+        'servicediscovery:ListInstances',
+        'servicediscovery:GetInstance',
+        ...(health ? ['servicediscovery:GetInstancesHealthStatus'] : []),
+        'servicediscovery:ListTagsForResource',
+      ],
+      Resource: services,
+    },
+    {
+      Sid: 'WriteInstancesOfManagedServicesInNamespacesByArn',
+      Effect: 'Allow',
+      Action: [
+        'servicediscovery:RegisterInstance',
+        'servicediscovery:DeregisterInstance',
+        ...(health ? ['servicediscovery:UpdateInstanceCustomHealthStatus'] : []),
+      ],
+      Resource: services,
+      Condition: { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG_KEY}`]: s.ownerId, ...CREATED_BY_THIS_ACCOUNT } },
+    },
+  ];
 }
 
 /**

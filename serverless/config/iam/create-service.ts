@@ -1,5 +1,5 @@
 import { arnPrefix, type CfnString, sub } from '../cfn';
-import { writtenNamespaces } from '../namespaces';
+import { namespacesByArn, serviceArnsOfNamespacesByArn, writtenNamespaces } from '../namespaces';
 import type { DeploySettings } from '../params';
 import { ANY_CLOUD_MAP_RESOURCE, managedRequestTag, namespaceResolution, serviceArns } from './cloud-map';
 import { logStatement, type Statement } from './role';
@@ -53,11 +53,47 @@ export function createServiceStatements(s: DeploySettings): Statement[] {
       Resource: [serviceArns()],
       Condition: managedRequestTag(s),
     },
+    ...namespacesByArnStatements(s),
     {
       Sid: 'NeverChangeServices',
       Effect: 'Deny',
       Action: ['servicediscovery:UntagResource', 'servicediscovery:UpdateService', 'servicediscovery:DeleteService'],
       Resource: [ANY_CLOUD_MAP_RESOURCE],
+    },
+  ];
+}
+
+/**
+ * Creating services in the namespaces given by ARN, which may be shared from another account: the service's ARN then
+ * carries the owner's account (its ResourceOwner), which serviceArns() (this account) does not reach. CreateService
+ * only in exactly those namespaces (servicediscovery:NamespaceArn, its condition key), with the managed-by tag only;
+ * the tag's TagResource and the ownership read on the owner account's services. None without such a namespace.
+ */
+function namespacesByArnStatements(s: DeploySettings): Statement[] {
+  const namespaces = namespacesByArn(s);
+  if (namespaces.length === 0) return [];
+  const arns = namespaces.map((n) => n.arn);
+  const services = serviceArnsOfNamespacesByArn(namespaces);
+  return [
+    {
+      Sid: 'CreateManagedServicesInNamespacesByArn',
+      Effect: 'Allow',
+      Action: ['servicediscovery:CreateService'],
+      Resource: [...arns, ...services],
+      Condition: { ...managedRequestTag(s), ArnEquals: { 'servicediscovery:NamespaceArn': arns } },
+    },
+    {
+      Sid: 'TagManagedServicesOnCreateInNamespacesByArn',
+      Effect: 'Allow',
+      Action: ['servicediscovery:TagResource'],
+      Resource: services,
+      Condition: managedRequestTag(s),
+    },
+    {
+      Sid: 'ReadServiceOwnershipInNamespacesByArn',
+      Effect: 'Allow',
+      Action: ['servicediscovery:ListTagsForResource'],
+      Resource: services,
     },
   ];
 }

@@ -1,4 +1,5 @@
 import { arnPrefix, sub } from '../cfn';
+import { namespacesByArn } from '../namespaces';
 import type { DeploySettings } from '../params';
 import { logStatement, type Statement } from './role';
 
@@ -19,8 +20,19 @@ export function lookupStatements(s: DeploySettings): Statement[] {
       Action: ['servicediscovery:GetNamespace'],
       Resource: [sub(`${arnPrefix('servicediscovery')}:namespace/*`)],
     },
+    // NAMESPACE given by ARN may be another account's (shared): GetNamespace on exactly that ARN.
+    ...(s.namespaceIsId && namespacesByArn(s).some((n) => n.arn === s.namespace)
+      ? [
+          {
+            Sid: 'ReadNamespaceByArn',
+            Effect: 'Allow' as const,
+            Action: ['servicediscovery:GetNamespace'],
+            Resource: [s.namespace],
+          },
+        ]
+      : []),
     {
-      // Discovery is authorized by namespace and service name, not by ARN.
+      // Discovery is authorized by namespace and service name, not by ARN (OwnerAccount included).
       Sid: 'DiscoverInstancesOfAllowedNamespaces',
       Effect: 'Allow',
       Action: ['servicediscovery:DiscoverInstances', 'servicediscovery:DiscoverInstancesRevision'],
