@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
   CreateHttpNamespaceCommand,
   CreateServiceCommand,
@@ -12,7 +14,9 @@ import { createHandler } from '../functions/lookup';
 import { createServiceDiscoveryClient } from '../lib/aws-clients';
 import type { LookupConfig } from '../lib/config';
 import type { AnswerStore, InstancesEntry } from '../lib/lookup/lookup-app';
-import { createCloudMapLookupApp } from '../lib/lookup/lookup-app';
+import { createCloudMapLookupApp, createLookupApp } from '../lib/lookup/lookup-app';
+import type { LookupInstance } from '../lib/lookup/types';
+import { SETTINGS } from '../lib/settings';
 import { type HttpApiHandler, startLocalHttpServer } from '../support/http-api-server';
 
 /**
@@ -43,6 +47,18 @@ export interface LookupBenchmark {
   httpErrors: number;
   instancesPerAnswer: number;
   config: Pick<LookupConfig, 'cacheIntervalMs' | 'healthMaxAgeMs'>;
+  /** Heap held by one cached answer of 100 instances, each with every attribute the registrar writes (KB). */
+  heapPerCachedAnswer100InstancesKb: number;
+  /** Heap held by a full cache: cacheMaxEntries (1,000) such answers (MB; goal <= 25% of the function's 256 MB). */
+  fullCacheHeapMb: number;
+  /** The same with every instance at Cloud Map's attribute limit (5,000 characters each): the worst case (MB). */
+  fullCacheHeapMbAtAttributeLimit: number;
+  /** What a full cache of such answers would hold by count alone (1,000 of them), without the memory budget (MB). */
+  fullCacheHeapMbWithoutBudget: number;
+  /** Heap bytes an answer takes per character the cache's budget counts for it. */
+  heapBytesPerCountedCharacter: number;
+  /** The memory budget of the run (CACHE_MAX_MB's default). */
+  cacheMaxMb: number;
 }
 
 const STEADY_RATE = 500;
@@ -261,6 +277,8 @@ export async function runLookupBenchmark(log: (line: string) => void = () => und
   process.env.AWS_SECRET_ACCESS_KEY = 'bench';
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
+  // Memory first, in a quiet heap: nothing else of the benchmark is allocated yet.
+  const memory = await lookupMemory(log);
   const { url, child } = await startEmulatorProcess();
   const admin = createServiceDiscoveryClient({ endpoint: url, region: 'us-east-1', maxAttempts: 1 });
   try {
@@ -316,11 +334,115 @@ export async function runLookupBenchmark(log: (line: string) => void = () => und
       httpErrors: (cachedRun.non2xx ?? 0) + (naiveRun.non2xx ?? 0) + (cachedRun.errors ?? 0) + (naiveRun.errors ?? 0),
       instancesPerAnswer: INSTANCES,
       config: { cacheIntervalMs: CONFIG.cacheIntervalMs, healthMaxAgeMs: CONFIG.healthMaxAgeMs },
+      ...memory,
     };
   } finally {
     admin.destroy();
     child.kill();
   }
+}
+
+/** `global.gc`, without restarting Node with --expose-gc. */
+function collector(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+/** An instance as the registrar registers it: every attribute it writes, four custom ones, `padding` more characters. */
+function registeredInstance(service: number, task: number, padding = 0): LookupInstance {
+  const id = `${service.toString(16).padStart(8, '0')}${task.toString(16).padStart(24, '0')}`;
+  const attributes: Record<string, string> = {
+    AWS_INSTANCE_IPV4: `10.0.${task >> 8}.${task & 255}`,
+    AWS_INSTANCE_PORT: '8080',
+    AVAILABILITY_ZONE: 'us-east-1a',
+    REGION: 'us-east-1',
+    ECS_CLUSTER_NAME: 'production',
+    ECS_SERVICE_NAME: `service-${service}`,
+    ECS_TASK_DEFINITION_FAMILY: `service-${service}`,
+    ECS_TASK_DEFINITION_REVISION: '42',
+    ECS_DEPLOYMENT_ID: 'ecs-svc/1234567890123456789',
+    ECS_TASK_ARN: `arn:aws:ecs:us-east-1:123456789012:task/production/${id}`,
+    ECS_LAUNCH_TYPE: 'FARGATE',
+    ECS_TASK_VERSION: '5',
+    REGISTRAR_OWNER: 'ecs-cloudmap-registrar',
+    REGISTRAR_REGISTERED_AT: '2026-11-29T12:00:00Z',
+    team: 'payments',
+    tier: 'backend',
+    version: '1.42.0',
+    commit: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678',
+  };
+  if (padding > 0) attributes.padding = 'x'.repeat(padding);
+  return {
+    id,
+    ipv4: attributes.AWS_INSTANCE_IPV4,
+    port: 8080,
+    health: 'HEALTHY',
+    attributes,
+  };
+}
+
+/**
+ * The heap the lookup's cache holds: fills a lookup's cache with `entries` answers of 100 instances (one
+ * service each, from a Discovery in memory that builds fresh instances per read, as the SDK does) and reads
+ * the heap after a full collection before and after; also the characters the cache counted for them.
+ */
+async function cachedHeap(entries: number, padding: number, config: LookupConfig) {
+  const gc = collector();
+  const discovery = {
+    discoverInstances: async ({ serviceName }: { serviceName: string }) => {
+      const service = Number(serviceName.slice('svc'.length));
+      return { revision: 1, instances: Array.from({ length: 100 }, (_, i) => registeredInstance(service, i, padding)) };
+    },
+    instancesRevision: async () => 1,
+    listServices: async () => [],
+  };
+  const namespace = {
+    id: 'ns-abcdefghijklmnop',
+    name: config.namespace,
+    type: 'HTTP' as const,
+    httpName: config.namespace,
+  };
+  const app = createLookupApp(config, { discovery, namespaces: { resolve: async () => namespace } });
+  // The first answer builds the namespace cache, schemas and code paths: outside the measurement.
+  const first = await app.answer({ method: 'GET', path: '/services/svc0', query: [], headers: {} });
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 1; i <= entries; i++) {
+    await app.answer({ method: 'GET', path: `/services/svc${i}`, query: [], headers: {} });
+  }
+  gc();
+  const bytes = process.memoryUsage().heapUsed - before;
+  // Keeps the app (and so its cache) alive until after the second reading.
+  await app.answer({ method: 'GET', path: '/services/svc1', query: [], headers: {} });
+  // The characters one answer holds: its instances serialised (the answer's `size`), close to the body's length.
+  return { bytes, charactersPerAnswer: first.body.length };
+}
+
+/**
+ * Lookup memory against the function's 256 MB: the heap of one cached answer of 100 instances (a cache without a
+ * memory budget, so nothing is evicted), and the heap of a full cache with the defaults (cacheMaxEntries 1,000
+ * answers within the cacheMaxMb budget), typical and at Cloud Map's attribute limit.
+ */
+export async function lookupMemory(log: (line: string) => void) {
+  const unbounded = await cachedHeap(200, 0, { ...CONFIG, cacheMaxMb: 10_240 });
+  const perAnswer = unbounded.bytes / 200;
+  // cacheMaxEntries - 1 new answers beside the warm-up one: as many as the cache may keep by count.
+  const full = await cachedHeap(CONFIG.cacheMaxEntries - 1, 0, CONFIG);
+  const worst = await cachedHeap(CONFIG.cacheMaxEntries - 1, 5000 - 700, CONFIG);
+  const figures = {
+    heapPerCachedAnswer100InstancesKb: round(perAnswer / 1024, 1),
+    heapBytesPerCountedCharacter: round(perAnswer / unbounded.charactersPerAnswer, 2),
+    fullCacheHeapMb: round(full.bytes / 1024 / 1024, 1),
+    fullCacheHeapMbAtAttributeLimit: round(worst.bytes / 1024 / 1024, 1),
+    fullCacheHeapMbWithoutBudget: round((perAnswer * CONFIG.cacheMaxEntries) / 1024 / 1024, 1),
+    cacheMaxMb: SETTINGS.cacheMaxMb.default,
+  };
+  log(
+    `lookup: ${figures.heapPerCachedAnswer100InstancesKb} KB per cached answer of 100 instances ` +
+      `(${figures.heapBytesPerCountedCharacter} heap bytes per counted character); full cache ${figures.fullCacheHeapMb} MB ` +
+      `(${figures.fullCacheHeapMbAtAttributeLimit} MB at the attribute limit; ${figures.fullCacheHeapMbWithoutBudget} MB without the budget)`,
+  );
+  return figures;
 }
 
 export default runLookupBenchmark;

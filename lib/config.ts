@@ -197,6 +197,8 @@ export interface LookupConfig {
   namespace: string;
   cacheIntervalMs: number;
   cacheMaxEntries: number;
+  /** CACHE_MAX_MB: the cached answers' memory budget (absent in a hand-built config: the catalogue's default). */
+  cacheMaxMb?: number;
   healthMaxAgeMs: number;
   cacheControlMaxAgeSeconds: number;
   staleIfErrorMs: number;
@@ -211,6 +213,7 @@ export function loadLookupConfig(env: Env = process.env): LookupConfig {
     | 'lookupNamespaces'
     | 'cacheIntervalMs'
     | 'cacheMaxEntries'
+    | 'cacheMaxMb'
     | 'healthMaxAgeMs'
     | 'cacheControlMaxAge'
     | 'staleIfErrorMs'
@@ -219,6 +222,7 @@ export function loadLookupConfig(env: Env = process.env): LookupConfig {
     namespace: v.namespace,
     cacheIntervalMs: v.cacheIntervalMs,
     cacheMaxEntries: v.cacheMaxEntries,
+    cacheMaxMb: v.cacheMaxMb,
     healthMaxAgeMs: v.healthMaxAgeMs,
     cacheControlMaxAgeSeconds: v.cacheControlMaxAge,
     staleIfErrorMs: v.staleIfErrorMs,

@@ -325,6 +325,17 @@ export const SETTINGS = {
     default: 1000,
     meaning: 'most answers kept in memory per container; the least recently used go first',
   },
+  cacheMaxMb: {
+    env: 'CACHE_MAX_MB',
+    param: 'cacheMaxMb',
+    readBy: ['lookup'],
+    type: 'int',
+    min: 1,
+    max: 10_240,
+    default: 48,
+    meaning:
+      'most memory the cached answers may take per container, in MB (counted as the characters they hold); the least recently used go first',
+  },
   healthMaxAgeMs: {
     env: 'HEALTH_MAX_AGE_MS',
     param: 'healthMaxAgeMs',

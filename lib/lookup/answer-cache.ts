@@ -15,7 +15,7 @@ export interface CacheSource<T> {
 }
 
 /** How long answers live; every duration in milliseconds. */
-export interface AnswerCacheOptions {
+export interface AnswerCacheOptions<T = unknown> {
   /** Shortest time between two checks of one key (revision check, or reload). */
   intervalMs: number;
   /**
@@ -27,6 +27,12 @@ export interface AnswerCacheOptions {
   staleIfErrorMs: number;
   /** Most values kept; as many "missing" answers are kept apart, so that misses never push values out. */
   maxEntries: number;
+  /**
+   * With `weigh`: the most the kept values may weigh together (the lookup weighs an answer by the characters it
+   * holds, which is close to its heap: bench/lookup.ts measures both). The least recently used go first.
+   */
+  maxWeight?: number;
+  weigh?: (value: T) => number;
   now?: () => number;
 }
 
@@ -66,7 +72,8 @@ function isTransient(error: unknown): boolean {
  * - concurrent requests for a key that needs a check share one upstream call (single flight);
  * - a throttled or failed check keeps answering with the last value for up to `staleIfErrorMs`;
  * - a namespace or service found missing is remembered for one interval, under the source's `missKey`;
- * - at most `maxEntries` values and `maxEntries` misses are kept, each least recently used dropped first.
+ * - at most `maxEntries` values (weighing at most `maxWeight` together) and `maxEntries` misses are kept, each
+ *   least recently used dropped first.
  */
 export class AnswerCache<T> {
   private readonly entries: LruMap<string, Entry<T>>;
@@ -74,8 +81,12 @@ export class AnswerCache<T> {
   private readonly inflight = new Map<string, Promise<T>>();
   private readonly now: () => number;
 
-  constructor(private readonly options: AnswerCacheOptions) {
-    this.entries = new LruMap(options.maxEntries);
+  constructor(private readonly options: AnswerCacheOptions<T>) {
+    const { maxWeight, weigh } = options;
+    this.entries = new LruMap(
+      options.maxEntries,
+      maxWeight !== undefined && weigh ? { maxWeight, weigh: (entry: Entry<T>) => weigh(entry.value) } : undefined,
+    );
     this.missing = new LruMap(options.maxEntries);
     this.now = options.now ?? Date.now;
   }
@@ -83,6 +94,11 @@ export class AnswerCache<T> {
   /** Values held now (for tests and metrics). */
   get size(): number {
     return this.entries.size;
+  }
+
+  /** The weight of the values held now (0 without `weigh`). */
+  get weight(): number {
+    return this.entries.weight;
   }
 
   /** Misses held now (for tests and metrics). */

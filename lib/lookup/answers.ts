@@ -67,6 +67,8 @@ export interface Answer {
   etag: string;
   /** The body, in a new random order; an instances answer holds at most `max` of its instances. */
   render(random: () => number, max?: number): string;
+  /** The characters the answer holds: what the cache's byte budget counts (one byte each in V8's heap, about). */
+  size: number;
 }
 
 /**
@@ -84,6 +86,7 @@ export function instancesAnswer(
   return {
     etag: instancesEtag(instances),
     render: (random, max) => `${head}${shuffled(parts, random, max).join(',')}]}`,
+    size: parts.reduce((sum, part) => sum + part.length, head.length),
   };
 }
 
@@ -91,7 +94,7 @@ export function instancesAnswer(
 export function servicesAnswer(namespace: string, services: readonly ServiceSummary[]): Answer {
   const sorted = [...services].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const body = JSON.stringify({ namespace, services: sorted });
-  return { etag: weakEtag(body), render: () => body };
+  return { etag: weakEtag(body), render: () => body, size: body.length };
 }
 
 /**

@@ -86,5 +86,5 @@ export function serviceTargetGroups(
 /** The answer of `/prometheus/targets`: the groups of every service asked, in the order given. */
 export function targetsAnswer(groups: readonly TargetGroup[][]): Answer {
   const body = JSON.stringify(groups.flat());
-  return { etag: weakEtag(body), render: () => body };
+  return { etag: weakEtag(body), render: () => body, size: body.length };
 }

@@ -45,6 +45,7 @@ export interface DeploySettings {
   throttleBurst: number;
   cacheIntervalMs: number;
   cacheMaxEntries: number;
+  cacheMaxMb: number;
   healthMaxAgeMs: number;
   cacheControlMaxAge: number;
   staleIfErrorMs: number;
@@ -244,6 +245,7 @@ export async function readSettings(resolveVariable: ResolveVariable): Promise<De
     throttleBurst: intParam('lookupThrottleBurst', await param('lookupThrottleBurst')),
     cacheIntervalMs: intParam('cacheIntervalMs', await param('cacheIntervalMs')),
     cacheMaxEntries: intParam('cacheMaxEntries', await param('cacheMaxEntries')),
+    cacheMaxMb: intParam('cacheMaxMb', await param('cacheMaxMb')),
     healthMaxAgeMs: intParam('healthMaxAgeMs', await param('healthMaxAgeMs')),
     cacheControlMaxAge: intParam('cacheControlMaxAge', await param('cacheControlMaxAge')),
     staleIfErrorMs: intParam('staleIfErrorMs', await param('staleIfErrorMs')),

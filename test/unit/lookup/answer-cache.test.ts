@@ -305,3 +305,41 @@ describe('AnswerCache', () => {
     await expect(c.get('k', source)).resolves.toBe('v1');
   });
 });
+
+describe('the memory budget', () => {
+  const source = (value: string): CacheSource<string> => ({ load: async () => ({ value, revision: 1 }) });
+
+  it('drops the least recently used answers once the kept ones weigh more than maxWeight, keeping the newest', async () => {
+    const cache = new AnswerCache<string>({
+      intervalMs: 1000,
+      maxAgeMs: 5000,
+      staleIfErrorMs: 0,
+      maxEntries: 100,
+      maxWeight: 10,
+      weigh: (value) => value.length,
+    });
+    await cache.get('a', source('aaaa'));
+    await cache.get('b', source('bbbb'));
+    expect([cache.size, cache.weight]).toEqual([2, 8]);
+    await cache.get('c', source('cccc'));
+    // 12 > 10: the oldest (a) goes, and b and c (8) stay.
+    expect([cache.size, cache.weight]).toEqual([2, 8]);
+    await cache.get('huge', source('x'.repeat(50)));
+    // One answer heavier than the whole budget is still kept alone: the caller gets it from memory next time.
+    expect([cache.size, cache.weight]).toEqual([1, 50]);
+  });
+
+  it('counts a replaced answer once', async () => {
+    const cache = new AnswerCache<string>({
+      intervalMs: 0,
+      maxAgeMs: 0,
+      staleIfErrorMs: 0,
+      maxEntries: 100,
+      maxWeight: 100,
+      weigh: (value) => value.length,
+    });
+    await cache.get('a', source('aaaa'));
+    await cache.get('a', source('aaaaaa'));
+    expect([cache.size, cache.weight]).toEqual([1, 6]);
+  });
+});
