@@ -1,4 +1,5 @@
 import { ConfigError } from '../lib/errors';
+import { CONSOLE_USAGE, consoleCommand } from './console-command';
 import { type CliIo, UsageError } from './io';
 import { PLAN_USAGE, planCommand } from './plan-command';
 import { RECONCILE_USAGE, reconcileCommand } from './reconcile-command';
@@ -8,6 +9,7 @@ const COMMANDS: Record<string, { run: (args: string[], io: CliIo) => Promise<num
   plan: { run: planCommand, usage: PLAN_USAGE },
   'replay-dlq': { run: (args, io) => replayDlqCommand(args, io), usage: REPLAY_DLQ_USAGE },
   reconcile: { run: reconcileCommand, usage: RECONCILE_USAGE },
+  console: { run: (args, io) => consoleCommand(args, io), usage: CONSOLE_USAGE },
 };
 
 const HELP = `usage: registrar <command> [options]

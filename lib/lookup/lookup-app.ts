@@ -1,11 +1,14 @@
 import type { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
-import { isNamespaceId, NamespaceResolver } from '../cloud-map/namespaces';
+import { isNamespaceArn, isNamespaceId, NamespaceResolver, namespaceRefOf } from '../cloud-map/namespaces';
 import type { LookupConfig } from '../config';
 import { NamespaceNotFoundError, ServiceNotFoundError } from '../errors';
 import type { NamespaceInfo } from '../ports';
+import { SETTINGS } from '../settings';
 import { AnswerCache, type AnswerCacheOptions, type CacheSource } from './answer-cache';
 import { type Answer, instancesAnswer, matchesIfNoneMatch, servicesAnswer } from './answers';
 import { CloudMapDiscovery, type Discovery, toDiscoveryError } from './cloud-map-discovery';
+import { consoleResponse } from './console/assets';
+import { namespacesAnswer } from './console/namespaces-answer';
 import { BASE_HEADERS } from './http-errors';
 import { serviceTargetGroups, type TargetGroup, targetsAnswer } from './prometheus';
 import type {
@@ -33,6 +36,8 @@ export interface DiscoveredEntry<T> {
   value: T;
   httpName: string;
   name: string;
+  /** The namespace's owner when it was given by ARN: its revision checks name it too (OwnerAccount). */
+  ownerAccount?: string;
 }
 
 /** A cached instances answer. */
@@ -54,6 +59,8 @@ export interface LookupApp {
 
 /** The `/services` list has no revision to check, and a namespace has one list: a few entries suffice. */
 const SERVICE_LIST_ENTRIES = 16;
+
+const MB = 1024 * 1024;
 
 /** Services of a namespace read at once for `/prometheus/targets` without a service (each one cached). */
 const TARGETS_CONCURRENCY = 8;
@@ -103,20 +110,52 @@ export function instancesCacheOptions(config: LookupConfig, now?: () => number):
  */
 function instancesKey(ns: NamespaceInfo, q: InstancesQuery): string {
   const sorted = (r: Record<string, string>) => Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify([ns.id, q.service, q.health, sorted(q.queryParameters), sorted(q.optionalParameters)]);
+  return JSON.stringify([
+    namespaceKey(ns),
+    q.service,
+    q.health,
+    sorted(q.queryParameters),
+    sorted(q.optionalParameters),
+  ]);
 }
 
 /** Where a missing service is remembered: no health or filter can make it exist. */
 function serviceKey(ns: NamespaceInfo, service: string): string {
-  return JSON.stringify([ns.id, service]);
+  return JSON.stringify([namespaceKey(ns), service]);
+}
+
+/**
+ * A namespace in a cache key: its id, with its owner when it was given by ARN (maybe another account's, shared
+ * through AWS RAM), so that two accounts' namespaces never share an answer. The own namespaces' keys are as before.
+ */
+function namespaceKey(ns: NamespaceInfo): string | [string, string] {
+  return ns.ownerAccount ? [ns.ownerAccount, ns.id] : ns.id;
+}
+
+/** Where a namespace's service list is kept: its id, or its owner and id (namespaceKey). */
+function serviceListKey(ns: NamespaceInfo): string {
+  return ns.ownerAccount ? JSON.stringify(namespaceKey(ns)) : ns.id;
 }
 
 /** Builds the lookup from its configuration and dependencies; once per container. */
 export function createLookupApp(config: LookupConfig, deps: LookupDependencies): LookupApp {
   const { discovery } = deps;
   const random = deps.random ?? Math.random;
-  const instances = deps.cache ?? new AnswerCache<InstancesEntry>(instancesCacheOptions(config, deps.now));
-  const targets = new AnswerCache<DiscoveredEntry<TargetGroup[]>>(instancesCacheOptions(config, deps.now));
+  // Answers of many instances weigh much more than others: the budget bounds their memory, not only their count.
+  const byWeight = { maxWeight: (config.cacheMaxMb ?? SETTINGS.cacheMaxMb.default) * MB };
+  const instances =
+    deps.cache ??
+    new AnswerCache<InstancesEntry>({
+      ...instancesCacheOptions(config, deps.now),
+      ...byWeight,
+      weigh: (entry) => entry.value.size,
+    });
+  const targets = new AnswerCache<DiscoveredEntry<TargetGroup[]>>({
+    ...instancesCacheOptions(config, deps.now),
+    ...byWeight,
+    // A target group's labels are its attributes: about the size of the instance it came from.
+    weigh: (entry) => entry.value.reduce((sum, group) => sum + JSON.stringify(group).length, 0),
+  });
   const serviceLists = new AnswerCache<ServiceList>({
     ...instancesCacheOptions(config, deps.now),
     maxEntries: SERVICE_LIST_ENTRIES,
@@ -147,6 +186,9 @@ export function createLookupApp(config: LookupConfig, deps: LookupDependencies):
    * without a call; an id only when it is that of a served namespace, known from resolving those.
    */
   async function servedNamespace(ref: string): Promise<NamespaceInfo> {
+    // A name of a namespace served by ARN (maybe shared from another account) is that namespace, with its owner.
+    const byArn = isNamespaceArn(ref) ? undefined : await servedByArn(ref);
+    if (byArn) return byArn;
     if (anyNamespace || allowedNames.has(ref.toLowerCase())) return resolve(ref);
     if (isNamespaceId(ref)) {
       for (const allowed of allowedRefs) {
@@ -159,6 +201,19 @@ export function createLookupApp(config: LookupConfig, deps: LookupDependencies):
     }
     // Whether it exists is not said: the answer is the same for a namespace the lookup may not read.
     throw new NamespaceNotFoundError(ref, 'not among the namespaces this lookup serves');
+  }
+
+  /** The namespace given by ARN (NAMESPACE or lookupNamespaces) whose name or HttpName is `name`, if any. */
+  async function servedByArn(name: string): Promise<NamespaceInfo | undefined> {
+    const wanted = name.toLowerCase();
+    for (const allowed of allowedRefs.filter(isNamespaceArn)) {
+      const ns = await resolve(allowed).catch((error: unknown) => {
+        if (error instanceof NamespaceNotFoundError) return undefined;
+        throw error;
+      });
+      if (ns && (ns.name.toLowerCase() === wanted || ns.httpName.toLowerCase() === wanted)) return ns;
+    }
+    return undefined;
   }
 
   /** Cloud Map's answer names the HttpName; the caller knows the namespace by the name they gave. */
@@ -186,12 +241,21 @@ export function createLookupApp(config: LookupConfig, deps: LookupDependencies):
           queryParameters: q.queryParameters,
           optionalParameters: q.optionalParameters,
           maxResults: DISCOVER_MAX_RESULTS,
+          ...(ns.ownerAccount ? { ownerAccount: ns.ownerAccount } : {}),
         };
         const found = await naming(ns.name, q.service, discovery.discoverInstances(request));
         const value = build(found.revision, found.instances);
-        return { value: { value, httpName: ns.httpName, name: ns.name }, revision: found.revision };
+        const owner = ns.ownerAccount ? { ownerAccount: ns.ownerAccount } : {};
+        return { value: { value, httpName: ns.httpName, name: ns.name, ...owner }, revision: found.revision };
       },
-      revision: (current) => naming(current.name, q.service, discovery.instancesRevision(current.httpName, q.service)),
+      revision: (current) =>
+        naming(
+          current.name,
+          q.service,
+          current.ownerAccount
+            ? discovery.instancesRevision(current.httpName, q.service, current.ownerAccount)
+            : discovery.instancesRevision(current.httpName, q.service),
+        ),
     };
   }
 
@@ -216,7 +280,7 @@ export function createLookupApp(config: LookupConfig, deps: LookupDependencies):
   /** `/prometheus/targets`: one service, or every service of the namespace (a few at a time). */
   async function targetsOf(ns: NamespaceInfo, q: TargetsQuery): Promise<Answer> {
     if (q.service !== undefined) return targetsAnswer([await serviceTargets(ns, { ...q, service: q.service })]);
-    const { services } = await serviceLists.get(ns.id, serviceListSource(ns));
+    const { services } = await serviceLists.get(serviceListKey(ns), serviceListSource(ns));
     const groups: TargetGroup[][] = [];
     for (let i = 0; i < services.length; i += TARGETS_CONCURRENCY) {
       const batch = services.slice(i, i + TARGETS_CONCURRENCY);
@@ -228,7 +292,7 @@ export function createLookupApp(config: LookupConfig, deps: LookupDependencies):
   function serviceListSource(ns: NamespaceInfo): CacheSource<ServiceList> {
     return {
       load: async () => {
-        const services = await discovery.listServices(ns.id);
+        const services = await discovery.listServices(namespaceRefOf(ns));
         return { value: { answer: servicesAnswer(ns.name, services), services }, revision: undefined };
       },
     };
@@ -237,11 +301,14 @@ export function createLookupApp(config: LookupConfig, deps: LookupDependencies):
   return {
     async answer(request) {
       const route = parseLookupRoute(request, config.namespace);
+      if (route.kind === 'console') return consoleResponse(route.file, request.headers['if-none-match']);
       let answer: Answer;
       let max: number | undefined;
-      if (route.kind === 'services') {
+      if (route.kind === 'namespaces') {
+        answer = namespacesAnswer(config);
+      } else if (route.kind === 'services') {
         const ns = await servedNamespace(route.namespace);
-        answer = (await serviceLists.get(ns.id, serviceListSource(ns))).answer;
+        answer = (await serviceLists.get(serviceListKey(ns), serviceListSource(ns))).answer;
       } else if (route.kind === 'targets') {
         answer = await targetsOf(await servedNamespace(route.query.namespace), route.query);
       } else {

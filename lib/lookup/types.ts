@@ -38,7 +38,10 @@ export type TargetsQuery = Omit<InstancesQuery, 'service'> & { service?: string 
 export type LookupRoute =
   | { kind: 'instances'; query: InstancesQuery }
   | { kind: 'services'; namespace: string }
-  | { kind: 'targets'; query: TargetsQuery };
+  | { kind: 'targets'; query: TargetsQuery }
+  | { kind: 'namespaces' }
+  /** The discovery console: its page (no file) or one of its assets, by file name. */
+  | { kind: 'console'; file?: string };
 
 /** Cloud Map's health of one instance. */
 export type InstanceHealth = 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';

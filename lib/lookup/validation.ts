@@ -183,6 +183,15 @@ export function parseLookupRoute(request: LookupHttpRequest, defaultNamespace: s
   if (first === 'namespaces' && second !== undefined && third === 'services' && fourth !== undefined) {
     return instances(parseNamespaceName(second), parseServiceName(fourth), request);
   }
+  if (first === 'namespaces' && second === undefined) {
+    refuseQuery(request.query);
+    return { kind: 'namespaces' };
+  }
+  if (first === 'namespaces' && second !== undefined && third === 'services' && fourth === undefined) {
+    refuseQuery(request.query);
+    return { kind: 'services', namespace: parseNamespaceName(second) };
+  }
+  if (first === 'console' && third === undefined) return consoleRoute(second, request.query);
   if (first === 'prometheus' && second === 'targets' && third === undefined) {
     return { kind: 'targets', query: parseTargetsQuery(request.query, defaultNamespace) };
   }
@@ -194,6 +203,36 @@ export function parseLookupRoute(request: LookupHttpRequest, defaultNamespace: s
     return instances(parseNamespaceName(second.slice(dot + 1)), parseServiceName(second.slice(0, dot)), request);
   }
   throw new RouteNotFoundError();
+}
+
+/** A console asset's file name (lib/lookup/console/assets.ts names them `console.<hash>.js` and `.css`). */
+const CONSOLE_FILE = /^[a-z0-9]+(\.[a-z0-9]+){1,2}$/;
+
+/**
+ * `/console`, the page, takes one parameter its script reads: `refresh`, the seconds between polls (1 to 60);
+ * `/console/FILE`, an asset, takes none. A file name of another shape is no route.
+ */
+function consoleRoute(file: string | undefined, query: LookupHttpRequest['query']): LookupRoute {
+  if (file !== undefined) {
+    if (!CONSOLE_FILE.test(file)) throw new RouteNotFoundError();
+    refuseQuery(query);
+    return { kind: 'console', file };
+  }
+  let refresh: string | undefined;
+  for (const [name, value] of query) {
+    if (name !== 'refresh') {
+      throw new ValidationError('unknown-parameter', `Unknown query parameter ${quote(name)}; allowed: refresh`);
+    }
+    if (refresh !== undefined) throw new ValidationError('repeated-parameter', 'Query parameter "refresh" is repeated');
+    refresh = value;
+  }
+  if (refresh !== undefined && !(/^[0-9]{1,2}$/.test(refresh) && Number(refresh) >= 1 && Number(refresh) <= 60)) {
+    throw new ValidationError(
+      'invalid-parameter',
+      'Query parameter "refresh" must be a whole number of seconds from 1 to 60',
+    );
+  }
+  return { kind: 'console' };
 }
 
 function instances(namespace: string, service: string, request: LookupHttpRequest): LookupRoute {

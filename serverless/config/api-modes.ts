@@ -13,6 +13,10 @@ const LOOKUP_ROUTES = [
   '/namespaces/{namespace}/services/{service}',
   '/resolve/{name}',
   '/prometheus/targets',
+  '/namespaces',
+  '/namespaces/{namespace}/services',
+  '/console',
+  '/console/{file}',
 ];
 
 /** The lookup function's events: HTTP API routes with IAM, or private REST API routes (IAM or open). */

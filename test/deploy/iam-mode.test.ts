@@ -453,6 +453,10 @@ describe('default deployment (lookupMode=iam)', () => {
       const routes = Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Route'));
 
       expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual([
+        'GET /console',
+        'GET /console/{file}',
+        'GET /namespaces',
+        'GET /namespaces/{namespace}/services',
         'GET /namespaces/{namespace}/services/{service}',
         'GET /prometheus/targets',
         'GET /resolve/{name}',

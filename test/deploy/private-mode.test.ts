@@ -82,10 +82,10 @@ describe('lookupMode=private', () => {
     ]);
   });
 
-  it('with lookupAuth=none, leaves the five GET methods open (the resource policy is the gate)', () => {
+  it('with lookupAuth=none, leaves the nine GET methods open (the resource policy is the gate)', () => {
     const methods = Object.values(resourcesOfType(openDns, 'AWS::ApiGateway::Method'));
 
-    expect(methods.map((m) => m.Properties.HttpMethod)).toEqual(['GET', 'GET', 'GET', 'GET', 'GET']);
+    expect(methods.map((m) => m.Properties.HttpMethod)).toEqual(Array(9).fill('GET'));
     for (const method of methods) expect(method.Properties.AuthorizationType).toBe('NONE');
   });
 
@@ -121,7 +121,7 @@ describe('lookupMode=private', () => {
     const methods = Object.values(resourcesOfType(iamHttp, 'AWS::ApiGateway::Method'));
     const [, api] = onlyResourceOfType(iamHttp, 'AWS::ApiGateway::RestApi');
 
-    expect(methods).toHaveLength(5);
+    expect(methods).toHaveLength(9);
     for (const method of methods) expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
     expect((api.Properties.Policy as { Statement: unknown[] }).Statement[0]).toEqual({
       Effect: 'Allow',

@@ -215,7 +215,7 @@ describe('routes', () => {
     ['GET', '/service/api'],
     ['GET', '/services/api/instances'],
     ['GET', '/namespaces/kudos.local'],
-    ['GET', '/namespaces/kudos.local/services'],
+    ['GET', '/namespaces/kudos.local/instances'],
   ])('answers route-not-found for %s %s', (method, path) => {
     expect(codeOf(() => parseLookupRoute({ method, path, query: [], headers: {} }, 'kudos.local'))).toBe(
       'route-not-found',
