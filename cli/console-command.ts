@@ -1,10 +1,13 @@
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { awsEndpointConfig } from '../lib/aws-clients';
+import { isAwsError } from '../lib/errors';
 import { consoleResponse } from '../lib/lookup/console/assets';
 import { toHttpResponse } from '../lib/lookup/http-errors';
 import type { HttpResponse } from '../lib/lookup/types';
@@ -12,14 +15,15 @@ import { parseLookupRoute } from '../lib/lookup/validation';
 import { isLoopbackEndpoint } from './endpoint';
 import { type CliIo, parseArgs, UsageError } from './io';
 
-export const CONSOLE_USAGE = `registrar console --url URL [--region REGION] [--port N]
+export const CONSOLE_USAGE = `registrar console --stage STAGE | --url URL [--region REGION] [--port N]
 
 Serves the discovery console on http://127.0.0.1:PORT/console and forwards its calls (GET only) to the lookup
-API at URL, each signed with SigV4 (service execute-api) with your AWS credentials, as kubectl proxy does: for
-lookupMode=iam, where a browser cannot sign. URL is the lookup API's base URL: the stack output HttpApiUrl, or
-an endpoint \`npx osls info --stage STAGE\` prints without its route (https://ID.execute-api.REGION.amazonaws.com;
-a private REST API's ends with its stage, .../STAGE); http is accepted only for a loopback URL. The region is --region, else the one in URL's host name, else
-AWS_REGION (or AWS_DEFAULT_REGION). Credentials come from the standard AWS chain (environment, profile, SSO,
+API, each signed with SigV4 (service execute-api) with your AWS credentials, as kubectl proxy does: for
+lookupMode=iam, where a browser cannot sign. --stage STAGE finds the API of the stack ecs-cloudmap-registrar-STAGE
+(its CloudFormation output HttpApiUrl, or ServiceEndpoint for the private REST API). --url URL names it instead:
+the lookup API's base URL (https://ID.execute-api.REGION.amazonaws.com; a private REST API's ends with its stage,
+.../STAGE); http is accepted only for a loopback URL. The region is --region, else the one in URL's host name,
+else AWS_REGION (or AWS_DEFAULT_REGION). Credentials come from the standard AWS chain (environment, profile, SSO,
 instance role). --port N listens on that port (default: one the system picks, printed). Only requests whose
 Host is 127.0.0.1 or localhost are served (a web page elsewhere cannot use your credentials through it).
 Runs until interrupted (Ctrl-C). Exit codes: 0 stopped, 1 no credentials or the port is taken, 2 usage.`;
@@ -31,6 +35,9 @@ export interface ConsoleOptions {
   region: string;
   port: number;
 }
+
+/** The command line, checked: the API by URL, or by the stage whose stack names it (read before starting). */
+export type ConsoleArguments = Omit<ConsoleOptions, 'url'> & ({ url: URL } | { stage: string });
 
 /** What tests inject: credentials (default: the SDK's chain) and a signal that stops the server. */
 export interface ConsoleDeps {
@@ -55,9 +62,23 @@ const UPSTREAM_TIMEOUT_MS = 15_000;
 /** The region of an execute-api host name (`ID.execute-api.REGION.amazonaws.com`, or a VPC endpoint's). */
 const EXECUTE_API_HOST = /\.execute-api\.([a-z]{2}(?:-[a-z]+)+-\d+)(?:\.vpce)?\.amazonaws\.com(?:\.cn)?$/;
 
+/** The osls stage names (`--stage`): letters, digits and hyphens, as CloudFormation stack names allow. */
+const STAGE = /^[a-zA-Z0-9-]{1,64}$/;
+
 /** Checks the command line: every mistake is one UsageError line. */
-export function consoleOptions(values: Record<string, string>, env: CliIo['env']): ConsoleOptions {
-  if (values.url === undefined) throw new UsageError('--url URL is required: the lookup API (npx osls info shows it)');
+export function consoleOptions(values: Record<string, string>, env: CliIo['env']): ConsoleArguments {
+  if (values.url !== undefined && values.stage !== undefined) throw new UsageError('give --stage or --url, not both');
+  if (values.stage !== undefined) {
+    if (!STAGE.test(values.stage)) throw new UsageError(`--stage "${values.stage}" is not a stage name`);
+    return {
+      stage: values.stage,
+      region: regionOf(values.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION)),
+      port: portOf(values.port),
+    };
+  }
+  if (values.url === undefined) {
+    throw new UsageError('--stage STAGE or --url URL is required: the deployed lookup API (see --help)');
+  }
   let url: URL;
   try {
     url = new URL(values.url);
@@ -71,6 +92,10 @@ export function consoleOptions(values: Record<string, string>, env: CliIo['env']
   url.pathname = url.pathname.replace(/\/+$/, '');
   const region =
     values.region ?? EXECUTE_API_HOST.exec(url.hostname)?.[1] ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION);
+  return { url, region: regionOf(region), port: portOf(values.port) };
+}
+
+function regionOf(region: string | undefined): string {
   if (!region || !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
     throw new UsageError(
       region
@@ -78,11 +103,57 @@ export function consoleOptions(values: Record<string, string>, env: CliIo['env']
         : '--region REGION is needed (not in the URL, no AWS_REGION)',
     );
   }
-  const port = values.port === undefined ? 0 : Number(values.port);
-  if (!/^\d{1,5}$/.test(values.port ?? '0') || port > 65535) {
-    throw new UsageError(`--port must be a port number, 0 to 65535 (got "${values.port}")`);
+  return region;
+}
+
+function portOf(given: string | undefined): number {
+  const port = given === undefined ? 0 : Number(given);
+  if (!/^\d{1,5}$/.test(given ?? '0') || port > 65535) {
+    throw new UsageError(`--port must be a port number, 0 to 65535 (got "${given}")`);
   }
-  return { url, region, port };
+  return port;
+}
+
+/** The stack `npx osls deploy --stage STAGE` makes (osls names it `<service>-<stage>`). */
+export const stackName = (stage: string): string => `ecs-cloudmap-registrar-${stage}`;
+
+/** The stack cannot tell the lookup API's URL: no such stack, or no API output. */
+export class StackApiNotFoundError extends Error {
+  override readonly name = 'StackApiNotFoundError';
+}
+
+/**
+ * The lookup API's base URL from the stack's outputs: osls writes `HttpApiUrl` for the HTTP API (lookupMode=iam)
+ * and `ServiceEndpoint` for the REST API (lookupMode=private, the stage included).
+ */
+export async function stackApiUrl(client: CloudFormationClient, stage: string): Promise<URL> {
+  const name = stackName(stage);
+  let outputs: { OutputKey?: string; OutputValue?: string }[];
+  try {
+    const { Stacks = [] } = await client.send(new DescribeStacksCommand({ StackName: name }));
+    outputs = Stacks[0]?.Outputs ?? [];
+  } catch (error) {
+    // CloudFormation answers a missing stack with ValidationError "Stack with id ... does not exist".
+    if (isAwsError(error, 'ValidationError')) {
+      throw new StackApiNotFoundError(`no stack ${name} (deployed with npx osls deploy --stage ${stage}?)`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  const value = ['HttpApiUrl', 'ServiceEndpoint']
+    .map((key) => outputs.find((output) => output.OutputKey === key)?.OutputValue)
+    .find((found) => found !== undefined);
+  if (value === undefined)
+    throw new StackApiNotFoundError(`the stack ${name} has no HttpApiUrl or ServiceEndpoint output`);
+  const url = new URL(value);
+  url.pathname = url.pathname.replace(/\/+$/, '');
+  return url;
+}
+
+/** What tests inject beside ConsoleDeps: the CloudFormation client `--stage` reads the stack with. */
+export interface ConsoleStackDeps {
+  cloudFormation?: CloudFormationClient;
 }
 
 /** RFC 3986 encoding, as SigV4 canonicalizes a query: the string sent is the string signed. */
@@ -251,9 +322,13 @@ function stopped(signal: AbortSignal | undefined): Promise<void> {
 }
 
 /** `registrar console`: the discovery console for a lookup API that needs SigV4. */
-export async function consoleCommand(args: string[], io: CliIo, deps: ConsoleDeps = {}): Promise<number> {
+export async function consoleCommand(
+  args: string[],
+  io: CliIo,
+  deps: ConsoleDeps & ConsoleStackDeps = {},
+): Promise<number> {
   const { positional, values, switches } = parseArgs(args, {
-    values: ['url', 'region', 'port'],
+    values: ['url', 'stage', 'region', 'port'],
     switches: ['help'],
   });
   if (switches.has('help')) {
@@ -261,7 +336,7 @@ export async function consoleCommand(args: string[], io: CliIo, deps: ConsoleDep
     return 0;
   }
   if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}" (see --help)`);
-  const options = consoleOptions(values, io.env);
+  const given = consoleOptions(values, io.env);
   const credentials = deps.credentials ?? defaultProvider();
   try {
     // Once now, so that missing credentials fail here rather than on the first page load.
@@ -269,6 +344,22 @@ export async function consoleCommand(args: string[], io: CliIo, deps: ConsoleDep
   } catch (error) {
     io.stderr.write(`registrar console: no AWS credentials: ${(error as Error).message}\n`);
     return 1;
+  }
+  let options: ConsoleOptions;
+  if ('stage' in given) {
+    const client =
+      deps.cloudFormation ??
+      new CloudFormationClient({ ...awsEndpointConfig('CLOUDFORMATION', { region: given.region }), credentials });
+    try {
+      options = { ...given, url: await stackApiUrl(client, given.stage) };
+    } catch (error) {
+      io.stderr.write(`registrar console: ${(error as Error).message}\n`);
+      return 1;
+    } finally {
+      if (!deps.cloudFormation) client.destroy();
+    }
+  } else {
+    options = given;
   }
   let proxy: ConsoleProxy;
   try {

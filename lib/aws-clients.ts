@@ -18,7 +18,7 @@ export interface AwsClientOptions {
 }
 
 /** The services the project calls, as their `AWS_ENDPOINT_URL_<SERVICE>` variable names them. */
-export type AwsService = 'SERVICEDISCOVERY' | 'ECS' | 'DYNAMODB' | 'EC2' | 'LAMBDA' | 'SQS';
+export type AwsService = 'SERVICEDISCOVERY' | 'ECS' | 'DYNAMODB' | 'EC2' | 'LAMBDA' | 'SQS' | 'CLOUDFORMATION';
 
 /** Where a client sends its calls, and as whom. */
 export interface AwsEndpointConfig {

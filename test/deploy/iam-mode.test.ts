@@ -217,6 +217,7 @@ describe('default deployment (lookupMode=iam)', () => {
         POWERTOOLS_METRICS_NAMESPACE: 'EcsCloudMapRegistrar',
         CACHE_INTERVAL_MS: '1000',
         CACHE_MAX_ENTRIES: '1000',
+        CACHE_MAX_MB: '48',
         HEALTH_MAX_AGE_MS: '5000',
         CACHE_CONTROL_MAX_AGE: '1',
         STALE_IF_ERROR_MS: '30000',

@@ -1,8 +1,10 @@
 import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { consoleCommand, consoleOptions } from '../../../cli/console-command';
+import { mockClient } from 'aws-sdk-client-mock';
+import { consoleCommand, consoleOptions, StackApiNotFoundError, stackApiUrl } from '../../../cli/console-command';
 import { CONSOLE_CSP } from '../../../lib/lookup/console/assets';
 import { captureIo, runCli } from '../../helpers/cli-io';
 
@@ -269,9 +271,8 @@ describe('registrar console options', () => {
     expect(consoleOptions({ url: 'https://lookup.example.com/prod/' }, { AWS_REGION: 'ap-south-1' })).toMatchObject({
       region: 'ap-south-1',
     });
-    expect(consoleOptions({ url: 'https://lookup.example.com/prod/', region: 'us-east-1' }, {}).url.pathname).toBe(
-      '/prod',
-    );
+    const byUrl = consoleOptions({ url: 'https://lookup.example.com/prod/', region: 'us-east-1' }, {});
+    expect('url' in byUrl && byUrl.url.pathname).toBe('/prod');
   });
 
   it.each([
@@ -297,6 +298,111 @@ describe('registrar console options', () => {
   it('prints its help with exit 0', async () => {
     const { code, out } = await runCli(['console', '--help'], {});
     expect(code).toBe(0);
-    expect(out).toMatch(/^registrar console --url URL/);
+    expect(out).toMatch(/^registrar console --stage STAGE \| --url URL/);
+  });
+});
+
+describe('registrar console --stage', () => {
+  // DescribeStacks answers with the stack's Outputs; a missing stack is a ValidationError "Stack with id X does not
+  // exist" (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html). osls names
+  // the HTTP API's URL output HttpApiUrl and the REST API's ServiceEndpoint.
+  const cfn = mockClient(CloudFormationClient);
+  const missing = Object.assign(new Error('Stack with id ecs-cloudmap-registrar-nope does not exist'), {
+    name: 'ValidationError',
+    $metadata: {},
+  });
+
+  beforeEach(() => cfn.reset());
+  afterAll(() => cfn.restore());
+
+  it("reads the lookup API's URL from the stack of the stage: HttpApiUrl, else ServiceEndpoint", async () => {
+    const client = new CloudFormationClient({ region: 'eu-west-1' });
+    cfn.on(DescribeStacksCommand, { StackName: 'ecs-cloudmap-registrar-prod' }).resolves({
+      Stacks: [
+        {
+          StackName: 'ecs-cloudmap-registrar-prod',
+          CreationTime: new Date(0),
+          StackStatus: 'UPDATE_COMPLETE',
+          Outputs: [
+            { OutputKey: 'ServiceEndpoint', OutputValue: 'https://rest.execute-api.eu-west-1.amazonaws.com/prod' },
+            { OutputKey: 'HttpApiUrl', OutputValue: 'https://http.execute-api.eu-west-1.amazonaws.com/' },
+          ],
+        },
+      ],
+    });
+    cfn.on(DescribeStacksCommand, { StackName: 'ecs-cloudmap-registrar-private' }).resolves({
+      Stacks: [
+        {
+          StackName: 'ecs-cloudmap-registrar-private',
+          CreationTime: new Date(0),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [
+            { OutputKey: 'ServiceEndpoint', OutputValue: 'https://rest.execute-api.eu-west-1.amazonaws.com/private' },
+          ],
+        },
+      ],
+    });
+    cfn.on(DescribeStacksCommand, { StackName: 'ecs-cloudmap-registrar-nope' }).rejects(missing);
+
+    expect((await stackApiUrl(client, 'prod')).href).toBe('https://http.execute-api.eu-west-1.amazonaws.com/');
+    expect((await stackApiUrl(client, 'private')).href).toBe(
+      'https://rest.execute-api.eu-west-1.amazonaws.com/private',
+    );
+    const failure = stackApiUrl(client, 'nope');
+    await expect(failure).rejects.toBeInstanceOf(StackApiNotFoundError);
+    await expect(failure).rejects.toThrow(
+      'no stack ecs-cloudmap-registrar-nope (deployed with npx osls deploy --stage nope?)',
+    );
+  });
+
+  it('forwards to the API the stack names, signed for the region given', async () => {
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: 'ecs-cloudmap-registrar-prod',
+          CreationTime: new Date(0),
+          StackStatus: 'CREATE_COMPLETE',
+          // A loopback URL in place of the deployed API: nothing leaves the machine.
+          Outputs: [{ OutputKey: 'ServiceEndpoint', OutputValue: apiUrl }],
+        },
+      ],
+    });
+
+    const code = await withConsole(['--stage', 'prod', '--region', 'eu-west-1'], async (base) => {
+      const answer = await call(base, '/namespaces');
+      expect(answer.status).toBe(200);
+    });
+
+    expect(code).toBe(0);
+    expect(cfn.commandCalls(DescribeStacksCommand)[0]?.args[0].input).toEqual({
+      StackName: 'ecs-cloudmap-registrar-prod',
+    });
+    expect(seen[0]?.url).toBe('/prod/namespaces');
+    expect(String(seen[0]?.headers.authorization)).toMatch(
+      /Credential=AKIDCONSOLETEST\/\d{8}\/eu-west-1\/execute-api\//,
+    );
+  });
+
+  it('exits 1 with one line when the stage has no stack', async () => {
+    cfn.on(DescribeStacksCommand).rejects(missing);
+    const { io, captured } = captureIo({});
+    const code = await consoleCommand(['--stage', 'nope', '--region', 'us-east-1'], io, {
+      credentials: async () => CREDENTIALS,
+    });
+    expect(code).toBe(1);
+    expect(captured.err).toBe(
+      'registrar console: no stack ecs-cloudmap-registrar-nope (deployed with npx osls deploy --stage nope?)\n',
+    );
+  });
+
+  it.each([
+    [['console', '--stage', 'prod', '--url', 'https://lookup.example.com', '--region', 'us-east-1']],
+    [['console', '--stage', 'a b', '--region', 'us-east-1']],
+    [['console', '--stage', 'prod']],
+  ])('answers %j with one line on stderr and exit 2', async (args) => {
+    const { code, out, err } = await runCli(args, {});
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toMatch(/^registrar console: [^\n]*\n$/);
   });
 });
