@@ -178,6 +178,13 @@ describe('the README commands for the local stack', () => {
         const ids = (answer.instances ?? []).map((instance) => instance.id).sort();
         expect(ids).toEqual(await runningTaskIds(lookup[2] ?? ''));
       }
+      if (/^npm run local:call\b/.test(command)) {
+        // Each call names the task that answered: one the service runs now.
+        const running = await runningTaskIds('api');
+        const answered = [...stdout.matchAll(/^200 from task ([0-9a-f]{32}) /gm)].map((m) => m[1]);
+        expect(answered.length).toBeGreaterThan(0);
+        for (const task of answered) expect(running).toContain(task);
+      }
       const dig = /^dig .*?\s([a-z0-9.-]+\.kudos\.local|kudos\.local)\b/.exec(command);
       if (dig) {
         // dig exits 0 for NXDOMAIN too: the status line says the zone answered, with the records ECS implies.
