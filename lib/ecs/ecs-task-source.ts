@@ -157,6 +157,7 @@ export class EcsTaskSource implements TaskSource {
 
   private async listRunningTaskPages(cluster: string): Promise<{ detail: TaskDetail; tags: Record<string, string> }[]> {
     const result: { detail: TaskDetail; tags: Record<string, string> }[] = [];
+    const described: Task[] = [];
     const pages = paginateListTasks({ client: this.client }, { cluster, desiredStatus: 'RUNNING', maxResults: 100 });
     for await (const page of pages) {
       const arns = page.taskArns ?? [];
@@ -166,9 +167,12 @@ export class EcsTaskSource implements TaskSource {
         for (const task of out.tasks ?? []) {
           const detail = taskToDetail(task);
           if (detail) result.push({ detail, tags: tagMap(task.tags) });
+          described.push(task);
         }
       }
     }
+    // Once the cluster is listed: its services in the fewest batches (the tasks are planned after this returns).
+    this.prefetchServiceTags(described);
     return result;
   }
 
@@ -191,6 +195,39 @@ export class EcsTaskSource implements TaskSource {
       ...(task.healthStatus ? { healthStatus: task.healthStatus } : {}),
       tags: tagMap(task.tags),
     };
+  }
+
+  /**
+   * Reads the tags of the listed tasks' services that are not cached, ten a call (DescribeServices' most),
+   * into the cache `serviceTags` reads: a listing of 5,000 tasks in 100 services asks 10 times, not 100
+   * (ECS's "Service read actions" bucket refills 20 a second). A failed read leaves nothing cached, so
+   * `serviceTags` asks for that service alone.
+   */
+  private prefetchServiceTags(tasks: Task[]): void {
+    const now = (this.options.now ?? Date.now)();
+    const wanted = new Map<string, Set<string>>();
+    for (const task of tasks) {
+      const service = task.group?.startsWith('service:') ? task.group.slice('service:'.length) : undefined;
+      if (!service || !task.clusterArn) continue;
+      const hit = this.serviceTagCache.get(`${task.clusterArn}\n${service}`);
+      if (hit && hit.expires > now) continue;
+      const names = wanted.get(task.clusterArn) ?? new Set<string>();
+      names.add(service);
+      wanted.set(task.clusterArn, names);
+    }
+    for (const [cluster, names] of wanted) {
+      const all = [...names];
+      for (let i = 0; i < all.length; i += 10) {
+        const batch = all.slice(i, i + 10);
+        const answer = this.client.send(new DescribeServicesCommand({ cluster, services: batch, include: ['TAGS'] }));
+        for (const serviceName of batch) {
+          const key = `${cluster}\n${serviceName}`;
+          const value = answer.then((out) => tagMap(out.services?.find((s) => s.serviceName === serviceName)?.tags));
+          this.serviceTagCache.set(key, { value, expires: now + this.options.serviceTagsTtlMs });
+          value.catch(() => this.serviceTagCache.delete(key));
+        }
+      }
+    }
   }
 
   serviceTags(cluster: string, serviceName: string): Promise<Record<string, string>> {

@@ -1,4 +1,14 @@
 import { AwsError } from './aws-error';
+import {
+  CallCounter,
+  type CallCounts,
+  parseQuotaSetting,
+  type QuotaClock,
+  type QuotaService,
+  type QuotaSetting,
+  Quotas,
+  quotaBuckets,
+} from './quotas';
 import { seededRandom } from './random';
 import type { Input } from './wire';
 
@@ -25,16 +35,33 @@ export interface FaultSettings {
    * are answered 403 AccessDeniedException, every time: a poisoned item among healthy ones.
    */
   denyInstanceIds?: string[];
+  /**
+   * AWS's request quotas: `"aws"` for the documented token buckets (ECS's per-category buckets, Cloud
+   * Map's DiscoverInstances rates; see quotas.ts), or a list of buckets of one's own. A call over its
+   * bucket answers as AWS does (ThrottlingException, or RequestLimitExceeded for DiscoverInstances), and
+   * the SDK retries it. Buckets refill on the emulator's simulated clock (at time scale 0.1, ten times
+   * faster in real time); setting them starts them full.
+   */
+  quotas?: QuotaSetting;
 }
 
 /** Applies the fault settings; `{}` clears them. */
 export class Faults {
   private current: FaultSettings = {};
   private random: () => number = Math.random;
+  private quotas: Quotas | undefined;
+  private readonly counter = new CallCounter();
+
+  /** `clock`: where the quotas' buckets read time (default: real time at scale 1). */
+  constructor(private readonly clock: QuotaClock = { realNow: () => performance.now(), scale: () => 1 }) {}
 
   get settings(): FaultSettings {
-    const { denyInstanceIds, ...rest } = this.current;
-    return { ...rest, ...(denyInstanceIds ? { denyInstanceIds: [...denyInstanceIds] } : {}) };
+    const { denyInstanceIds, quotas, ...rest } = this.current;
+    return {
+      ...rest,
+      ...(denyInstanceIds ? { denyInstanceIds: [...denyInstanceIds] } : {}),
+      ...(quotas ? { quotas: quotas === 'aws' ? 'aws' : quotas.map((b) => ({ ...b, actions: [...b.actions] })) } : {}),
+    };
   }
 
   /** Replaces the settings (the knob's POST). Throws RangeError for a value outside its range. */
@@ -59,9 +86,34 @@ export class Faults {
       if (settings[key] !== undefined) picked[key] = settings[key];
     }
     if (denied !== undefined) picked.denyInstanceIds = [...denied];
+    if (settings.quotas !== undefined) picked.quotas = parseQuotaSetting(settings.quotas);
     this.current = picked;
+    this.quotas = picked.quotas ? new Quotas(quotaBuckets(picked.quotas), this.clock) : undefined;
     this.random = picked.seed === undefined ? Math.random : seededRandom(picked.seed);
     return this.settings;
+  }
+
+  /**
+   * Meters one call of `service`: counts it and, with quotas set, takes a token from its bucket or throws
+   * the throttling error AWS answers. Runs before anything else of the call, as AWS throttles first.
+   */
+  admit(service: QuotaService, action: string): void {
+    try {
+      this.quotas?.admit(service, action);
+    } catch (error) {
+      this.counter.record(service, action, true);
+      throw error;
+    }
+    this.counter.record(service, action, false);
+  }
+
+  /** Calls metered since the last reset, by `service.Action` (the `/_local/calls` knob). */
+  calls(): CallCounts {
+    return this.counter.snapshot();
+  }
+
+  resetCalls(): void {
+    this.counter.reset();
   }
 
   /** Waits the configured latency, then throws the injected error for this call, if any. */

@@ -151,7 +151,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const accountId = options.accountId ?? '000000000000';
   const log = options.log ?? (() => undefined);
   const clock = new Clock(options.timeScale ?? 1);
-  const faults = new Faults();
+  const faults = new Faults({ realNow: () => performance.now(), scale: () => clock.scale });
   const bus = new EventBus(clock, log);
   for (const rule of options.rules ?? []) bus.addRule(rule);
   let deliver = true;
@@ -206,6 +206,11 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       return { deliver, dropped };
     },
     faults: (body) => (body ? faults.replace(body as FaultSettings) : faults.settings),
+    // Calls by `service.Action` since the last reset (POST resets), throttled ones included.
+    calls: (body) => {
+      if (body) faults.resetCalls();
+      return { calls: faults.calls() };
+    },
     dlq: (body) => {
       let replayed = 0;
       if (body?.replay === true) replayed = bus.replayDeadLetters();
@@ -237,9 +242,16 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       {
         prefix: 'Route53AutoNaming_v20170314',
         handlers: faults.guardInstanceWrites(cloudMap.handlers),
-        before: () => faults.apply(),
+        before: (operation) => {
+          faults.admit('cloudMap', operation);
+          return faults.apply();
+        },
       },
-      { prefix: 'AmazonEC2ContainerServiceV20141113', handlers: ecs.handlers },
+      {
+        prefix: 'AmazonEC2ContainerServiceV20141113',
+        handlers: ecs.handlers,
+        before: (operation) => faults.admit('ecs', operation),
+      },
       { prefix: 'AWSEvents', handlers: { PutEvents: (input) => putEvents(input, { bus, region, accountId }) } },
     ],
     knobs,

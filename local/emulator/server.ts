@@ -14,8 +14,8 @@ import { type Input, toWire } from './wire';
 export interface ServiceRoute {
   prefix: string;
   handlers: Record<string, (input: Input) => unknown>;
-  /** Runs before every call of this service (the faults knob hooks in here). */
-  before?: () => Promise<void>;
+  /** Runs before every call of this service, given its operation (the faults knob and the quotas hook in here). */
+  before?: (operation: string) => Promise<void> | void;
 }
 
 /** One AWS service speaking the Query protocol (EC2): its API version, XML namespace and actions. */
@@ -95,7 +95,7 @@ async function handle(
     const body = await readBody(request);
     if (!route || !handler)
       throw new AwsError('UnknownOperationException', `Unknown operation ${target || '(no X-Amz-Target)'}.`);
-    await route.before?.();
+    await route.before?.(operation as string);
     const input = parseInput(body);
     sendJson(response, 200, toWire(await handler(input)));
   } catch (error) {
