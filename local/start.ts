@@ -152,10 +152,14 @@ function banner(options: StartOptions, emulator: Emulator, taskTable: string): s
     '  npm run local:create-service -- api        # a cluster, a task definition and an ECS service of 2 tasks',
     `  curl http://${HOST}:${options.httpPort}/services/api`,
     `${`  dig @${HOST} -p ${emulator.dnsPort} api.${NAMESPACE}`.padEnd(45)}# the tasks' addresses, from the local DNS`,
+    `${`  npm run local:call -- http://api.${NAMESPACE}:8080/some-request`.padEnd(45)}  # resolve, call a task, name it${
+      emulator.dnsPort === 8053 ? '' : ` (LOCAL_DNS_PORT=${emulator.dnsPort})`
+    }`,
+    `  open http://${HOST}:${options.httpPort}/console          # the discovery console`,
     '  npm run local:create-service -- api --count 0   # scale it to 0, then curl again',
     `  npx registrar reconcile --endpoint ${emulator.url} --namespace ${NAMESPACE} --stage ${STAGE}`,
     '',
-    `Knobs: curl ${emulator.url}/_local/events | /_local/faults | /_local/dlq | /_local/time | /_local/health`,
+    `Knobs: curl ${emulator.url}/_local/events | /_local/faults | /_local/calls | /_local/dlq | /_local/time | /_local/health | /_local/shared-namespaces`,
     `Time scale ${options.timeScale} (ECS transitions, Lambda retries and the reconcile schedule run that much faster than in AWS).`,
     'Scheduled functions are invoked by this process ([schedule] lines); the health sweep every real minute.',
     'Ctrl-C stops everything.',
