@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { strFromU8, unzipSync } from 'fflate';
 import { packageService } from '../support/package-service';
 
@@ -41,7 +41,7 @@ export interface BundleSection {
 }
 
 /** The packages a bundle took its AWS SDK clients from (`@aws-sdk/client-*`), read from its source. */
-function sdkClientPackages(bundle: string): string[] {
+export function sdkClientPackages(bundle: string): string[] {
   const found = new Set<string>();
   for (const match of bundle.matchAll(/"(@aws-sdk\/client-[a-z0-9-]+)"/g)) if (match[1]) found.add(match[1]);
   return [...found].sort();
@@ -53,7 +53,7 @@ function sdkClientPackages(bundle: string): string[] {
  * of the baseline, or the baseline would pay for a client the function does not load at cold start. Read from
  * V8's block coverage of one import: the package's name literal (its inlined package.json) ran or did not.
  */
-async function eagerSdkClientPackages(file: string, bundle: string, packages: string[]): Promise<string[]> {
+export async function eagerSdkClientPackages(file: string, bundle: string, packages: string[]): Promise<string[]> {
   const coverageDir = await mkdtemp(join(tmpdir(), 'registrar-bundle-coverage-'));
   try {
     await new Promise<void>((resolve, reject) => {
@@ -102,8 +102,9 @@ function clientClassOf(pkg: string): string {
 /**
  * A bare handler module with the same SDK clients (each built once, as the functions do at cold start) and
  * middy, bundled with the functions' esbuild options and plugins, so only our own code makes the difference.
+ * `overrides` change the build (scripts/import-profile.ts keeps esbuild's module comments).
  */
-async function baselineBundle(packages: string[]): Promise<string> {
+export async function baselineBundle(packages: string[], overrides: BuildOptions = {}): Promise<string> {
   const imports = packages.map((pkg, i) => `import { ${clientClassOf(pkg)} as C${i} } from '${pkg}';`);
   const clients = packages.map((_, i) => `new C${i}({ region: 'us-east-1' })`);
   const source = [
@@ -122,6 +123,7 @@ async function baselineBundle(packages: string[]): Promise<string> {
     platform: 'node',
     mainFields: ['module', 'main'],
     plugins,
+    ...overrides,
     write: false,
   });
   const [file] = out.outputFiles;
@@ -130,7 +132,7 @@ async function baselineBundle(packages: string[]): Promise<string> {
 }
 
 /** The environment of every measured process: what the functions' cold start reads, and fake credentials. */
-function benchEnv(): Record<string, string> {
+export function benchEnv(): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '',
     AWS_REGION: 'us-east-1',

@@ -57,7 +57,7 @@ function schemaOf(setting: Setting): z.ZodMiniType {
 
 type Catalogue = typeof SETTINGS;
 /** The settings the functions read from their environment. */
-type EnvKey = { [K in SettingKey]: Catalogue[K] extends { env: string } ? K : never }[SettingKey];
+export type EnvKey = { [K in SettingKey]: Catalogue[K] extends { env: string } ? K : never }[SettingKey];
 type ValueOf<S> = S extends { type: 'int' }
   ? number
   : S extends { type: 'enum'; values: readonly (infer V)[] }
@@ -69,14 +69,70 @@ type Values<K extends EnvKey> = {
     : ValueOf<Catalogue[P]> | undefined;
 };
 
+/** `acceptedValue`'s answer when only the schema can decide: the value is missing or wrong. */
+const UNDECIDED = Symbol('undecided');
+
 /**
- * Reads and validates the catalogued `keys` from `env` (schemas built here, once per loader run at cold start, so a
- * function builds only those it reads); a ConfigError names each variable that is missing or wrong.
+ * The value `schemaOf(setting)` gives `raw` when that is sure to pass it, computed without building the schema; else
+ * UNDECIDED. A function's cold start reads a valid environment, and building and running zod schemas for its ten or
+ * so variables took 4.7-6 ms of its import, more than the rest of its own cold start (issue 13). So zod decides only
+ * when something is missing or wrong, and words the error. Each rule below is the schema's, checked by
+ * test/unit/lib/config-fast-path.test.ts against the schema on the same inputs.
  */
-function readVariables<K extends EnvKey>(keys: readonly K[], env: Env): Values<K> {
+function acceptedValue(setting: Setting, raw: string | undefined): unknown {
+  // The schema applies a default before an enum's normalization and check, and any other default as it is.
+  if (raw === undefined && (setting.type !== 'enum' || setting.default === undefined)) {
+    if (setting.default !== undefined) return setting.default;
+    return setting.required ? UNDECIDED : undefined;
+  }
+  switch (setting.type) {
+    case 'int': {
+      // z.coerce.number() is Number(raw); then finite, a safe integer (z.int()) and within the range.
+      const value = Number(raw);
+      return Number.isSafeInteger(value) && value >= setting.min && value <= setting.max ? value : UNDECIDED;
+    }
+    case 'enum': {
+      const value = (setting.normalize ?? ((v: string) => v))((raw ?? setting.default) as string);
+      return setting.values.includes(value) ? value : UNDECIDED;
+    }
+    case 'string': {
+      if (raw === undefined) return UNDECIDED;
+      // zod counts code points, never more than UTF-16 units and at least half of them: twice the floor is sure.
+      if (setting.minLength !== undefined && raw.length < setting.minLength * 2) return UNDECIDED;
+      if (setting.pattern) {
+        // As z.regex() does: a global or sticky pattern would otherwise resume where its last test ended.
+        setting.pattern.lastIndex = 0;
+        if (!setting.pattern.test(raw)) return UNDECIDED;
+      }
+      return raw;
+    }
+  }
+}
+
+/**
+ * Validates the catalogued `keys` of `env` with their zod schemas (built here, so a function builds only those it
+ * reads); a ConfigError names each variable that is missing or wrong.
+ */
+export function validateVariables<K extends EnvKey>(keys: readonly K[], env: Env): Values<K> {
   const envOf = (key: K) => (SETTINGS[key] as Setting).env as string;
   const values = parseEnv(Object.fromEntries(keys.map((key) => [envOf(key), schemaOf(SETTINGS[key])])), env);
   return Object.fromEntries(keys.map((key) => [key, values[envOf(key)]])) as Values<K>;
+}
+
+/**
+ * Reads the catalogued `keys` from `env`: the values `validateVariables` gives, without building its schemas when every
+ * value is sure to pass them; otherwise `validateVariables` itself (a ConfigError naming each wrong variable).
+ */
+export function readVariables<K extends EnvKey>(keys: readonly K[], env: Env): Values<K> {
+  const values: Record<string, unknown> = {};
+  for (const key of keys) {
+    const setting: Setting = SETTINGS[key];
+    const raw = env[setting.env as string];
+    const value = acceptedValue(setting, raw === '' ? undefined : raw);
+    if (value === UNDECIDED) return validateVariables(keys, env);
+    values[key] = value;
+  }
+  return values as Values<K>;
 }
 
 /** The settings one function reads, per the catalogue's `readBy`. */
