@@ -9,6 +9,7 @@ import { createEmulator, type Emulator } from '../local/emulator';
 import { AWS_QUOTAS } from '../local/emulator/quotas';
 import { startDynalite } from './dynalite';
 import { fargateService, registerApp } from './ecs-setup';
+import { pointFunctionsAt } from './pipeline';
 
 /**
  * The at-scale fleet of the reconcile and sweep benchmarks (issue 13): `tasks` running Fargate tasks in
@@ -46,18 +47,7 @@ export async function startAtScale(
   const started = Date.now();
   const dynamo = await startDynalite('registrar-tasks');
   const emulator = await createEmulator({ port: 0, timeScale: 0 });
-  Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
-    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
-    AWS_ENDPOINT_URL_SERVICEDISCOVERY: emulator.url,
-    AWS_ENDPOINT_URL_ECS: emulator.url,
-    AWS_ENDPOINT_URL_EC2: emulator.url,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    NAMESPACE: 'scale.local',
-    TASK_TABLE: dynamo.tableName,
-    OPERATION_TIMEOUT_MS: '10000',
-  });
+  pointFunctionsAt(emulator, dynamo, 'scale.local');
   const ecs = new ECSClient({ endpoint: emulator.url, region: 'us-east-1', credentials });
   const cloudMap = createServiceDiscoveryClient({ endpoint: emulator.url, region: 'us-east-1', credentials });
   try {

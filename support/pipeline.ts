@@ -26,6 +26,31 @@ const lambdaContext = {
 } as unknown as Context;
 
 /**
+ * Points the functions' environment (read at their cold start) at the emulator and dynalite, through the standard
+ * AWS_ENDPOINT_URL_* variables, with test credentials unless some are set, and `namespace` as NAMESPACE.
+ */
+export function pointFunctionsAt(
+  emulator: Emulator,
+  dynamo: { endpoint: string; tableName: string },
+  namespace: string,
+  extra: Record<string, string> = {},
+): void {
+  Object.assign(process.env, {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+    AWS_ENDPOINT_URL_SERVICEDISCOVERY: emulator.url,
+    AWS_ENDPOINT_URL_ECS: emulator.url,
+    AWS_ENDPOINT_URL_EC2: emulator.url,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    NAMESPACE: namespace,
+    TASK_TABLE: dynamo.tableName,
+    OPERATION_TIMEOUT_MS: '10000',
+    ...extra,
+  });
+}
+
+/**
  * The whole pipeline in one process, over real HTTP: the emulator (ECS, Cloud Map, EventBridge),
  * dynalite (the task table), and the real register handler as the rule's target, with its real SDK
  * clients pointed at them through the standard AWS_ENDPOINT_URL_* variables.
@@ -49,19 +74,7 @@ export async function startPipeline(
     liveTasks: options.liveTasks ?? false,
   });
   const namespace = options.namespace ?? 'kudos.local';
-  Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
-    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
-    AWS_ENDPOINT_URL_SERVICEDISCOVERY: emulator.url,
-    AWS_ENDPOINT_URL_ECS: emulator.url,
-    AWS_ENDPOINT_URL_EC2: emulator.url,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    NAMESPACE: namespace,
-    TASK_TABLE: dynamo.tableName,
-    OPERATION_TIMEOUT_MS: '10000',
-    HEALTH_POLL_MS: '200',
-  });
+  pointFunctionsAt(emulator, dynamo, namespace, { HEALTH_POLL_MS: '200' });
   const cloudMap = createServiceDiscoveryClient({ endpoint: emulator.url, region: 'us-east-1' });
   await cloudMap.send(new CreatePrivateDnsNamespaceCommand({ Name: namespace, Vpc: 'vpc-local' }));
   await emulator.idle();
