@@ -197,6 +197,8 @@ export async function startConsoleProxy(
     sha256: Hash.bind(null, 'sha256'),
   });
   const base = options.url;
+  // A URL object cannot hold an empty path (https://host has pathname "/"): the API's path prefix, without its slash.
+  const basePath = base.pathname.replace(/\/+$/, '');
   let port = options.port;
 
   async function forward(pathname: string, params: URLSearchParams, request: IncomingMessage): Promise<HttpResponse> {
@@ -208,7 +210,7 @@ export async function startConsoleProxy(
     const headers: Record<string, string> = { host: base.host, accept: 'application/json' };
     const ifNoneMatch = request.headers['if-none-match'];
     if (typeof ifNoneMatch === 'string') headers['if-none-match'] = ifNoneMatch;
-    const path = `${base.pathname}${pathname}`;
+    const path = `${basePath}${pathname}`;
     const signed = await signer.sign({
       method: 'GET',
       protocol: base.protocol,
@@ -256,7 +258,9 @@ export async function startConsoleProxy(
   async function handle(request: IncomingMessage): Promise<HttpResponse> {
     // Another site's page could make the browser call this port (DNS rebinding): only loopback names are served.
     const host = (request.headers.host ?? '').toLowerCase();
-    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) {
+    // A browser leaves the default port out of Host: on port 80 it sends the bare name.
+    const names = port === 80 ? ['127.0.0.1', 'localhost', '127.0.0.1:80', 'localhost:80'] : [];
+    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}` && !names.includes(host)) {
       return problem(403, 'forbidden-host', `Only http://127.0.0.1:${port} and http://localhost:${port} are served`);
     }
     if (request.method !== 'GET') {

@@ -248,7 +248,14 @@ function startPath(path: CallerPath, plan: CallerPlan) {
     }
     const target = pickRandom(targets);
     if (!target) return recorder.noAddress('an answer without addresses');
-    recorder.record(await callTask(target, '/rolling', path.host, { timeoutMs: plan.requestTimeoutMs, agent }), target);
+    let outcome: CallOutcome;
+    try {
+      outcome = await callTask(target, '/rolling', path.host, { timeoutMs: plan.requestTimeoutMs, agent });
+    } catch (error) {
+      // The loopback guard refused the address before any connection: a failed request, counted, never a crash.
+      outcome = { kind: 'error', message: error instanceof Error ? error.message : String(error), ms: 0 };
+    }
+    recorder.record(outcome, target);
   };
   const tick = () => {
     if (stopped) return;

@@ -7,4 +7,5 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 // Each jest worker's emulators hand out task addresses in a 127.x.0.0/16 of their own: live tasks of two
 // emulators running at once in two workers would otherwise want the same address and port.
-process.env.LOCAL_ADDRESS_OCTET ??= String(10 + Number(process.env.JEST_WORKER_ID ?? '1') - 1);
+// From 100: away from `npm start` (10) and the rolling bench (200), so tests run beside a local stack.
+process.env.LOCAL_ADDRESS_OCTET ??= String(100 + Number(process.env.JEST_WORKER_ID ?? '1') - 1);

@@ -1,7 +1,7 @@
 import type { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { isNamespaceArn, isNamespaceId, NamespaceResolver, namespaceRefOf } from '../cloud-map/namespaces';
 import type { LookupConfig } from '../config';
-import { NamespaceNotFoundError, ServiceNotFoundError } from '../errors';
+import { NamespaceNotFoundError, ServiceNotFoundError, ValidationError } from '../errors';
 import type { NamespaceInfo } from '../ports';
 import { SETTINGS } from '../settings';
 import { AnswerCache, type AnswerCacheOptions, type CacheSource } from './answer-cache';
@@ -61,6 +61,25 @@ export interface LookupApp {
 const SERVICE_LIST_ENTRIES = 16;
 
 const MB = 1024 * 1024;
+
+/**
+ * The largest `/prometheus/targets` body answered: Lambda refuses a response over 6 MB (its invocation payload quota,
+ * https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html), after the handler, as a bare 5xx. Below
+ * it with room for the headers and the event's envelope; a larger answer is refused with a message saying what to do.
+ */
+const MAX_TARGETS_BODY = 5 * MB;
+
+/** Refuses a targets answer that Lambda could not return, naming the way out (one service at a time). */
+function withinResponseLimit(answer: Answer): Answer {
+  if (answer.size <= MAX_TARGETS_BODY) return answer;
+  throw new ValidationError(
+    'answer-too-large',
+    `The targets of this query take ${(answer.size / MB).toFixed(1)} MB, more than a lookup can answer (${MAX_TARGETS_BODY / MB} MB): ask for one service at a time (service=NAME), one http_sd_configs entry each`,
+  );
+}
+
+/** The share of the answers' memory budget (CACHE_MAX_MB) the instances routes get; `/prometheus/targets` the rest. */
+const INSTANCES_SHARE = 0.75;
 
 /** Services of a namespace read at once for `/prometheus/targets` without a service (each one cached). */
 const TARGETS_CONCURRENCY = 8;
@@ -142,7 +161,10 @@ export function createLookupApp(config: LookupConfig, deps: LookupDependencies):
   const { discovery } = deps;
   const random = deps.random ?? Math.random;
   // Answers of many instances weigh much more than others: the budget bounds their memory, not only their count.
-  const byWeight = { maxWeight: (config.cacheMaxMb ?? SETTINGS.cacheMaxMb.default) * MB };
+  // One budget for both caches of answers built from instances: the instances routes take three quarters of it
+  // (and of CACHE_MAX_ENTRIES), /prometheus/targets a quarter.
+  const budget = (config.cacheMaxMb ?? SETTINGS.cacheMaxMb.default) * MB;
+  const byWeight = { maxWeight: budget * INSTANCES_SHARE };
   const instances =
     deps.cache ??
     new AnswerCache<InstancesEntry>({
@@ -152,7 +174,8 @@ export function createLookupApp(config: LookupConfig, deps: LookupDependencies):
     });
   const targets = new AnswerCache<DiscoveredEntry<TargetGroup[]>>({
     ...instancesCacheOptions(config, deps.now),
-    ...byWeight,
+    maxEntries: Math.max(1, Math.floor(config.cacheMaxEntries * (1 - INSTANCES_SHARE))),
+    maxWeight: budget * (1 - INSTANCES_SHARE),
     // A target group's labels are its attributes: about the size of the instance it came from.
     weigh: (entry) => entry.value.reduce((sum, group) => sum + JSON.stringify(group).length, 0),
   });
@@ -187,8 +210,8 @@ export function createLookupApp(config: LookupConfig, deps: LookupDependencies):
    */
   async function servedNamespace(ref: string): Promise<NamespaceInfo> {
     // A name of a namespace served by ARN (maybe shared from another account) is that namespace, with its owner.
-    const byArn = isNamespaceArn(ref) ? undefined : await servedByArn(ref);
-    if (byArn) return byArn;
+    const byArn = isNamespaceArn(ref) ? {} : await servedByArn(ref);
+    if (byArn.ns) return byArn.ns;
     if (anyNamespace || allowedNames.has(ref.toLowerCase())) return resolve(ref);
     if (isNamespaceId(ref)) {
       for (const allowed of allowedRefs) {
@@ -199,21 +222,28 @@ export function createLookupApp(config: LookupConfig, deps: LookupDependencies):
         if (ns?.id === ref) return ns;
       }
     }
+    // A namespace given by ARN that could not be read may be the one asked for: its failure, not a 404.
+    if (byArn.failure) throw byArn.failure;
     // Whether it exists is not said: the answer is the same for a namespace the lookup may not read.
     throw new NamespaceNotFoundError(ref, 'not among the namespaces this lookup serves');
   }
 
-  /** The namespace given by ARN (NAMESPACE or lookupNamespaces) whose name or HttpName is `name`, if any. */
-  async function servedByArn(name: string): Promise<NamespaceInfo | undefined> {
+  /**
+   * The namespace given by ARN (NAMESPACE or lookupNamespaces) whose name or HttpName is `name`, if any. One that
+   * cannot be read now (a share revoked, a throttled GetNamespace) does not stop the others from answering: its
+   * failure is kept, and thrown only if no other namespace matches.
+   */
+  async function servedByArn(name: string): Promise<{ ns?: NamespaceInfo; failure?: unknown }> {
     const wanted = name.toLowerCase();
+    let failure: unknown;
     for (const allowed of allowedRefs.filter(isNamespaceArn)) {
       const ns = await resolve(allowed).catch((error: unknown) => {
-        if (error instanceof NamespaceNotFoundError) return undefined;
-        throw error;
+        if (!(error instanceof NamespaceNotFoundError)) failure ??= error;
+        return undefined;
       });
-      if (ns && (ns.name.toLowerCase() === wanted || ns.httpName.toLowerCase() === wanted)) return ns;
+      if (ns && (ns.name.toLowerCase() === wanted || ns.httpName.toLowerCase() === wanted)) return { ns };
     }
-    return undefined;
+    return { failure };
   }
 
   /** Cloud Map's answer names the HttpName; the caller knows the namespace by the name they gave. */
@@ -279,14 +309,16 @@ export function createLookupApp(config: LookupConfig, deps: LookupDependencies):
 
   /** `/prometheus/targets`: one service, or every service of the namespace (a few at a time). */
   async function targetsOf(ns: NamespaceInfo, q: TargetsQuery): Promise<Answer> {
-    if (q.service !== undefined) return targetsAnswer([await serviceTargets(ns, { ...q, service: q.service })]);
+    if (q.service !== undefined) {
+      return withinResponseLimit(targetsAnswer([await serviceTargets(ns, { ...q, service: q.service })]));
+    }
     const { services } = await serviceLists.get(serviceListKey(ns), serviceListSource(ns));
     const groups: TargetGroup[][] = [];
     for (let i = 0; i < services.length; i += TARGETS_CONCURRENCY) {
       const batch = services.slice(i, i + TARGETS_CONCURRENCY);
       groups.push(...(await Promise.all(batch.map(({ name }) => listedServiceTargets(ns, { ...q, service: name })))));
     }
-    return targetsAnswer(groups);
+    return withinResponseLimit(targetsAnswer(groups));
   }
 
   function serviceListSource(ns: NamespaceInfo): CacheSource<ServiceList> {

@@ -80,7 +80,7 @@ export const AWS_QUOTAS: readonly QuotaBucket[] = [
       'StartTask',
       'StopTask',
       'UpdateContainerAgent',
-      'UpdateContainerInstancesStates',
+      'UpdateContainerInstancesState',
     ],
     100,
     40,
@@ -227,7 +227,11 @@ export class Quotas {
     this.lastReal = real;
     if (simulatedMs <= 0) return;
     for (const meter of this.all) {
-      meter.tokens = Math.min(meter.bucket.burst, meter.tokens + (simulatedMs * meter.bucket.rate) / 1000);
+      // Instant time (scale 0) fills every bucket: Infinity x a rate of 0 would be NaN, an empty bucket for ever.
+      meter.tokens =
+        simulatedMs === Number.POSITIVE_INFINITY
+          ? meter.bucket.burst
+          : Math.min(meter.bucket.burst, meter.tokens + (simulatedMs * meter.bucket.rate) / 1000);
     }
   }
 }

@@ -89,6 +89,8 @@ function serve(
     if (response) udp.send(response, remote.port, remote.address);
   });
   udp.on('error', (error) => log(`dns: udp: ${error.message}`));
+  // An accept error (EMFILE...) is logged, never thrown: it would take the whole emulator down.
+  tcp.on('error', (error) => log(`dns: tcp: ${error.message}`));
   const connections = new Set<TcpSocket>();
   tcp.on('connection', (socket) => {
     connections.add(socket);

@@ -15,6 +15,8 @@ import { taskHealth } from './task-view';
 export class ServiceScheduler {
   /** New tasks without a health check that have run long enough to count toward minimumHealthyPercent. */
   private readonly counted = new WeakSet<Task>();
+  /** Tasks whose 40 s count is already scheduled: once per task, whatever settles it meanwhile. */
+  private readonly counting = new WeakSet<Task>();
 
   constructor(
     private readonly state: EcsState,
@@ -81,8 +83,10 @@ export class ServiceScheduler {
     }
     const service = this.state.serviceOf(task);
     if (!service) return;
-    if (task.lastStatus === 'RUNNING' && service.deployments.length > 1 && !this.counted.has(task)) {
+    const checked = task.containers.some((container) => container.essential && container.hasHealthCheck);
+    if (task.lastStatus === 'RUNNING' && service.deployments.length > 1 && !checked && !this.counting.has(task)) {
       // During a deployment, a new task without a health check counts 40 s after RUNNING (see countsAsHealthy).
+      this.counting.add(task);
       this.clock.after(COUNTED_AFTER_RUNNING_MS, () => {
         this.counted.add(task);
         this.reconcile(service);

@@ -32,7 +32,7 @@ beforeAll(async () => {
   api = createServer((req, res) => {
     seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
     const path = (req.url ?? '').split('?')[0];
-    if (path === '/prod/namespaces') {
+    if (path === '/prod/namespaces' || path === '/namespaces') {
       const etag = 'W/"ns-1"';
       if (req.headers['if-none-match'] === etag) {
         res.writeHead(304, { etag, 'cache-control': 'max-age=1' });
@@ -404,5 +404,16 @@ describe('registrar console --stage', () => {
     expect(code).toBe(2);
     expect(out).toBe('');
     expect(err).toMatch(/^registrar console: [^\n]*\n$/);
+  });
+});
+
+describe('registrar console against an API without a path prefix', () => {
+  it('forwards /namespaces as /namespaces (an HTTP API URL has no stage in its path)', async () => {
+    const root = apiUrl.replace(/\/prod$/, '');
+    const code = await withConsole(['--url', root, '--region', 'eu-west-1'], async (base) => {
+      expect((await call(base, '/namespaces')).status).toBe(200);
+    });
+    expect(code).toBe(0);
+    expect(seen.map((request) => request.url)).toEqual(['/namespaces']);
   });
 });

@@ -198,3 +198,23 @@ describe('the http_sd mapping', () => {
     expect(serviceTargetGroups('n', 's', [{ id: 'c', health: 'HEALTHY', attributes: {} }])).toEqual([]);
   });
 });
+
+describe('an answer Lambda could not return', () => {
+  it('is refused with 400 answer-too-large, naming service= as the way out, instead of failing after the handler', async () => {
+    // Lambda's response quota is 6 MB: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+    const big = Array.from({ length: 1000 }, (_, i) => ({
+      InstanceId: `task-${i}`,
+      HealthStatus: 'HEALTHY' as const,
+      Attributes: { AWS_INSTANCE_IPV4: '127.10.0.5', AWS_INSTANCE_PORT: '8080', notes: 'x'.repeat(5400) },
+    }));
+    sd.on(DiscoverInstancesCommand, { ServiceName: 'api' }).resolves({ InstancesRevision: 9, Instances: big });
+
+    const response = await handler()(v2Event('/prometheus/targets', 'service=api'));
+
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body)).toMatchObject({
+      error: 'answer-too-large',
+      message: expect.stringContaining('service=NAME'),
+    });
+  });
+});

@@ -168,3 +168,19 @@ describe('NamespaceResolver and a namespace ARN of another account', () => {
     expect(found).not.toHaveProperty('arn');
   });
 });
+
+describe('a namespace given by ARN that cannot be read', () => {
+  it("does not stop the lookup's other namespaces from answering, and fails the request only where it may be meant", async () => {
+    // The share was revoked, or GetNamespace is throttled: Cloud Map answers an error for the ARN.
+    sd.on(GetNamespaceCommand, { Id: SHARED_ARN }).rejects(
+      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} }),
+    );
+    const { lookup } = build({ namespace: 'kudos.local', lookupNamespaces: [SHARED_ARN, 'kudos.local'] });
+
+    const own = await lookup('/services/api');
+    expect(own.statusCode).toBe(200);
+    expect(own.json.instances.map((i: { id: string }) => i.id)).toEqual(['own-1']);
+    // A name no other served namespace has may be the unreadable one's: its failure, not a 404.
+    expect((await lookup('/namespaces/shared.local/services/api')).statusCode).toBe(503);
+  });
+});
