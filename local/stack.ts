@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreatePrivateDnsNamespaceCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import dynalite from 'dynalite';
@@ -59,12 +59,38 @@ async function provision(url: string, options: LocalAwsOptions): Promise<void> {
   }
 }
 
+/** The first address the emulator hands to a task (127.<LOCAL_ADDRESS_OCTET or 10>.0.4): what live tasks bind. */
+function taskAddressProbe(): string {
+  return `127.${process.env.LOCAL_ADDRESS_OCTET || 10}.0.4`;
+}
+
+/**
+ * Whether this system can listen on `address` (a task's loopback address). Linux routes all of 127.0.0.0/8 to
+ * loopback; macOS has only 127.0.0.1 unless aliased, and there every live task would fail to bind, be replaced and
+ * fail again: the local stack then runs without live tasks, saying why, rather than loop.
+ */
+export function loopbackRangeUsable(address: string): Promise<{ usable: true } | { usable: false; reason: string }> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      resolve({ usable: false, reason: `${address} cannot be listened on (${error.code ?? error.message})` }),
+    );
+    probe.listen(0, address, () => probe.close(() => resolve({ usable: true })));
+  });
+}
+
 /**
  * Starts the emulator (ECS, Cloud Map, EventBridge, EC2) on 127.0.0.1 with dynalite behind it for
  * DynamoDB, so that one endpoint serves every AWS call of the functions and of `registrar`; then creates
  * the namespace and the task table. `npm start` runs this, and so does the test of the README's commands.
  */
 export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws> {
+  const live = await loopbackRangeUsable(taskAddressProbe());
+  if (!live.usable) {
+    (options.log ?? console.warn)(
+      `live tasks are off: ${live.reason} (tasks take addresses in 127.0.0.0/8, all loopback on Linux; elsewhere only 127.0.0.1 is, unless aliased)`,
+    );
+  }
   const dynamo = await startDynalite();
   let emulator: Emulator;
   try {
@@ -73,7 +99,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       timeScale: options.timeScale,
       dynamoDbEndpoint: dynamo.url,
       // Tasks are live: each RUNNING task's port mappings answer HTTP on its 127.x address.
-      liveTasks: true,
+      liveTasks: live.usable,
       ...(options.dnsPort !== undefined ? { dnsPort: options.dnsPort } : {}),
       ...(options.rules ? { rules: options.rules } : {}),
       ...(options.log ? { log: options.log } : {}),
