@@ -1,7 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the ${...} are CloudFormation Fn::Sub placeholders, not JavaScript templates
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Resolver } from '../../serverless/config';
+import { derive, roleStatements } from './derive';
 import { arn, bySid, type Statement, sub, writeRecordsInAnyZone } from './iam-policy';
 
 /**
@@ -10,45 +8,9 @@ import { arn, bySid, type Statement, sub, writeRecordsInAnyZone } from './iam-po
  * else the defaults of serverless.yml.
  */
 
-const ROOT = join(__dirname, '..', '..');
-
-/** `params.default` of serverless.yml (flat `name: value` lines). */
-function defaultParams(): Record<string, string> {
-  const yml = readFileSync(join(ROOT, 'serverless.yml'), 'utf8');
-  const block = yml.slice(yml.indexOf('\n  default:\n'), yml.indexOf('\nprovider:'));
-  const params: Record<string, string> = {};
-  for (const match of block.matchAll(/^ {4}(\w+): (.*)$/gm)) {
-    params[match[1] as string] = (match[2] as string).replace(/^'(.*)'$/, '$1');
-  }
-  return params;
-}
-
-/** Runs one derivation of serverless/config (a fresh copy: it keeps the settings of its first run). */
-function derive(name: string, params: Record<string, string>): Promise<unknown> {
-  const values: Record<string, string> = { ...defaultParams(), ...params };
-  let config: Record<string, Resolver> = {};
-  jest.isolateModules(() => {
-    config = (require(join(ROOT, 'serverless', 'config', 'index.ts')) as typeof import('../../serverless/config'))
-      .resolvers;
-  });
-  // osls resolves the variables inside a parameter's value (the task table's default names the stage).
-  const resolveVariable = async (variable: string) =>
-    variable === 'sls:stage' ? 'prod' : values[variable.replace(/^param:/, '')]?.replaceAll('${sls:stage}', 'prod');
-  const derivation = config[name];
-  if (!derivation) throw new Error(`serverless/config has no ${name}`);
-  return derivation({ resolveVariable });
-}
-
 /** One variable of a function's environment, as the deploy code derives it. */
 async function variableOf(fn: string, variable: string, params: Record<string, string>): Promise<unknown> {
   return ((await derive(`${fn}Environment`, params)) as Record<string, unknown>)[variable];
-}
-
-async function roleStatements(params: Record<string, string>, role: string): Promise<Record<string, Statement>> {
-  const { Resources } = (await derive('resources', params)) as {
-    Resources: Record<string, { Properties: { Policies: { PolicyDocument: { Statement: Statement[] } }[] } }>;
-  };
-  return bySid(Resources[role]?.Properties.Policies.flatMap((p) => p.PolicyDocument.Statement) ?? []);
 }
 
 describe('clusterNamespaces (derived, not packaged)', () => {

@@ -1,8 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${sls:stage} is an osls variable, not a JavaScript template
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Resolver } from '../../serverless/config';
-import { arn, bySid, type Statement } from './iam-policy';
+import { roleStatements } from './derive';
+import { arn } from './iam-policy';
 
 /*
  * IAM for a namespace given by ARN, which may be another account's, shared through AWS RAM (derived, not packaged).
@@ -15,40 +13,10 @@ import { arn, bySid, type Statement } from './iam-policy';
  *   namespace key): https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudmap.html
  */
 
-const ROOT = join(__dirname, '..', '..');
 const OWNER = '111122223333';
 const SHARED_ARN = `arn:aws:servicediscovery:eu-west-1:${OWNER}:namespace/ns-abcdefghij0123456789`;
 const OTHER_ARN = 'arn:aws:servicediscovery:eu-west-1:444455556666:namespace/ns-0123456789abcdefghij';
 const OWNER_SERVICES = `arn:aws:servicediscovery:eu-west-1:${OWNER}:service/*`;
-
-/** `params.default` of serverless.yml (flat `name: value` lines). */
-function defaultParams(): Record<string, string> {
-  const yml = readFileSync(join(ROOT, 'serverless.yml'), 'utf8');
-  const block = yml.slice(yml.indexOf('\n  default:\n'), yml.indexOf('\nprovider:'));
-  const params: Record<string, string> = {};
-  for (const match of block.matchAll(/^ {4}(\w+): (.*)$/gm)) {
-    params[match[1] as string] = (match[2] as string).replace(/^'(.*)'$/, '$1');
-  }
-  return params;
-}
-
-/** The statements of a role, by Sid, as serverless/config derives them for these parameters. */
-async function roleStatements(params: Record<string, string>, role: string): Promise<Record<string, Statement>> {
-  const values: Record<string, string> = { ...defaultParams(), ...params };
-  let config: Record<string, Resolver> = {};
-  jest.isolateModules(() => {
-    config = (require(join(ROOT, 'serverless', 'config', 'index.ts')) as typeof import('../../serverless/config'))
-      .resolvers;
-  });
-  const resolveVariable = async (variable: string) =>
-    variable === 'sls:stage' ? 'prod' : values[variable.replace(/^param:/, '')]?.replaceAll('${sls:stage}', 'prod');
-  const resources = config.resources;
-  if (!resources) throw new Error('serverless/config has no resources');
-  const { Resources } = (await resources({ resolveVariable })) as {
-    Resources: Record<string, { Properties: { Policies: { PolicyDocument: { Statement: Statement[] } }[] } }>;
-  };
-  return bySid(Resources[role]?.Properties.Policies.flatMap((p) => p.PolicyDocument.Statement) ?? []);
-}
 
 const shared = { namespace: SHARED_ARN, lookupNamespaces: 'shared.local' };
 const managed = { 'aws:RequestTag/managed-by': 'ecs-cloudmap-registrar' };

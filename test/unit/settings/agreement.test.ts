@@ -20,6 +20,7 @@ import {
 import { functionEnvironment } from '../../../serverless/config/environment';
 import { resolvers } from '../../../serverless/config/index';
 import { readSettings } from '../../../serverless/config/params';
+import { paramResolver } from '../../deploy/derive';
 
 /**
  * The settings catalogue (lib/settings.ts) walked against everything derived from it: serverless.yml's parameter
@@ -53,12 +54,7 @@ const COMPANIONS: Record<string, Record<string, Record<string, string>>> = {
 
 /** The deploy checks over serverless.yml's defaults and `given`, as osls resolves them (stage `prod`). */
 function deploySettings(given: Record<string, string>) {
-  const values: Record<string, unknown> = { ...yml.params.default, ...given };
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: the osls variable in the task table's default
-  const resolve = (value: unknown) => (typeof value === 'string' ? value.replaceAll('${sls:stage}', 'prod') : value);
-  return readSettings(async (variable) =>
-    variable === 'sls:stage' ? 'prod' : resolve(values[variable.replace(/^param:/, '')]),
-  );
+  return readSettings(paramResolver({ ...yml.params.default, ...given }));
 }
 
 const LOADERS: Record<FunctionName, (env: Record<string, string | undefined>) => object> = {
