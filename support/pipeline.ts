@@ -27,7 +27,8 @@ const lambdaContext = {
 
 /**
  * Points the functions' environment (read at their cold start) at the emulator and dynalite, through the standard
- * AWS_ENDPOINT_URL_* variables, with test credentials unless some are set, and `namespace` as NAMESPACE.
+ * AWS_ENDPOINT_URL_* variables, with `namespace` as NAMESPACE and dummy credentials: only the local endpoints are
+ * called, so real ones never leave in a signature.
  */
 export function pointFunctionsAt(
   emulator: Emulator,
@@ -37,8 +38,8 @@ export function pointFunctionsAt(
 ): void {
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
-    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
     AWS_ENDPOINT_URL_SERVICEDISCOVERY: emulator.url,
     AWS_ENDPOINT_URL_ECS: emulator.url,
     AWS_ENDPOINT_URL_EC2: emulator.url,

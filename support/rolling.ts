@@ -25,6 +25,7 @@ import { type BusEvent, createEmulator, type Emulator, type EventPattern } from 
 import { fargateTaskDefinition } from '../local/task-definitions';
 import { startDynalite } from './dynalite';
 import { startLocalHttpServer } from './http-api-server';
+import { pointFunctionsAt } from './pipeline';
 import {
   absoluteNow,
   type CallerPath,
@@ -424,18 +425,7 @@ export async function runRollingDeployment(options: RollingOptions): Promise<Rol
     closers.unshift(() => em.close());
     const dnsPort = em.dnsPort;
     if (dnsPort === undefined) throw new Error('the emulator started no DNS server');
-    Object.assign(process.env, {
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_ENDPOINT_URL_SERVICEDISCOVERY: em.url,
-      AWS_ENDPOINT_URL_ECS: em.url,
-      AWS_ENDPOINT_URL_EC2: em.url,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      NAMESPACE,
-      TASK_TABLE: dynamo.tableName,
-      OPERATION_TIMEOUT_MS: '30000',
-    });
+    pointFunctionsAt(em, dynamo, NAMESPACE, { OPERATION_TIMEOUT_MS: '30000' });
     const cloudMap = createServiceDiscoveryClient({ endpoint: em.url, region: 'us-east-1' });
     const ecs = new ECSClient({ endpoint: em.url, region: 'us-east-1', credentials });
     closers.push(
