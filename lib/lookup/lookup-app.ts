@@ -10,7 +10,7 @@ import { CloudMapDiscovery, type Discovery, toDiscoveryError } from './cloud-map
 import { consoleResponse } from './console/assets';
 import { namespacesAnswer } from './console/namespaces-answer';
 import { BASE_HEADERS } from './http-errors';
-import { serviceTargetGroups, type TargetGroup, targetsAnswer } from './prometheus';
+import { serialisedTargetGroups, targetsAnswer } from './prometheus';
 import type {
   HttpResponse,
   InstancesQuery,
@@ -151,9 +151,9 @@ function namespaceKey(ns: NamespaceInfo): string | [string, string] {
   return ns.ownerAccount ? [ns.ownerAccount, ns.id] : ns.id;
 }
 
-/** Where a namespace's service list is kept: its id, or its owner and id (namespaceKey). */
+/** Where a namespace's service list is kept (namespaceKey). */
 function serviceListKey(ns: NamespaceInfo): string {
-  return ns.ownerAccount ? JSON.stringify(namespaceKey(ns)) : ns.id;
+  return JSON.stringify(namespaceKey(ns));
 }
 
 /** Builds the lookup from its configuration and dependencies; once per container. */
@@ -162,7 +162,7 @@ export function createLookupApp(config: LookupConfig, deps: LookupDependencies):
   const random = deps.random ?? Math.random;
   // Answers of many instances weigh much more than others: the budget bounds their memory, not only their count.
   // One budget for both caches of answers built from instances: the instances routes take three quarters of it
-  // (and of CACHE_MAX_ENTRIES), /prometheus/targets a quarter.
+  // (and keep up to CACHE_MAX_ENTRIES answers), /prometheus/targets a quarter (and a quarter as many answers).
   const budget = (config.cacheMaxMb ?? SETTINGS.cacheMaxMb.default) * MB;
   const byWeight = { maxWeight: budget * INSTANCES_SHARE };
   const instances =
@@ -172,12 +172,11 @@ export function createLookupApp(config: LookupConfig, deps: LookupDependencies):
       ...byWeight,
       weigh: (entry) => entry.value.size,
     });
-  const targets = new AnswerCache<DiscoveredEntry<TargetGroup[]>>({
+  const targets = new AnswerCache<DiscoveredEntry<string[]>>({
     ...instancesCacheOptions(config, deps.now),
     maxEntries: Math.max(1, Math.floor(config.cacheMaxEntries * (1 - INSTANCES_SHARE))),
     maxWeight: budget * (1 - INSTANCES_SHARE),
-    // A target group's labels are its attributes: about the size of the instance it came from.
-    weigh: (entry) => entry.value.reduce((sum, group) => sum + JSON.stringify(group).length, 0),
+    weigh: (entry) => entry.value.reduce((sum, group) => sum + group.length, 0),
   });
   const serviceLists = new AnswerCache<ServiceList>({
     ...instancesCacheOptions(config, deps.now),
@@ -294,13 +293,13 @@ export function createLookupApp(config: LookupConfig, deps: LookupDependencies):
   }
 
   /** The target groups of one service (cut to `max` instances, as an instances route would answer). */
-  function serviceTargets(ns: NamespaceInfo, q: InstancesQuery): Promise<TargetGroup[]> {
-    const source = discovered(ns, q, (_revision, found) => serviceTargetGroups(ns.name, q.service, found));
+  function serviceTargets(ns: NamespaceInfo, q: InstancesQuery): Promise<string[]> {
+    const source = discovered(ns, q, (_revision, found) => serialisedTargetGroups(ns.name, q.service, found));
     return targets.get(instancesKey(ns, q), source).then((entry) => entry.value.slice(0, q.max));
   }
 
   /** A listed service deleted since the listing has no targets; any other failure fails the answer. */
-  function listedServiceTargets(ns: NamespaceInfo, q: InstancesQuery): Promise<TargetGroup[]> {
+  function listedServiceTargets(ns: NamespaceInfo, q: InstancesQuery): Promise<string[]> {
     return serviceTargets(ns, q).catch((error: unknown) => {
       if (error instanceof ServiceNotFoundError) return [];
       throw error;
@@ -313,7 +312,7 @@ export function createLookupApp(config: LookupConfig, deps: LookupDependencies):
       return withinResponseLimit(targetsAnswer([await serviceTargets(ns, { ...q, service: q.service })]));
     }
     const { services } = await serviceLists.get(serviceListKey(ns), serviceListSource(ns));
-    const groups: TargetGroup[][] = [];
+    const groups: string[][] = [];
     for (let i = 0; i < services.length; i += TARGETS_CONCURRENCY) {
       const batch = services.slice(i, i + TARGETS_CONCURRENCY);
       groups.push(...(await Promise.all(batch.map(({ name }) => listedServiceTargets(ns, { ...q, service: name })))));

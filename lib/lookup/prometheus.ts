@@ -83,8 +83,20 @@ export function serviceTargetGroups(
     .flatMap((instance) => targetGroupOf(namespace, service, instance) ?? []);
 }
 
-/** The answer of `/prometheus/targets`: the groups of every service asked, in the order given. */
-export function targetsAnswer(groups: readonly TargetGroup[][]): Answer {
-  const body = JSON.stringify(groups.flat());
+/**
+ * The target groups of one service, each serialised once (as an instances answer's instances are): what the lookup
+ * caches, weighs by its characters, and joins into an answer.
+ */
+export function serialisedTargetGroups(
+  namespace: string,
+  service: string,
+  instances: readonly LookupInstance[],
+): string[] {
+  return serviceTargetGroups(namespace, service, instances).map((group) => JSON.stringify(group));
+}
+
+/** The answer of `/prometheus/targets`: the serialised groups of every service asked, in the order given. */
+export function targetsAnswer(groups: readonly (readonly string[])[]): Answer {
+  const body = `[${groups.flat().join(',')}]`;
   return { etag: weakEtag(body), render: () => body, size: body.length };
 }
