@@ -9,7 +9,7 @@ import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { awsEndpointConfig } from '../lib/aws-clients';
 import { isAwsError } from '../lib/errors';
 import { consoleResponse } from '../lib/lookup/console/assets';
-import { toHttpResponse } from '../lib/lookup/http-errors';
+import { errorResponse, toHttpResponse } from '../lib/lookup/http-errors';
 import type { HttpResponse } from '../lib/lookup/types';
 import { parseLookupRoute } from '../lib/lookup/validation';
 import { isLoopbackEndpoint } from './endpoint';
@@ -166,14 +166,6 @@ function send(response: ServerResponse, answer: HttpResponse): void {
   response.end(answer.statusCode === 304 ? undefined : answer.body);
 }
 
-function problem(statusCode: number, error: string, message: string, headers: Record<string, string> = {}) {
-  return {
-    statusCode,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
-    body: JSON.stringify({ error, message }),
-  };
-}
-
 /** A running console proxy. */
 export interface ConsoleProxy {
   /** `http://127.0.0.1:PORT` */
@@ -229,7 +221,9 @@ export async function startConsoleProxy(
         (upstream) => {
           const chunks: Buffer[] = [];
           upstream.on('data', (chunk: Buffer) => chunks.push(chunk));
-          upstream.on('error', () => resolve(problem(502, 'upstream-unreachable', 'The lookup API answer was cut')));
+          upstream.on('error', () =>
+            resolve(errorResponse(502, 'upstream-unreachable', 'The lookup API answer was cut')),
+          );
           upstream.on('end', () => {
             const forwarded: Record<string, string> = {};
             for (const name of FORWARDED_RESPONSE_HEADERS) {
@@ -247,8 +241,12 @@ export async function startConsoleProxy(
       call.on('error', (error) =>
         resolve(
           error.name === 'AbortError' || error.name === 'TimeoutError'
-            ? problem(504, 'upstream-timeout', `The lookup API did not answer within ${UPSTREAM_TIMEOUT_MS / 1000} s`)
-            : problem(502, 'upstream-unreachable', `The lookup API could not be reached: ${error.message}`),
+            ? errorResponse(
+                504,
+                'upstream-timeout',
+                `The lookup API did not answer within ${UPSTREAM_TIMEOUT_MS / 1000} s`,
+              )
+            : errorResponse(502, 'upstream-unreachable', `The lookup API could not be reached: ${error.message}`),
         ),
       );
       call.end();
@@ -261,10 +259,14 @@ export async function startConsoleProxy(
     // A browser leaves the default port out of Host: on port 80 it sends the bare name.
     const names = port === 80 ? ['127.0.0.1', 'localhost', '127.0.0.1:80', 'localhost:80'] : [];
     if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}` && !names.includes(host)) {
-      return problem(403, 'forbidden-host', `Only http://127.0.0.1:${port} and http://localhost:${port} are served`);
+      return errorResponse(
+        403,
+        'forbidden-host',
+        `Only http://127.0.0.1:${port} and http://localhost:${port} are served`,
+      );
     }
     if (request.method !== 'GET') {
-      return problem(405, 'method-not-allowed', 'The console proxy forwards GET requests only', { allow: 'GET' });
+      return errorResponse(405, 'method-not-allowed', 'The console proxy forwards GET requests only', { allow: 'GET' });
     }
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     if (url.pathname === '/console' || url.pathname.startsWith('/console/')) {
@@ -289,7 +291,7 @@ export async function startConsoleProxy(
     handle(request).then(
       (answer) => send(response, answer),
       (error: unknown) =>
-        send(response, problem(502, 'signing-failed', `Could not sign the request: ${String(error)}`)),
+        send(response, errorResponse(502, 'signing-failed', `Could not sign the request: ${String(error)}`)),
     );
   });
   await new Promise<void>((resolve, reject) => {

@@ -16,7 +16,13 @@ export const BASE_HEADERS = {
   'x-content-type-options': 'nosniff',
 } as const;
 
-function json(statusCode: number, error: string, message: string, extra: Record<string, string> = {}): HttpResponse {
+/** An error answer `{ error, message }`, never cached. */
+export function errorResponse(
+  statusCode: number,
+  error: string,
+  message: string,
+  extra: Record<string, string> = {},
+): HttpResponse {
   return {
     statusCode,
     headers: { ...BASE_HEADERS, 'cache-control': 'no-store', ...extra },
@@ -29,18 +35,18 @@ function json(statusCode: number, error: string, message: string, extra: Record<
  * wrong; server errors keep their cause and any AWS message for the logs and answer a fixed sentence.
  */
 export function toHttpResponse(error: unknown): HttpResponse {
-  if (error instanceof ValidationError) return json(400, error.code, error.message);
-  if (error instanceof RouteNotFoundError) return json(404, error.code, error.message);
+  if (error instanceof ValidationError) return errorResponse(400, error.code, error.message);
+  if (error instanceof RouteNotFoundError) return errorResponse(404, error.code, error.message);
   if (error instanceof NamespaceNotFoundError || error instanceof ServiceNotFoundError) {
-    return json(404, error.code, error.message);
+    return errorResponse(404, error.code, error.message);
   }
   if (error instanceof UpstreamThrottledError) {
-    return json(503, error.code, error.message, { 'retry-after': String(error.retryAfterSeconds) });
+    return errorResponse(503, error.code, error.message, { 'retry-after': String(error.retryAfterSeconds) });
   }
-  if (error instanceof UpstreamError) return json(502, error.code, error.message);
+  if (error instanceof UpstreamError) return errorResponse(502, error.code, error.message);
   if (error instanceof ConfigError) {
-    return json(500, error.code, 'The lookup function is misconfigured; its logs name the setting');
+    return errorResponse(500, error.code, 'The lookup function is misconfigured; its logs name the setting');
   }
   const code = error instanceof RegistrarError ? error.code : 'internal-error';
-  return json(500, code, 'The lookup failed unexpectedly; its logs hold the detail');
+  return errorResponse(500, code, 'The lookup failed unexpectedly; its logs hold the detail');
 }
