@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { promisify } from 'node:util';
-import type { BusEvent, EventPattern, EventTarget } from './emulator';
+import type { BusEvent, EventPattern, EventTarget, InvokeResult } from './emulator';
 
 const run = promisify(execFile);
 
@@ -35,16 +35,43 @@ type ScheduleEvent =
   | string
   | { rate?: string | string[]; enabled?: boolean; input?: unknown; name?: string; method?: string };
 
+/** A function's `sqs` event as osls prints it (its `arn` usually `{"Fn::GetAtt": [<QueueLogicalId>, "Arn"]}`). */
+export interface SqsEventSpec {
+  arn?: unknown;
+  batchSize?: number;
+  maximumBatchingWindow?: number;
+  maximumConcurrency?: number;
+  functionResponseType?: string;
+  enabled?: boolean;
+}
+
+/** One function of the resolved config: what the local stack reads of it. */
+export interface PrintedFunction {
+  name?: string;
+  environment?: Record<string, unknown>;
+  reservedConcurrency?: number;
+  maximumRetryAttempts?: number;
+  maximumEventAge?: number;
+  destinations?: { onFailure?: unknown; onSuccess?: unknown };
+  events?: {
+    eventBridge?: { pattern?: EventPattern; eventBus?: string };
+    schedule?: ScheduleEvent;
+    sqs?: string | SqsEventSpec;
+  }[];
+}
+
+/** A CloudFormation fragment of `resources`: its Resources, Outputs and (serverless) extensions. */
+export interface PrintedResources {
+  Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }>;
+  Outputs?: Record<string, unknown>;
+  extensions?: Record<string, { Properties?: Record<string, unknown> }>;
+}
+
 export interface PrintedConfig {
   service?: string | { name?: string };
-  functions?: Record<
-    string,
-    {
-      name?: string;
-      environment?: Record<string, unknown>;
-      events?: { eventBridge?: { pattern?: EventPattern; eventBus?: string }; schedule?: ScheduleEvent }[];
-    }
-  >;
+  functions?: Record<string, PrintedFunction>;
+  /** One fragment, or a list of them (as serverless.yml's `resources:` list prints). */
+  resources?: PrintedResources | PrintedResources[];
 }
 
 /**
@@ -58,10 +85,12 @@ export interface LocalTriggers {
   unsupported: string[];
   /** The functions' TASK_TABLE as serverless.yml resolves it for the stage. */
   taskTable: string;
+  /** The whole resolved config (local/delivery.ts reads the delivery from it). */
+  config: PrintedConfig;
 }
 
 /** `osls print --format json`: serverless.yml with params and variables resolved by the framework itself. */
-async function printConfig(stage: string, cwd: string): Promise<PrintedConfig> {
+export async function printConfig(stage: string, cwd: string): Promise<PrintedConfig> {
   const { stdout } = await run('npx', ['osls', 'print', '--format', 'json', '--stage', stage], {
     cwd,
     maxBuffer: 16 * 1024 * 1024,
@@ -85,6 +114,7 @@ export async function loadLocalTriggers(stage: string, cwd: string): Promise<Loc
     rules: rulesFromConfig(config, stage),
     ...schedulesFromConfig(config, stage),
     taskTable: taskTableFromConfig(config),
+    config,
   };
 }
 
@@ -102,7 +132,7 @@ export function taskTableFromConfig(config: PrintedConfig): string {
   return name;
 }
 
-const serviceName = (config: PrintedConfig) =>
+export const serviceName = (config: PrintedConfig) =>
   typeof config.service === 'string' ? config.service : (config.service?.name ?? 'service');
 
 /** Extracts the default-bus EventBridge patterns of every function from a resolved config. */
@@ -176,14 +206,7 @@ export function schedulesFromConfig(
   return { schedules, unsupported };
 }
 
-/** What a function returned through the Invoke API, or why it failed. */
-export interface InvokeResult {
-  ok: boolean;
-  /** The response payload (the function's result, or its error object). */
-  body: string;
-  /** `X-Amz-Function-Error`, or `HTTP <status>` for an error of the endpoint itself. */
-  error?: string;
-}
+export type { InvokeResult };
 
 /**
  * Calls the Invoke API (RequestResponse) of a Lambda endpoint. node:http rather than fetch: a scheduled

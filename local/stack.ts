@@ -2,7 +2,8 @@ import { type AddressInfo, createServer } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreatePrivateDnsNamespaceCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import dynalite from 'dynalite';
-import { createEmulator, type Emulator, type EventRule } from './emulator';
+import { applyDelivery, type Delivery } from './delivery';
+import { createEmulator, type Emulator, type EventRule, type InvokeResult } from './emulator';
 
 const HOST = '127.0.0.1';
 const REGION = 'us-east-1';
@@ -17,6 +18,11 @@ export interface LocalAwsOptions {
   /** The task table to create (the functions' TASK_TABLE, as serverless.yml resolves it). */
   taskTable: string;
   rules?: EventRule[];
+  /**
+   * The queues, functions, rules and event source mappings serverless.yml declares (local/delivery.ts), built in
+   * the emulator once the stack is up; `invoke` runs a function (serverless-offline's Invoke API in `npm start`).
+   */
+  delivery?: { delivery: Delivery; invoke: (functionName: string, payload: unknown) => Promise<InvokeResult> };
   log?: (line: string) => void;
   /** The DNS server's port (UDP and TCP) for the private namespaces; 0 picks a free one; absent: no DNS. */
   dnsPort?: number;
@@ -80,9 +86,10 @@ export function loopbackRangeUsable(address: string): Promise<{ usable: true } |
 }
 
 /**
- * Starts the emulator (ECS, Cloud Map, EventBridge, EC2) on 127.0.0.1 with dynalite behind it for
- * DynamoDB, so that one endpoint serves every AWS call of the functions and of `registrar`; then creates
- * the namespace and the task table. `npm start` runs this, and so does the test of the README's commands.
+ * Starts the emulator (ECS, Cloud Map, EventBridge, EC2, SQS, Lambda's delivery) on 127.0.0.1 with dynalite
+ * behind it for DynamoDB, so that one endpoint serves every AWS call of the functions and of `registrar`; then
+ * creates the namespace, the task table and the delivery. `npm start` runs this, and so does the test of the
+ * README's commands.
  */
 export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws> {
   const live = await loopbackRangeUsable(taskAddressProbe());
@@ -113,6 +120,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   };
   try {
     await provision(emulator.url, options);
+    if (options.delivery) applyDelivery(emulator, options.delivery.delivery, options.delivery.invoke);
     await emulator.idle();
   } catch (error) {
     await stop();

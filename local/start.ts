@@ -2,16 +2,19 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { deliveryFromConfig, describeDelivery } from './delivery';
 import { type Emulator, PortInUseError } from './emulator';
-import { type FunctionSchedule, invokeFunction, lambdaInvokeTarget, loadLocalTriggers, startSchedules } from './rules';
+import { type FunctionSchedule, invokeFunction, loadLocalTriggers, startSchedules } from './rules';
 import { type LocalAws, startLocalAws } from './stack';
 
 /**
  * `npm start`: the whole pipeline on 127.0.0.1 with no AWS account. The emulator (ECS, Cloud Map,
- * EventBridge, EC2, and DynamoDB through dynalite behind it) on :4566, and serverless-offline running
+ * EventBridge, EC2, SQS, and DynamoDB through dynalite behind it) on :4566, and serverless-offline running
  * the real functions from serverless.yml (HTTP API on :3000, Lambda invoke endpoint on :3002). Task
- * events reach the functions through the rules osls resolves from serverless.yml; serverless-offline runs
- * no `schedule` events, so this process invokes the scheduled functions itself, on their rates.
+ * events reach the functions through the delivery osls resolves from serverless.yml (rules, queues, event
+ * source mappings, reserved concurrency and Lambda's asynchronous queue, modelled by the emulator, which runs
+ * each invocation through serverless-offline's Invoke API); serverless-offline runs no `schedule` events, so
+ * this process invokes the scheduled functions itself, on their rates.
  */
 
 const HOST = '127.0.0.1';
@@ -141,12 +144,12 @@ function banner(options: StartOptions, emulator: Emulator, taskTable: string): s
   return [
     '',
     'Ready. The local stack answers on 127.0.0.1 (no AWS account involved):',
-    `  AWS endpoint (ECS, Cloud Map, EventBridge, EC2, DynamoDB)  ${emulator.url}`,
-    `  Lookup API                                                 http://${HOST}:${options.httpPort}`,
-    `  Lambda invoke endpoint                                     http://${HOST}:${options.lambdaPort}`,
-    `  Cloud Map namespace                                        ${NAMESPACE}`,
-    `  DNS for the namespace (UDP and TCP)                        ${HOST}:${emulator.dnsPort}`,
-    `  DynamoDB task table                                        ${taskTable}`,
+    `  AWS endpoint (ECS, Cloud Map, EventBridge, EC2, SQS, DynamoDB)  ${emulator.url}`,
+    `  Lookup API                                                      http://${HOST}:${options.httpPort}`,
+    `  Lambda invoke endpoint                                          http://${HOST}:${options.lambdaPort}`,
+    `  Cloud Map namespace                                             ${NAMESPACE}`,
+    `  DNS for the namespace (UDP and TCP)                             ${HOST}:${emulator.dnsPort}`,
+    `  DynamoDB task table                                             ${taskTable}`,
     '',
     'Try next:',
     '  npm run local:create-service -- api        # a cluster, a task definition and an ECS service of 2 tasks',
@@ -159,8 +162,8 @@ function banner(options: StartOptions, emulator: Emulator, taskTable: string): s
     '  npm run local:create-service -- api --count 0   # scale it to 0, then curl again',
     `  npx registrar reconcile --endpoint ${emulator.url} --namespace ${NAMESPACE} --stage ${STAGE}`,
     '',
-    `Knobs: curl ${emulator.url}/_local/events | /_local/faults | /_local/calls | /_local/dlq | /_local/time | /_local/health | /_local/shared-namespaces`,
-    `Time scale ${options.timeScale} (ECS transitions, Lambda retries and the reconcile schedule run that much faster than in AWS).`,
+    `Knobs: curl ${emulator.url}/_local/events | /_local/faults | /_local/calls | /_local/dlq | /_local/time | /_local/health | /_local/shared-namespaces | /_local/lambda`,
+    `Time scale ${options.timeScale} (ECS transitions, SQS delays, Lambda retries and the reconcile schedule run that much faster than in AWS).`,
     'Scheduled functions are invoked by this process ([schedule] lines); the health sweep every real minute.',
     'Ctrl-C stops everything.',
     '',
@@ -171,7 +174,8 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2), process.env);
   await assertPortFree(options.httpPort, 'serverless-offline HTTP');
   await assertPortFree(options.lambdaPort, 'serverless-offline Lambda');
-  const { rules, schedules, unsupported, taskTable } = await loadLocalTriggers(STAGE, ROOT);
+  const { schedules, unsupported, taskTable, config } = await loadLocalTriggers(STAGE, ROOT);
+  const delivery = deliveryFromConfig(config, STAGE);
   const lambdaEndpoint = `http://${HOST}:${options.lambdaPort}`;
   const aws: LocalAws = await startLocalAws({
     port: options.port,
@@ -180,11 +184,8 @@ async function main(): Promise<void> {
     namespace: NAMESPACE,
     taskTable,
     log: (line) => console.log(`[aws] ${line}`),
-    rules: rules.map((rule) => ({
-      name: rule.name,
-      pattern: rule.pattern,
-      target: lambdaInvokeTarget(lambdaEndpoint, rule.functionName),
-    })),
+    // Each invocation goes to serverless-offline (RequestResponse); the emulator decides when, as Lambda would.
+    delivery: { delivery, invoke: (functionName, payload) => invokeFunction(lambdaEndpoint, functionName, payload) },
   });
   const { emulator } = aws;
   let offline: ChildProcess | undefined;
@@ -208,6 +209,8 @@ async function main(): Promise<void> {
       AWS_ENDPOINT_URL_ECS: emulator.url,
       AWS_ENDPOINT_URL_EC2: emulator.url,
       AWS_ENDPOINT_URL_DYNAMODB: emulator.url,
+      // The register function re-checks health-pending tasks through a delayed SQS message.
+      AWS_ENDPOINT_URL_SQS: emulator.url,
       // The writers create missing services by invoking the createService function (SERVICE_CREATOR_FUNCTION).
       AWS_ENDPOINT_URL_LAMBDA: lambdaEndpoint,
       // This process runs the schedules (startSchedules); serverless/offline-schedules.js hides them from offline.
@@ -220,8 +223,7 @@ async function main(): Promise<void> {
     });
     await waitForHttp(`http://${HOST}:${options.httpPort}/services`, offline);
     await waitForHttp(lambdaEndpoint, offline);
-    for (const rule of rules)
-      console.log(`[aws] rule ${rule.name} -> ${rule.functionName}: ${JSON.stringify(rule.pattern)}`);
+    for (const line of describeDelivery(delivery)) console.log(`[aws] ${line}`);
     for (const line of unsupported) console.log(`[schedule] ${line}: not run locally (only rate expressions are)`);
     for (const schedule of schedules) {
       const seconds = localInterval(schedule, options.timeScale) / 1000;

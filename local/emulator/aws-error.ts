@@ -5,6 +5,8 @@
  */
 export class AwsError extends Error {
   override readonly name = 'AwsError';
+  /** Extra response headers (SQS's `x-amzn-query-error`). */
+  headers: Record<string, string> = {};
 
   constructor(
     readonly code: string,

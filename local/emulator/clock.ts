@@ -3,6 +3,12 @@
  * retries) goes through here, so tests can run minutes of AWS behaviour in milliseconds and can await
  * the moment nothing is left to happen.
  */
+/** A pending `Clock.after` callback. */
+export interface ClockTimer {
+  /** Drops the callback if it has not run yet (no-op afterwards). */
+  cancel(): void;
+}
+
 export class Clock {
   private scaleValue: number;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -31,14 +37,28 @@ export class Clock {
     return Math.max(0, Math.round(baseMs * this.scaleValue));
   }
 
-  /** Runs `fn` after the scaled delay; the emulator is not idle until it has run. */
-  after(baseMs: number, fn: () => void | Promise<void>): void {
+  /**
+   * Runs `fn` after the scaled delay; the emulator is not idle until it has run, or until the returned
+   * handle cancels it (an SQS message deleted before its visibility timeout ends).
+   */
+  after(baseMs: number, fn: () => void | Promise<void>): ClockTimer {
     this.busy += 1;
+    let pending = true;
     const timer = setTimeout(() => {
+      pending = false;
       this.timers.delete(timer);
       void this.track(Promise.resolve().then(fn)).finally(() => this.release());
     }, this.scaled(baseMs));
     this.timers.add(timer);
+    return {
+      cancel: () => {
+        if (!pending || !this.timers.has(timer)) return;
+        pending = false;
+        clearTimeout(timer);
+        this.timers.delete(timer);
+        this.release();
+      },
+    };
   }
 
   /** Runs `fn` after the scaled delay without holding quiescence (e.g. forgetting stopped tasks). */

@@ -10,6 +10,8 @@ import type { ContainerInstance } from './ecs/model';
 import { type BusEvent, type DeadLetter, EventBus, type EventRule } from './events/event-bus';
 import { putEvents } from './events/put-events';
 import { type FaultSettings, Faults } from './faults';
+import { LambdaModel } from './lambda/model';
+import type { EventSourceMappingSpec, FunctionSpec, LambdaStats, QueueInfo, QueueOptions } from './lambda/types';
 import { createEndpoint, type KnobHandler } from './server';
 
 export type { LiveEndpoint } from './apps/live-tasks';
@@ -20,6 +22,26 @@ export type { BusEvent, DeadLetter, EventRule, EventTarget } from './events/even
 export type { EventPattern } from './events/event-pattern';
 export { InvalidEventPatternError, matchesEventPattern, validateEventPattern } from './events/event-pattern';
 export type { FaultSettings } from './faults';
+export type { InvocationRecord } from './lambda/async-invoker';
+export {
+  nextAsyncStep,
+  RETRY_DELAYS_MS,
+  THROTTLE_MAX_RETRY_MS,
+  throttleRetryDelayMs,
+} from './lambda/backoff';
+export { messagesToKeep, type SqsEventRecord, sqsEvent } from './lambda/sqs-batch';
+export type {
+  EventSourceMappingSpec,
+  FunctionCode,
+  FunctionSpec,
+  FunctionStats,
+  InvokeResult,
+  LambdaStats,
+  QueueInfo,
+  QueueOptions,
+  QueueStats,
+  ResourceTarget,
+} from './lambda/types';
 
 export interface EmulatorOptions {
   /** TCP port on 127.0.0.1; 0 picks a free one (tests). Default 4566. */
@@ -103,8 +125,25 @@ export interface Emulator {
   readonly port: number;
   /** The DNS server's port (UDP and TCP on 127.0.0.1), when `dnsPort` was given. */
   readonly dnsPort: number | undefined;
-  /** Adds a rule to the default bus (throws InvalidEventPatternError for a pattern EventBridge refuses). */
+  /**
+   * Adds a rule to the default bus (throws InvalidEventPatternError for a pattern EventBridge refuses). Its
+   * target is an in-process handler (Lambda-like retries, no concurrency), an emulated function (`{function}`:
+   * its asynchronous queue, reserved concurrency and throttling) or an emulated queue (`{queue}`: the event
+   * JSON as the message body).
+   */
   addRule(rule: EventRule): void;
+  /** Creates an SQS queue (as CreateQueue: the same name and settings answer the same queue). */
+  addQueue(name: string, options?: QueueOptions): QueueInfo;
+  /** Adds a Lambda function: rules, event source mappings and invokeAsync run it by name. */
+  addFunction(spec: FunctionSpec): void;
+  /** Adds an SQS event source mapping (the queue and the function must exist); returns its UUID. */
+  addEventSourceMapping(spec: EventSourceMappingSpec): string;
+  /** Invokes a function asynchronously (InvocationType Event): through its async queue, with Lambda's retries. */
+  invokeAsync(functionName: string, payload: unknown): void;
+  /** `/_local/lambda` GET: accounting per function, queue and event source mapping. */
+  lambdaStats(): LambdaStats;
+  /** `/_local/lambda` POST {"reset": true}: zeroes the counters (messages and running executions stay). */
+  resetLambdaStats(): void;
   /** Puts a complete event on the default bus, as an AWS service would; returns the matched rule names. */
   publish(event: BusEvent): string[];
   /** `/_local/events`: whether ECS task events are delivered; while false they are dropped (lost). */
@@ -142,9 +181,10 @@ export interface Emulator {
 }
 
 /**
- * Starts an in-memory AWS endpoint (Cloud Map, ECS, EventBridge PutEvents, EC2 DescribeInstances, and
+ * Starts an in-memory AWS endpoint (Cloud Map, ECS, EventBridge PutEvents, EC2 DescribeInstances, SQS, and
  * DynamoDB when `dynamoDbEndpoint` is given) on 127.0.0.1. ECS task events go through the rules to their
- * targets with Lambda's asynchronous retry semantics.
+ * targets: in-process handlers with Lambda's asynchronous retry semantics, or emulated functions (reserved
+ * concurrency, the async queue, throttling) and queues, which event source mappings drain into functions.
  */
 export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const region = options.region ?? 'us-east-1';
@@ -152,7 +192,16 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const log = options.log ?? (() => undefined);
   const clock = new Clock(options.timeScale ?? 1);
   const faults = new Faults({ realNow: () => performance.now(), scale: () => clock.scale });
-  const bus = new EventBus(clock, log);
+  let endpointUrl = '';
+  const lambda = new LambdaModel({
+    clock,
+    region,
+    accountId,
+    log,
+    endpoint: () => endpointUrl,
+    keepDeadLetter: (letter) => bus.addDeadLetter(letter),
+  });
+  const bus = new EventBus(clock, log, lambda);
   for (const rule of options.rules ?? []) bus.addRule(rule);
   let deliver = true;
   let dropped = 0;
@@ -235,6 +284,11 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       if (body) return { added: addContainerInstances(body as AddContainerInstances) };
       return { containerInstances: ecs.allContainerInstances().map(info) };
     },
+    // Functions (invocations, throttles, concurrency, billed ms), queues and mappings; POST {"reset": true} zeroes.
+    lambda: (body) => {
+      if (body?.reset === true) lambda.resetStats();
+      return lambda.stats();
+    },
   };
 
   const server = createEndpoint(
@@ -253,6 +307,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
         before: (operation) => faults.admit('ecs', operation),
       },
       { prefix: 'AWSEvents', handlers: { PutEvents: (input) => putEvents(input, { bus, region, accountId }) } },
+      { prefix: 'AmazonSQS', handlers: lambda.sqs.handlers, contentType: 'application/x-amz-json-1.0' },
     ],
     knobs,
     log,
@@ -261,6 +316,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   );
   await listen(server, options.port ?? 4566);
   const port = (server.address() as AddressInfo).port;
+  endpointUrl = `http://127.0.0.1:${port}`;
   let dns: Awaited<ReturnType<typeof startDnsServer>> | undefined;
   if (options.dnsPort !== undefined) {
     try {
@@ -279,6 +335,12 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     port,
     dnsPort: dns?.port,
     addRule: (rule) => bus.addRule(rule),
+    addQueue: (name, queueOptions) => lambda.addQueue(name, queueOptions),
+    addFunction: (spec) => lambda.addFunction(spec),
+    addEventSourceMapping: (spec) => lambda.addEventSourceMapping(spec),
+    invokeAsync: (functionName, payload) => lambda.invokeAsync(functionName, payload),
+    lambdaStats: () => lambda.stats(),
+    resetLambdaStats: () => lambda.resetStats(),
     publish: (event) => bus.publish(event),
     setEventDelivery: (on) => {
       knobs.events?.({ deliver: on });
@@ -301,6 +363,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     },
     idle: () => clock.idle(),
     close: async () => {
+      lambda.dispose();
       clock.dispose();
       await ecs.closeLiveTasks();
       await dns?.close();

@@ -16,6 +16,8 @@ export interface ServiceRoute {
   handlers: Record<string, (input: Input) => unknown>;
   /** Runs before every call of this service, given its operation (the faults knob and the quotas hook in here). */
   before?: (operation: string) => Promise<void> | void;
+  /** The answers' content type: AWS JSON 1.1 unless the service speaks 1.0 (SQS). */
+  contentType?: string;
 }
 
 /** One AWS service speaking the Query protocol (EC2): its API version, XML namespace and actions. */
@@ -42,7 +44,7 @@ const JSON_11 = 'application/x-amz-json-1.1';
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 /**
- * The HTTP face of the emulator: AWS JSON 1.1 (`POST /` with `X-Amz-Target: <Prefix>.<Operation>`),
+ * The HTTP face of the emulator: AWS JSON 1.1 and 1.0 (`POST /` with `X-Amz-Target: <Prefix>.<Operation>`),
  * the Query protocol (a form-encoded `POST /` without X-Amz-Target, routed by its `Version`), the
  * `/_local/*` knobs, and `GET /` as a health check.
  */
@@ -97,9 +99,9 @@ async function handle(
       throw new AwsError('UnknownOperationException', `Unknown operation ${target || '(no X-Amz-Target)'}.`);
     await route.before?.(operation as string);
     const input = parseInput(body);
-    sendJson(response, 200, toWire(await handler(input)));
+    sendJson(response, 200, toWire(await handler(input)), route.contentType);
   } catch (error) {
-    sendError(response, error);
+    sendError(response, error, route?.contentType);
   }
 }
 
@@ -216,15 +218,16 @@ function readBody(request: IncomingMessage): Promise<string> {
   });
 }
 
-function sendError(response: ServerResponse, error: unknown): void {
+function sendError(response: ServerResponse, error: unknown, contentType = JSON_11): void {
   if (error instanceof AwsError) {
     response.setHeader('x-amzn-ErrorType', error.code);
-    sendJson(response, error.status, error.toBody());
+    for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
+    sendJson(response, error.status, error.toBody(), contentType);
     return;
   }
   if (error instanceof RangeError) {
     // Knob and state checks throw RangeError; a bad value is the caller's fault.
-    sendJson(response, 400, { __type: 'ValidationException', message: error.message });
+    sendJson(response, 400, { __type: 'ValidationException', message: error.message }, contentType);
     return;
   }
   throw error;

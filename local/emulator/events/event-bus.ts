@@ -1,4 +1,6 @@
 import type { Clock } from '../clock';
+import { RETRY_DELAYS_MS } from '../lambda/backoff';
+import type { ResourceTarget } from '../lambda/types';
 import { type EventPattern, matchesEventPattern, validateEventPattern } from './event-pattern';
 
 /** An event as EventBridge hands it to a target. */
@@ -14,14 +16,22 @@ export interface BusEvent {
   detail: Record<string, unknown>;
 }
 
-/** Where a matched event goes: an in-process handler, or an HTTP call to a Lambda invoke endpoint. */
+/**
+ * An in-process target: a handler the bus calls itself, with Lambda's asynchronous retries (a failed call is
+ * retried about 1 and 2 minutes later, then kept in the DLQ), but no concurrency limit or throttling.
+ */
 export type EventTarget = (event: BusEvent) => Promise<void>;
 
-/** A rule on the default bus. */
+/** A rule on the default bus; its target is an in-process handler, or an emulated function or queue. */
 export interface EventRule {
   name: string;
   pattern: EventPattern;
-  target: EventTarget;
+  target: EventTarget | ResourceTarget;
+}
+
+/** Delivers to emulated resources (a function through its async queue, a queue by SendMessage); throws if absent. */
+export interface ResourceDelivery {
+  deliver(rule: string, target: ResourceTarget, event: BusEvent): void;
 }
 
 /** An event whose every attempt failed, kept as Lambda's on-failure destination / DLQ would keep it. */
@@ -37,7 +47,7 @@ export interface DeadLetter {
  * Lambda's asynchronous invocation retries a failed event twice, about 1 and 2 minutes later
  * (AWS Lambda Developer Guide, "Error handling and automatic retries ... asynchronous invocation").
  */
-export const RETRY_DELAYS_MS = [60_000, 120_000] as const;
+export { RETRY_DELAYS_MS };
 
 /** The default event bus: matches events against rules and delivers them with async-Lambda retries. */
 export class EventBus {
@@ -47,6 +57,7 @@ export class EventBus {
   constructor(
     private readonly clock: Clock,
     private readonly log: (line: string) => void,
+    private readonly resources?: ResourceDelivery,
   ) {}
 
   /** Adds a rule; throws InvalidEventPatternError for a pattern EventBridge would refuse. */
@@ -83,11 +94,36 @@ export class EventBus {
     this.deadLetters.splice(0);
   }
 
+  /** Keeps an event that an emulated function discarded (Lambda's on-failure destination). */
+  addDeadLetter(letter: DeadLetter): void {
+    this.deadLetters.push(letter);
+  }
+
   private deliver(rule: EventRule, event: BusEvent, attempt: number): void {
+    const target = rule.target;
+    if (typeof target !== 'function') {
+      this.deliverToResource(rule, target, event);
+      return;
+    }
     const work = Promise.resolve()
-      .then(() => rule.target(event))
+      .then(() => target(event))
       .catch((error: unknown) => this.onFailure(rule, event, attempt, error));
     void this.clock.track(work);
+  }
+
+  /**
+   * A function target gets the event in its async queue, a queue target as a message. A target that does not
+   * exist fails the delivery: the event is kept in the DLQ, as the rule's dead-letter queue would keep it.
+   */
+  private deliverToResource(rule: EventRule, target: ResourceTarget, event: BusEvent): void {
+    try {
+      if (!this.resources) throw new Error('no emulated functions or queues');
+      this.resources.deliver(rule.name, target, event);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.log(`rule ${rule.name}: event ${event.id} not delivered (${reason}); kept in the DLQ`);
+      this.deadLetters.push({ rule: rule.name, event, attempts: 1, error: reason, failedAt: new Date().toISOString() });
+    }
   }
 
   private onFailure(rule: EventRule, event: BusEvent, attempt: number, error: unknown): void {
