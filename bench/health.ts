@@ -5,15 +5,14 @@ import { loadLookupConfig, loadReconcileConfig } from '../lib/config';
 import { sweepHealth } from '../lib/health-sweep';
 import { createCloudMapLookupApp } from '../lib/lookup/lookup-app';
 import { createRegistrarDeps } from '../lib/registrar-runtime';
-import { loadFunctionRules } from '../local/rules';
 import { namedFargateTask, registerApp } from '../support/ecs-setup';
-import { startPipeline } from '../support/pipeline';
+import { resolveServerlessYml, startPipeline } from '../support/pipeline';
 
 /**
  * Health-gated membership, measured on the local pipeline in real time (issue 6 targets): how long from
  * ECS reporting a task HEALTHY until a lookup shows it (goal <= 15 s), and from ECS reporting it
- * UNHEALTHY until it is out of `health=healthy` answers (goal <= 60 s). The register function runs with
- * its default wait and poll; the health sweep runs every HEALTH_SWEEP_INTERVAL_MS (20 s) as the
+ * UNHEALTHY until it is out of `health=healthy` answers (goal <= 60 s). The register function runs behind its
+ * queue with its default re-check delay; the health sweep runs every HEALTH_SWEEP_INTERVAL_MS (20 s) as the
  * healthSweep function does, and the task turns UNHEALTHY just after a pass (the worst phase). The
  * emulator applies custom health at once; AWS applies it about 30 s later (see the README).
  */
@@ -35,12 +34,11 @@ const context = {
 export default async function runHealthBenchmark(
   log: (line: string) => void = () => undefined,
 ): Promise<HealthBenchmark> {
-  const rules = await loadFunctionRules('local', `${__dirname}/..`);
-  const pattern = rules.find((r) => r.name.startsWith('register-'))?.pattern;
-  if (!pattern) throw new Error('no register rule in serverless.yml');
-  // Half speed: the emulator's 10 s first health verdict takes 5 s; Cloud Map operations take 1 s.
-  const pipeline = await startPipeline({ timeScale: 0.5, pattern });
-  process.env.HEALTH_POLL_MS = '2000';
+  // The delivery serverless.yml declares: the running rule, the register queue and its re-checks.
+  await resolveServerlessYml();
+  // Half speed: the emulator's 10 s first health verdict takes 5 s; Cloud Map operations and re-check delays
+  // take half their time.
+  const pipeline = await startPipeline({ timeScale: 0.5 });
   const { ecs, emulator } = pipeline;
   try {
     await registerApp(
@@ -97,7 +95,7 @@ export default async function runHealthBenchmark(
       healthyToDiscoverableMs,
       unhealthyToOutOfHealthyAnswersMs,
       sweepIntervalMs: interval,
-      healthPollMs: 2000,
+      healthPollMs: loadReconcileConfig().healthPollMs,
       lookupHealthMaxAgeMs: lookupConfig.healthMaxAgeMs,
     };
   } finally {

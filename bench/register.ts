@@ -1,6 +1,5 @@
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import {
   CreateClusterCommand,
   CreateServiceCommand,
@@ -21,9 +20,9 @@ import {
 import type { Context } from 'aws-lambda';
 import { createServiceDiscoveryClient } from '../lib/aws-clients';
 import { createEmulator } from '../local/emulator';
-import { loadFunctionRules } from '../local/rules';
 import { fargateTaskDefinition } from '../local/task-definitions';
 import { startDynalite } from '../support/dynalite';
+import { registerPattern, resolveServerlessYml } from '../support/pipeline';
 
 /**
  * The register benchmark (issue 6): 1,000 tasks (one port, no health check) started and stopped on the
@@ -146,9 +145,9 @@ async function runningTaskIds(ecs: ECSClient): Promise<Set<string>> {
 }
 
 export async function runRegisterBenchmark(log: (line: string) => void = () => undefined): Promise<RegisterBenchmark> {
-  const rules = await loadFunctionRules('local', join(__dirname, '..'));
-  const pattern = rules.find((r) => r.name.startsWith('register-'))?.pattern;
-  if (!pattern) throw new Error('serverless.yml has no EventBridge rule for the register function');
+  // Every task event straight to the register handler (no queue): the events the deployed rules take.
+  await resolveServerlessYml();
+  const pattern = registerPattern();
   const dynamo = await startDynalite('registrar-tasks');
   const emulator = await createEmulator({ port: 0, timeScale: TIME_SCALE });
   const proxy = await countingProxy(emulator.url);

@@ -1,5 +1,4 @@
-import { join } from 'node:path';
-import { loadFunctionRules } from '../local/rules';
+import { registerPattern, resolveServerlessYml } from '../support/pipeline';
 import {
   EXIT_AT_SIGTERM,
   type PathFigures,
@@ -82,9 +81,9 @@ function pathOf(run: RollingRun, variant: string, path: 'lookup' | 'dns'): PathF
 }
 
 export async function runRollingBenchmark(log: (line: string) => void = () => undefined): Promise<RollingBenchmark> {
-  const rules = await loadFunctionRules('local', join(__dirname, '..'));
-  const pattern = rules.find((r) => r.name.startsWith('register-'))?.pattern;
-  if (!pattern) throw new Error('serverless.yml has no EventBridge rule for the register function');
+  // Every task event straight to the register handler (no queue): the events the deployed rules take.
+  await resolveServerlessYml();
+  const pattern = registerPattern();
   const tasks = Math.round(envNumber('ROLLING_TASKS', 50));
   const timeScale = envNumber('ROLLING_TIME_SCALE', 0.25);
   const run = await runRollingDeployment({

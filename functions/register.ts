@@ -1,16 +1,21 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
+import type { SQSBatchResponse } from 'aws-lambda';
 import { loadRegistrarConfig } from '../lib/config';
 import { logger, metrics } from '../lib/observability';
 import type { Outcome } from '../lib/registrar';
-import { createRegistrarDeps, runRegistration } from '../lib/registrar-runtime';
+import { createTaskQueueDeps } from '../lib/registrar-runtime';
+import { runTaskInput } from '../lib/task-queue';
 
 // Configuration and SDK clients are built once per container.
-const deps = createRegistrarDeps(loadRegistrarConfig());
+const deps = createTaskQueueDeps(loadRegistrarConfig());
 
-/** EventBridge target: one ECS Task State Change in, Cloud Map kept in step. */
-export const handler = middy<unknown, Outcome>()
+/**
+ * The register queue's consumer: running tasks (the running rule) and their health re-checks, in batches; also a
+ * task event invoked directly (`registrar replay-dlq`).
+ */
+export const handler = middy<unknown, SQSBatchResponse | Outcome>()
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
-  .handler((event: unknown) => runRegistration(event, deps));
+  .handler((event: unknown) => runTaskInput(event, deps));

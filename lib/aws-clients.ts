@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
+import { SQSClient } from '@aws-sdk/client-sqs';
 
 /**
  * SDK clients, built once per container and injected into the adapters. Every AWS client of the project is
@@ -64,4 +65,8 @@ export function createEcsClient(options: AwsClientOptions = {}): ECSClient {
 
 export function createDynamoDbClient(options: AwsClientOptions = {}): DynamoDBClient {
   return new DynamoDBClient(awsClientConfig('DYNAMODB', options));
+}
+
+export function createSqsClient(options: AwsClientOptions = {}): SQSClient {
+  return new SQSClient(awsClientConfig('SQS', options));
 }

@@ -171,6 +171,8 @@ export interface RegistrarConfig extends PlanConfig {
   taskTable: string;
   /** The createService function the writers invoke to create a service; absent: they create it themselves. */
   serviceCreatorFunction?: string;
+  /** The register queue, where a task not HEALTHY yet is re-checked; absent: such a task is left to the sweep. */
+  registerQueueName?: string;
 }
 
 /** The settings of planning (`registrar plan`, not a function of its own), in the order their errors are named. */
@@ -178,7 +180,8 @@ const PLAN_SETTINGS = ['namespace', 'dnsRecords', 'dnsTtl', 'defaultPort', 'owne
 type PlanValues = Values<(typeof PLAN_SETTINGS)[number]>;
 type RegistrarValues = PlanValues &
   Values<'operationTimeoutMs' | 'serviceTagsTtlMs' | 'healthWaitMs' | 'healthPollMs' | 'taskTableName'> &
-  Values<'serviceCreatorFunction'>;
+  Values<'serviceCreatorFunction'> &
+  Partial<Values<'registerQueueName'>>;
 
 function planConfigOf(v: PlanValues): PlanConfig {
   const clusterNamespaces = parseClusterNamespaces(v.clusterNamespaces);
@@ -201,6 +204,7 @@ function registrarConfigOf(v: RegistrarValues): RegistrarConfig {
     healthPollMs: v.healthPollMs,
     taskTable: v.taskTableName,
     ...(v.serviceCreatorFunction ? { serviceCreatorFunction: v.serviceCreatorFunction } : {}),
+    ...(v.registerQueueName ? { registerQueueName: v.registerQueueName } : {}),
   };
 }
 
@@ -209,7 +213,7 @@ export function loadPlanConfig(env: Env = process.env): PlanConfig {
   return planConfigOf(readVariables(PLAN_SETTINGS, env));
 }
 
-/** Reads and validates the register function's environment. */
+/** Reads and validates the register function's environment (the deregister function's is the same). */
 export function loadRegistrarConfig(env: Env = process.env): RegistrarConfig {
   return registrarConfigOf(readVariables(readBy('register'), env) as RegistrarValues);
 }

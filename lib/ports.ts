@@ -74,8 +74,11 @@ export interface Registry {
   listInstances(service: ServiceInfo): Promise<InstanceRecord[]>;
   /** Registers (or updates in place) and waits for the operation to succeed. */
   register(service: ServiceInfo, instanceId: string, attributes: Record<string, string>): Promise<void>;
-  /** Deregisters and waits; an instance that is already gone is success. */
-  deregister(service: ServiceInfo, instanceId: string): Promise<void>;
+  /**
+   * Deregisters and waits for the operation (`wait: false`: until Cloud Map has taken the write); an instance that
+   * is already gone is success.
+   */
+  deregister(service: ServiceInfo, instanceId: string, options?: { wait?: boolean }): Promise<void>;
   /** The health Cloud Map holds for each instance of the service (GetInstancesHealthStatus). */
   getHealth(service: ServiceInfo): Promise<Record<string, string>>;
   /** Sets the custom health status of an instance. */
@@ -129,6 +132,12 @@ export interface TaskSource {
     cluster: string,
     containerInstanceArn: string,
   ): Promise<{ ipv4?: string; ipv6?: string } | undefined>;
+}
+
+/** The queue of delayed re-checks (the register queue): sends each message after its delay. */
+export interface RecheckQueue {
+  /** Sends the messages; `failed` lists the indexes of those not sent. Throws only when the queue is not found. */
+  send(messages: { body: string; delaySeconds: number }[]): Promise<{ failed: number[] }>;
 }
 
 /** What the registrar last recorded of a task: the newest version applied and where it registered it. */

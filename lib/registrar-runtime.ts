@@ -4,6 +4,7 @@ import {
   createDynamoDbClient,
   createEcsClient,
   createServiceDiscoveryClient,
+  createSqsClient,
 } from './aws-clients';
 import { CloudMapRegistry } from './cloud-map/cloud-map-registry';
 import { LambdaServiceCreator } from './cloud-map/lambda-service-creator';
@@ -12,6 +13,8 @@ import { DynamoDbVersionStore } from './dynamodb/dynamodb-version-store';
 import { EcsTaskSource } from './ecs/ecs-task-source';
 import { logger, metrics } from './observability';
 import { handleTaskEvent, type Outcome, type RegistrarDeps } from './registrar';
+import { SqsRecheckQueue } from './sqs/recheck-queue';
+import type { TaskQueueDeps } from './task-queue';
 
 export interface RegistrarDepsOptions {
   /** Region, credentials and endpoint of the ECS, Cloud Map and DynamoDB clients (the CLI's `--endpoint`). */
@@ -37,6 +40,14 @@ export function createRegistrarDeps(config: RegistrarConfig, options: RegistrarD
     tasks: new EcsTaskSource(createEcsClient(clients), { serviceTagsTtlMs: config.serviceTagsTtlMs }),
     versions: new DynamoDbVersionStore(createDynamoDbClient(clients), config.taskTable),
     settings: config,
+  };
+}
+
+/** The register and deregister functions' adapters: the writers', plus the register queue for re-checks. */
+export function createTaskQueueDeps(config: RegistrarConfig): TaskQueueDeps {
+  return {
+    ...createRegistrarDeps(config),
+    ...(config.registerQueueName ? { recheck: new SqsRecheckQueue(createSqsClient(), config.registerQueueName) } : {}),
   };
 }
 

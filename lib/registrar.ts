@@ -6,7 +6,6 @@ import {
   ecsServiceName,
   isLeaving,
   isRunning,
-  type Plan,
   type PlanSettings,
   planTaskEvent,
   type RegisterPlan,
@@ -14,7 +13,6 @@ import {
   type TaskFacts,
 } from './plan';
 import type { InstanceRecord, Registry, ServiceInfo, TaskRecord, TaskSource, VersionStore } from './ports';
-import { SETTINGS } from './settings';
 import { sleep as defaultSleep } from './sleep';
 import { arnTail, parseTaskEvent, type TaskDetail, type TaskStateChange } from './task-event';
 
@@ -26,9 +24,12 @@ export type Outcome =
 
 export interface RegistrarSettings extends PlanSettings {
   dnsTtl: number;
-  /** How long a RUNNING event waits for a health-checked task to turn HEALTHY (0: no wait). */
+  /**
+   * How long after its RUNNING event a health-checked task that is not HEALTHY yet is re-checked (lib/task-queue.ts:
+   * a delayed message on the register queue; no function waits). Then the health sweep alone watches it.
+   */
   healthWaitMs?: number;
-  /** How often ECS is asked meanwhile. */
+  /** The delay of each re-check. */
   healthPollMs?: number;
   /**
    * How long a leaving mark stands before reconcile may overrule it when ECS says the task runs
@@ -50,7 +51,7 @@ export interface RegistrarDeps {
   versions: VersionStore;
   settings: RegistrarSettings;
   now?: () => number;
-  /** Waits between health polls; injectable so tests need not sleep. */
+  /** Waits while another handler finishes a deregistration; injectable so tests need not sleep. */
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -129,30 +130,14 @@ export async function handleTaskEvent(input: unknown, deps: RegistrarDeps): Prom
 }
 
 /**
- * Plans a RUNNING event; a health-checked task whose health ECS does not know yet is asked about again
- * every `healthPollMs` until it turns HEALTHY or UNHEALTHY, for at most `healthWaitMs`. What is still
- * pending then is left to the health sweep.
+ * Plans a RUNNING event once and applies the plan. A health-checked task that ECS does not report HEALTHY yet is
+ * skipped as `health-pending`: nothing here waits for it (the queue consumer, lib/task-queue.ts, re-checks it later
+ * with a delayed message; the health sweep after that).
  */
-async function planWaitingForHealth(event: TaskStateChange, deps: RegistrarDeps): Promise<Plan> {
-  const now = deps.now ?? Date.now;
-  const sleep = deps.sleep ?? defaultSleep;
-  const deadline = now() + (deps.settings.healthWaitMs ?? 0);
-  const poll = deps.settings.healthPollMs ?? SETTINGS.healthPollMs.default;
-  let facts = await gatherFacts(event, deps.tasks);
-  let plan = planTaskEvent(event, facts, deps.settings);
-  while (plan.action === 'ignore' && plan.reason === 'health-pending' && now() + poll <= deadline) {
-    await sleep(poll);
-    const described = await deps.tasks.describeTask(event.detail.clusterArn, event.detail.taskArn);
-    facts = { ...facts, described: described ?? null };
-    plan = planTaskEvent(event, facts, deps.settings);
-  }
-  return plan;
-}
-
 async function handleRunning(event: TaskStateChange, deps: RegistrarDeps, lagMs: () => number): Promise<Outcome> {
   const { detail } = event;
   const taskId = arnTail(detail.taskArn);
-  const plan = await planWaitingForHealth(event, deps);
+  const plan = planTaskEvent(event, await gatherFacts(event, deps.tasks), deps.settings);
   // ECS says the task is gone or going: whatever this event says, make sure it is not registered.
   // The `cleared` mark is not trusted here: this may be the retry of a registration that crashed after
   // writing, which the leaving events (already done) could not see.
@@ -316,7 +301,10 @@ async function handleLeaving(
   }
   const refused: string[] = [];
   for (const service of services) {
-    const result = await deregisterOwned(namespace, service, taskId, deps);
+    // Not waiting for the operation: the mark above already keeps every registration of the task from standing,
+    // and the instance leaves answers when Cloud Map applies the write, whoever waits for it. A failed operation
+    // (rare) is repaired by the next reconcile run, which sees the instance of a task ECS no longer runs.
+    const result = await deregisterOwned(namespace, service, taskId, deps, { wait: false });
     if (result === 'not-owned') refused.push(service);
   }
   await deps.versions.setCleared(detail.taskArn, true);
@@ -433,6 +421,8 @@ export async function deregisterOwned(
   serviceName: string,
   instanceId: string,
   deps: RegistrarDeps,
+  /** `wait: false`: done once Cloud Map has taken the write, not once its operation has succeeded. */
+  options: { wait?: boolean } = {},
 ): Promise<'done' | 'not-owned'> {
   const { registry, settings } = deps;
   const namespace = await registry.resolveNamespace(namespaceRef);
@@ -443,6 +433,6 @@ export async function deregisterOwned(
   const existing = await registry.getInstance(service, instanceId);
   if (!existing) return 'done';
   if (existing.attributes[ATTR.owner] !== settings.ownerId) return 'not-owned';
-  await registry.deregister(service, instanceId);
+  await registry.deregister(service, instanceId, options);
   return 'done';
 }

@@ -11,7 +11,7 @@
  */
 
 /** The deployed functions, by their serverless.yml names. */
-export const FUNCTIONS = ['register', 'reconcile', 'healthSweep', 'lookup', 'createService'] as const;
+export const FUNCTIONS = ['register', 'deregister', 'reconcile', 'healthSweep', 'lookup', 'createService'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
 interface SettingBase {
@@ -80,7 +80,9 @@ export type Setting = IntSetting | EnumSetting | StringSetting;
 const CLUSTER_PAIR = String.raw`\s*[\w:/.-]+\s*=\s*[!-+\--<>-~]+\s*`;
 
 /** The names of the Registrar's functions (writers) and of all of them, for `readBy`. */
-const WRITERS = ['register', 'reconcile', 'healthSweep'] as const;
+const WRITERS = ['register', 'deregister', 'reconcile', 'healthSweep'] as const;
+/** The functions that consume the task-event queues (lib/task-queue.ts). */
+const CONSUMERS = ['register', 'deregister'] as const;
 const SCHEDULED = ['reconcile', 'healthSweep'] as const;
 
 /** The catalogue, in the order of the README's tables. Keys are the deploy parameter's name when there is one. */
@@ -227,6 +229,17 @@ export const SETTINGS = {
     meaning:
       "name or ARN of the function that creates missing Cloud Map services (set by the deployment to `ecs-cloudmap-registrar-<stage>-createService`); unset: services are created in-process with the caller's own credentials (tests, `registrar reconcile` from a workstation)",
   },
+  registerQueueName: {
+    env: 'REGISTER_QUEUE_NAME',
+    readBy: CONSUMERS,
+    setByStack: true,
+    type: 'string',
+    pattern: /^[a-zA-Z0-9_-]{1,80}$/,
+    patternMessage: 'expected an SQS queue name',
+    docDefault: '(none)',
+    meaning:
+      'the register queue (set by the deployment to `ecs-cloudmap-registrar-<stage>-register`), where a health-checked task that is not HEALTHY yet is re-checked with a delayed message; unset: such a task is left to the health sweep',
+  },
   operationTimeoutMs: {
     env: 'OPERATION_TIMEOUT_MS',
     readBy: WRITERS,
@@ -252,22 +265,20 @@ export const SETTINGS = {
     readBy: WRITERS,
     type: 'int',
     min: 0,
-    max: 600_000,
-    default: 12_000,
-    meaning: 'how long a RUNNING event waits for a health-checked task to turn HEALTHY',
-    paramMeaning:
-      'how long the register function waits for a health-checked task to turn HEALTHY; its timeout grows with it: max(60, ⌈(healthWaitMs + `OPERATION_TIMEOUT_MS`)/1000⌉ + 15) s',
+    max: 3_600_000,
+    default: 300_000,
+    meaning:
+      'how long a health-checked task that is not HEALTHY yet is re-checked through the register queue (delayed messages, no function waits) before the health sweep alone watches it',
   },
   healthPollMs: {
     env: 'HEALTH_POLL_MS',
     param: 'healthPollMs',
     readBy: WRITERS,
     type: 'int',
-    min: 200,
-    max: 60_000,
-    default: 2_000,
-    meaning: 'how often it asks ECS meanwhile',
-    paramMeaning: 'how often it asks ECS during that wait',
+    min: 1000,
+    max: 900_000,
+    default: 1_000,
+    meaning: 'delay of each re-check (an SQS message delay: whole seconds, rounded up)',
   },
   reconcileMaxDeletes: {
     env: 'RECONCILE_MAX_DELETES',
@@ -423,11 +434,23 @@ export const SETTINGS = {
     param: 'registerMaxConcurrency',
     readBy: [],
     type: 'int',
-    min: 1,
+    min: 2,
     max: 1000,
     none: 'no reservation',
     default: 5,
-    meaning: 'reserved concurrency of the register function (caps the Cloud Map write rate)',
+    meaning:
+      'reserved concurrency of the register function and most concurrent batches its queue hands it (caps the Cloud Map write rate; 2 at least, as an SQS event source wants)',
+  },
+  deregisterMaxConcurrency: {
+    param: 'deregisterMaxConcurrency',
+    readBy: [],
+    type: 'int',
+    min: 2,
+    max: 1000,
+    none: 'no reservation',
+    default: 10,
+    meaning:
+      'reserved concurrency of the deregister function (leaving tasks, on their own queue) and most concurrent batches its queue hands it',
   },
   reconcileRate: {
     param: 'reconcileRate',

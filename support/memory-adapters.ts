@@ -103,7 +103,7 @@ export class MemoryRegistry implements Registry {
     this.services.get(service.name)?.instances.set(id, { id, attributes });
   }
 
-  async deregister(service: ServiceInfo, id: string): Promise<void> {
+  async deregister(service: ServiceInfo, id: string, _options?: { wait?: boolean }): Promise<void> {
     this.takeFailure(id);
     this.writes.push(`deregister ${service.name}/${id}`);
     this.services.get(service.name)?.instances.delete(id);

@@ -157,15 +157,6 @@ export function onlyResourceOfType(template: CfnTemplate, type: string): [string
   return found[0] as [string, CfnResource];
 }
 
-/** The rule on ECS task state changes (the one rule with an event pattern); throws unless there is exactly one. */
-export function taskStateRule(template: CfnTemplate): [string, CfnResource] {
-  const found = Object.entries(resourcesOfType(template, 'AWS::Events::Rule')).filter(
-    ([, rule]) => rule.Properties.EventPattern !== undefined,
-  );
-  if (found.length !== 1) throw new Error(`expected one rule with an event pattern, found ${found.length}`);
-  return found[0] as [string, CfnResource];
-}
-
 /** The schedule that invokes a function (by its logical id): name, expression and state of its one rule. */
 export function scheduleOf(template: CfnTemplate, functionId: string): Record<string, unknown> {
   const target = JSON.stringify({ 'Fn::GetAtt': [functionId, 'Arn'] });

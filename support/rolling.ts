@@ -19,6 +19,7 @@ import { createServiceDiscoveryClient } from '../lib/aws-clients';
 import { MANAGED_TAG_KEY } from '../lib/cloud-map/service-creator';
 import type { LookupConfig } from '../lib/config';
 import { createCloudMapLookupApp } from '../lib/lookup/lookup-app';
+import type { Outcome } from '../lib/registrar';
 import { SETTINGS } from '../lib/settings';
 import { callTask } from '../local/call';
 import { type BusEvent, createEmulator, type Emulator, type EventPattern } from '../local/emulator';
@@ -481,7 +482,7 @@ export async function runRollingDeployment(options: RollingOptions): Promise<Rol
       pattern: options.pattern,
       target: async (event) => {
         const delivered = absoluteNow();
-        const outcome = await handler(event, lambdaContext);
+        const outcome = (await handler(event, lambdaContext)) as Outcome;
         const track = tracks.get(String((event.detail as Record<string, unknown>).taskArn));
         if (outcome.result === 'deregistered' && track) track.deregisteredAt ??= absoluteNow();
         if (outcome.result !== 'registered') return;

@@ -199,7 +199,7 @@ export class CloudMapRegistry implements Registry {
     await this.waitForOperation(operationId, service.ownerAccount);
   }
 
-  async deregister(service: ServiceInfo, instanceId: string): Promise<void> {
+  async deregister(service: ServiceInfo, instanceId: string, options: { wait?: boolean } = {}): Promise<void> {
     const deadline = this.now() + this.options.operationTimeoutMs;
     for (;;) {
       let operationId: string | undefined;
@@ -220,7 +220,7 @@ export class CloudMapRegistry implements Registry {
         if (!(await this.getInstance(service, instanceId))) return;
         continue;
       }
-      await this.waitForOperation(operationId, service.ownerAccount);
+      if (options.wait !== false) await this.waitForOperation(operationId, service.ownerAccount);
       return;
     }
   }

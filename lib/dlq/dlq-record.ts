@@ -1,13 +1,18 @@
 import * as z from 'zod/mini';
 
 /**
- * What a message in one of the registrar's dead-letter queues holds. Two shapes land there:
- * - the rule's DLQ gets the EventBridge event itself, as the rule would have delivered it;
- * - the register function's on-failure destination gets a Lambda invocation record, with the event in
- *   `requestPayload` and why it failed in `requestContext.condition` and `responsePayload`.
+ * What a message in one of the registrar's dead-letter queues holds. Three shapes land there:
+ * - the rules' DLQ gets the EventBridge event itself, as a rule would have delivered it; so does the register DLQ
+ *   for a task-event message (register or leaving queue) that failed 5 times;
+ * - the register DLQ also gets re-check messages that failed 5 times (lib/task-queue.ts: `{recheck, events}`),
+ *   which the register function takes as they are;
+ * - stacks deployed before the task-event queues sent the register function's failures to its on-failure
+ *   destination: a Lambda invocation record, with the event in `requestPayload` and why it failed in
+ *   `requestContext.condition` and `responsePayload`. Such messages may still wait in the register DLQ.
  */
 export type DlqRecord =
   | { kind: 'rule-event'; event: Record<string, unknown>; taskArn?: string }
+  | { kind: 'recheck'; event: Record<string, unknown>; taskArn?: string }
   | {
       kind: 'destination-record';
       event: Record<string, unknown>;
@@ -25,6 +30,11 @@ const EventBridgeEvent = z.looseObject({
   'detail-type': z.string(),
   source: z.string(),
   detail: z.record(z.string(), z.unknown()),
+});
+
+const RecheckMessage = z.looseObject({
+  recheck: z.looseObject({ failures: z.optional(z.number()) }),
+  events: z.array(EventBridgeEvent).check(z.minLength(1)),
 });
 
 const DestinationRecord = z.looseObject({
@@ -81,10 +91,18 @@ export function parseDlqMessage(body: string | undefined): DlqRecord {
       ...(lastError ? { lastError } : {}),
     };
   }
+  const recheck = RecheckMessage.safeParse(json);
+  if (recheck.success) {
+    const taskArn = recheck.data.events[0] ? taskArnOf(recheck.data.events[0]) : undefined;
+    return { kind: 'recheck', event: recheck.data, ...(taskArn ? { taskArn } : {}) };
+  }
   const event = EventBridgeEvent.safeParse(json);
   if (event.success) {
     const taskArn = taskArnOf(event.data);
     return { kind: 'rule-event', event: event.data, ...(taskArn ? { taskArn } : {}) };
   }
-  return { kind: 'unreadable', reason: 'neither an EventBridge event nor a Lambda destination record' };
+  return {
+    kind: 'unreadable',
+    reason: 'neither an EventBridge event, a re-check message nor a Lambda destination record',
+  };
 }

@@ -3,7 +3,6 @@ import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
-  type DescribeTasksCommandOutput,
   type ECSClient,
   paginateListClusters,
   paginateListTasks,
@@ -176,25 +175,48 @@ export class EcsTaskSource implements TaskSource {
     return result;
   }
 
-  /** Undefined also when the cluster is gone (ClusterNotFoundException): a deleted cluster runs no task. */
-  async describeTask(cluster: string, taskArn: string): Promise<DescribedTask | undefined> {
-    let out: DescribeTasksCommandOutput;
-    try {
-      out = await this.client.send(new DescribeTasksCommand({ cluster, tasks: [taskArn], include: ['TAGS'] }));
-    } catch (error) {
-      if (isAwsError(error, 'ClusterNotFoundException')) return undefined;
-      throw error;
+  /**
+   * Undefined also when the cluster is gone (ClusterNotFoundException): a deleted cluster runs no task.
+   * Calls made in the same turn of the event loop for one cluster share a DescribeTasks call (up to 100 tasks, its
+   * most): a batch of task events handled side by side reads ECS once, not once per event.
+   */
+  describeTask(cluster: string, taskArn: string): Promise<DescribedTask | undefined> {
+    return new Promise((resolve, reject) => {
+      let pending = this.pendingDescribes.get(cluster);
+      if (!pending) {
+        pending = [];
+        this.pendingDescribes.set(cluster, pending);
+        setImmediate(() => this.flushDescribes(cluster));
+      }
+      pending.push({ taskArn, resolve, reject });
+    });
+  }
+
+  private readonly pendingDescribes = new Map<string, PendingDescribe[]>();
+
+  /** Sends the cluster's waiting describeTask calls, 100 tasks a DescribeTasks call. */
+  private flushDescribes(cluster: string): void {
+    const pending = this.pendingDescribes.get(cluster) ?? [];
+    this.pendingDescribes.delete(cluster);
+    for (let i = 0; i < pending.length; i += 100) {
+      const calls = pending.slice(i, i + 100);
+      const arns = [...new Set(calls.map((c) => c.taskArn))];
+      this.client.send(new DescribeTasksCommand({ cluster, tasks: arns, include: ['TAGS'] })).then(
+        (out) => {
+          for (const call of calls) {
+            const task =
+              out.tasks?.find((t) => t.taskArn === call.taskArn) ?? (arns.length === 1 ? out.tasks?.[0] : undefined);
+            call.resolve(task ? describedOf(task, call.taskArn) : undefined);
+          }
+        },
+        (error: unknown) => {
+          for (const call of calls) {
+            if (isAwsError(error, 'ClusterNotFoundException')) call.resolve(undefined);
+            else call.reject(error);
+          }
+        },
+      );
     }
-    const task = out.tasks?.find((t) => t.taskArn === taskArn) ?? out.tasks?.[0];
-    if (!task) return undefined;
-    return {
-      taskArn: task.taskArn ?? taskArn,
-      lastStatus: task.lastStatus ?? 'UNKNOWN',
-      desiredStatus: task.desiredStatus ?? 'UNKNOWN',
-      ...(task.version !== undefined ? { version: task.version } : {}),
-      ...(task.healthStatus ? { healthStatus: task.healthStatus } : {}),
-      tags: tagMap(task.tags),
-    };
   }
 
   /**
@@ -255,4 +277,22 @@ export class EcsTaskSource implements TaskSource {
     }
     return found;
   }
+}
+
+interface PendingDescribe {
+  taskArn: string;
+  resolve: (task: DescribedTask | undefined) => void;
+  reject: (error: unknown) => void;
+}
+
+/** A described task as the registrar reads it. */
+function describedOf(task: Task, taskArn: string): DescribedTask {
+  return {
+    taskArn: task.taskArn ?? taskArn,
+    lastStatus: task.lastStatus ?? 'UNKNOWN',
+    desiredStatus: task.desiredStatus ?? 'UNKNOWN',
+    ...(task.version !== undefined ? { version: task.version } : {}),
+    ...(task.healthStatus ? { healthStatus: task.healthStatus } : {}),
+    tags: tagMap(task.tags),
+  };
 }

@@ -13,7 +13,7 @@ export type Intrinsic = { [fn: string]: unknown };
 export type CfnString = string | Intrinsic;
 
 /** The functions of serverless.yml, by their key. */
-export type FunctionKey = 'register' | 'lookup' | 'reconcile' | 'healthSweep' | 'createService';
+export type FunctionKey = 'register' | 'deregister' | 'lookup' | 'reconcile' | 'healthSweep' | 'createService';
 
 export const sub = (text: string): Intrinsic => ({ 'Fn::Sub': text });
 

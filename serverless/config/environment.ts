@@ -1,7 +1,7 @@
 import { type FunctionName, SETTINGS, type StackSetKey, stackSetSettingsOf } from '../../lib/settings';
 import type { CfnString } from './cfn';
 import { clusterNamespacesVariable, watchedClustersVariable } from './clusters';
-import { OPERATION_TIMEOUT_MS, serviceCreatorFunction } from './functions';
+import { OPERATION_TIMEOUT_MS, registerQueueName, serviceCreatorFunction } from './functions';
 import { namespaceRef } from './namespaces';
 import type { DeploySettings } from './params';
 
@@ -17,6 +17,7 @@ const DERIVED = {
   watchedClusters: watchedClustersVariable,
   clusterNamespaces: clusterNamespacesVariable,
   serviceCreatorFunction,
+  registerQueueName,
   operationTimeoutMs: () => String(OPERATION_TIMEOUT_MS),
   // `*` or the names, comma-separated (IAM holds the same list).
   lookupNamespaces: (s: DeploySettings) => (s.lookupNamespaces === '*' ? '*' : s.lookupNamespaces.join(',')),

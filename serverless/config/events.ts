@@ -2,23 +2,31 @@ import { LEAVING_LAST_STATUSES } from '../../lib/plan';
 import { TASK_STATE_CHANGE } from '../../lib/task-event';
 import type { DeploySettings } from './params';
 
-/**
- * The rule's pattern: only task state changes the register function acts on (lib/plan.ts isRunning / isLeaving),
- * and only from the watched clusters, so nothing else ever invokes it.
- */
-export function rulePattern(s: DeploySettings) {
+/** Task state changes of the watched clusters only, so nothing else ever reaches the queues. */
+function taskStateChanges(s: DeploySettings, detail: Record<string, unknown>) {
   return {
     source: ['aws.ecs'],
     'detail-type': [TASK_STATE_CHANGE],
     detail: {
       ...(s.clusters.length ? { clusterArn: s.clusters.map((c) => c.arn) } : {}),
-      $or: [
-        { lastStatus: ['RUNNING'], desiredStatus: ['RUNNING'] },
-        { lastStatus: [...LEAVING_LAST_STATUSES] },
-        { desiredStatus: ['STOPPED'] },
-      ],
+      ...detail,
     },
   };
+}
+
+/**
+ * The running rule's pattern: tasks ECS runs and wants running (lib/plan.ts isRunning), to the register queue. A
+ * task that is also leaving matches the leaving rule instead: the two never both match one event.
+ */
+export function runningPattern(s: DeploySettings) {
+  return taskStateChanges(s, { lastStatus: ['RUNNING'], desiredStatus: ['RUNNING'] });
+}
+
+/** The leaving rule's pattern: tasks going or gone (lib/plan.ts isLeaving), to the leaving queue. */
+export function leavingPattern(s: DeploySettings) {
+  return taskStateChanges(s, {
+    $or: [{ lastStatus: [...LEAVING_LAST_STATUSES] }, { desiredStatus: ['STOPPED'] }],
+  });
 }
 
 /**

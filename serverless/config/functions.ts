@@ -1,32 +1,64 @@
 import { SETTINGS } from '../../lib/settings';
-import { functionName } from './cfn';
+import { functionName, PROJECT } from './cfn';
 import type { DeploySettings } from './params';
 
-/** What the functions get besides their roles: timeouts and reserved concurrency that follow the parameters. */
+/** What the functions get besides their roles: timeouts, queues and reserved concurrency that follow the parameters. */
 
-/** The register function's wait for a Cloud Map operation: OPERATION_TIMEOUT_MS, set by the stack to its default. */
+/** The writers' wait for a Cloud Map operation: OPERATION_TIMEOUT_MS, set by the stack to its default. */
 export const OPERATION_TIMEOUT_MS = SETTINGS.operationTimeoutMs.default;
 
-/** Time the register function needs beside its two waits (ECS reads, the version store, Cloud Map calls). */
-const REGISTER_TIMEOUT_MARGIN_S = 15;
+/**
+ * The register and deregister functions' timeout. Neither waits for a task's health (a re-check is a delayed
+ * message on the register queue); a registration waits for its Cloud Map operation (the batch's writes run side by
+ * side), with margin for the ECS reads, the version store and the calls around it.
+ */
+export const TASK_EVENT_TIMEOUT_S = Math.ceil(OPERATION_TIMEOUT_MS / 1000) + 30;
 
 /**
- * The register function's timeout: its wait for a health-checked task to turn HEALTHY, then a Cloud Map
- * operation's wait, plus the calls around them; at least the 60 s it always had, at most Lambda's 900 s.
+ * The task-event queues' visibility timeout: six times the consumer's timeout, as AWS advises for an SQS event
+ * source (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html), so a batch still being handled
+ * is not handed out again. A message whose batch failed comes back after it.
  */
-export function registerTimeout(s: DeploySettings): number {
-  const needed = Math.ceil((s.healthWaitMs + OPERATION_TIMEOUT_MS) / 1000) + REGISTER_TIMEOUT_MARGIN_S;
-  return Math.min(900, Math.max(60, needed));
-}
+export const TASK_QUEUE_VISIBILITY_S = 6 * TASK_EVENT_TIMEOUT_S;
+
+/** REGISTER_QUEUE_NAME: the queue of running tasks and of their health re-checks. */
+export const registerQueueName = (s: DeploySettings): string => `${PROJECT}-${s.stage}-register`;
+
+/** The leaving tasks' queue, which only the deregister function reads. */
+export const leavingQueueName = (s: DeploySettings): string => `${PROJECT}-${s.stage}-leaving`;
 
 /** SERVICE_CREATOR_FUNCTION of the writers: the createService function, which alone may create a service. */
 export const serviceCreatorFunction = (s: DeploySettings): string => functionName(s, 'createService');
+
+/**
+ * A queue consumer's SQS event: batches of 10 handed over as soon as they are there (no batching window: a window is
+ * latency, and more than 10 a batch needs one), failures reported per message, at most as many batches at once as
+ * the function may run (`none`: no cap beyond the account's).
+ */
+export function queueEvent(queue: 'RegisterQueue' | 'LeavingQueue', maxConcurrency: number | undefined) {
+  return [
+    {
+      sqs: {
+        arn: { 'Fn::GetAtt': [queue, 'Arn'] },
+        batchSize: 10,
+        maximumBatchingWindow: 0,
+        functionResponseType: 'ReportBatchItemFailures',
+        ...(maxConcurrency !== undefined ? { maximumConcurrency: maxConcurrency } : {}),
+      },
+    },
+  ];
+}
 
 /** Reserved concurrency, where a parameter asks for it (extensions of the functions osls generates). */
 export function concurrencyExtensions(s: DeploySettings) {
   const extensions: Record<string, { Properties: { ReservedConcurrentExecutions: number } }> = {};
   if (s.registerMaxConcurrency !== undefined) {
     extensions.RegisterLambdaFunction = { Properties: { ReservedConcurrentExecutions: s.registerMaxConcurrency } };
+  }
+  if (s.deregisterMaxConcurrency !== undefined) {
+    extensions.DeregisterLambdaFunction = {
+      Properties: { ReservedConcurrentExecutions: s.deregisterMaxConcurrency },
+    };
   }
   if (s.lookupMaxConcurrency !== undefined) {
     extensions.LookupLambdaFunction = { Properties: { ReservedConcurrentExecutions: s.lookupMaxConcurrency } };

@@ -2,8 +2,8 @@ import { FUNCTIONS } from '../../lib/settings';
 import { alarmActions, registrationLagAlarmMs } from './alarms';
 import { apiGateway, endpointType, lookupEvents, restApiStage, vpcEndpointIds } from './api-modes';
 import { functionEnvironment } from './environment';
-import { reconcileMaxEventAge, rulePattern } from './events';
-import { registerTimeout } from './functions';
+import { reconcileMaxEventAge } from './events';
+import { queueEvent, TASK_EVENT_TIMEOUT_S } from './functions';
 import { type DeploySettings, type ResolveVariable, settingsOf } from './params';
 import { resources } from './resources';
 
@@ -30,13 +30,14 @@ const derived =
 export const resolvers: Record<string, Resolver> = {
   // Each function's environment, from the settings catalogue: `registerEnvironment`, `lookupEnvironment`, ...
   ...Object.fromEntries(FUNCTIONS.map((fn) => [`${fn}Environment`, derived((s) => functionEnvironment(fn, s))])),
-  rulePattern: derived(rulePattern),
+  registerEvents: derived((s) => queueEvent('RegisterQueue', s.registerMaxConcurrency)),
+  deregisterEvents: derived((s) => queueEvent('LeavingQueue', s.deregisterMaxConcurrency)),
   lookupEvents: derived(lookupEvents),
   endpointType: derived(endpointType),
   vpcEndpointIds: derived(vpcEndpointIds),
   apiGateway: derived(apiGateway),
   logRetentionInDays: derived((s) => Number(s.logRetentionInDays)),
-  registerTimeout: derived(registerTimeout),
+  taskEventTimeout: derived(() => TASK_EVENT_TIMEOUT_S),
   reconcileSchedule: derived((s) => s.reconcileSchedule),
   reconcileMaxEventAge: derived(reconcileMaxEventAge),
   restApiStage: derived(restApiStage),

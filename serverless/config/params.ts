@@ -57,6 +57,7 @@ export interface DeploySettings {
   reconcileMaxDeletes: number;
   healthSweepIntervalMs: number;
   registerMaxConcurrency: number | undefined;
+  deregisterMaxConcurrency: number | undefined;
   lookupMaxConcurrency: number | undefined;
   reconcileMaxConcurrency: 1 | undefined;
   logRetentionInDays: string;
@@ -212,6 +213,7 @@ export async function readSettings(resolveVariable: ResolveVariable): Promise<De
   }
 
   const registerMaxConcurrency = intOrNone('registerMaxConcurrency', await param('registerMaxConcurrency'));
+  const deregisterMaxConcurrency = intOrNone('deregisterMaxConcurrency', await param('deregisterMaxConcurrency'));
   const lookupMaxConcurrency = intOrNone('lookupMaxConcurrency', await param('lookupMaxConcurrency'));
   // 1 makes reconcile runs exclusive; none (for accounts that cannot reserve any) lets them overlap.
   const reconcileMaxConcurrency =
@@ -257,6 +259,7 @@ export async function readSettings(resolveVariable: ResolveVariable): Promise<De
     // The sweep loops within one scheduled minute: a longer interval would mean one pass a minute anyway.
     healthSweepIntervalMs: intParam('healthSweepIntervalMs', await param('healthSweepIntervalMs')),
     registerMaxConcurrency,
+    deregisterMaxConcurrency,
     lookupMaxConcurrency,
     reconcileMaxConcurrency,
     logRetentionInDays: enumParam('logRetentionDays', await param('logRetentionDays')),

@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the ${...} are CloudFormation Fn::Sub placeholders, not JavaScript templates
 
-import { type CfnTemplate, packageService, taskStateRule } from '../../support/package-service';
+import { type CfnTemplate, packageService } from '../../support/package-service';
 import {
   arn,
   bySid,
@@ -11,6 +11,7 @@ import {
   statementsOf,
   writeRecordsInAnyZone,
 } from './iam-policy';
+import { patternOf, rulesMatching, taskEvent } from './task-events';
 
 const CLUSTER_C = 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod-c';
 
@@ -91,21 +92,40 @@ const CHANGED: Record<string, Statement> = {
 };
 
 describe('clusterNamespaces', () => {
-  it('adds the mapped clusters to the rule filter, once each, after the watched ones', () => {
-    const [, rule] = taskStateRule(template);
+  it.each(['running', 'leaving'] as const)(
+    'adds the mapped clusters to the %s rule filter, once each, after the watched ones',
+    (kind) => {
+      expect((patternOf(template, kind) as { detail: { clusterArn: unknown } }).detail.clusterArn).toEqual(
+        CLUSTER_ARNS,
+      );
+    },
+  );
 
-    expect((rule.Properties.EventPattern as { detail: { clusterArn: unknown } }).detail.clusterArn).toEqual(
-      CLUSTER_ARNS,
-    );
+  it('keeps the events of any other cluster off both queues', () => {
+    const patterns = { running: patternOf(template, 'running'), leaving: patternOf(template, 'leaving') };
+
+    expect(rulesMatching(patterns, taskEvent('RUNNING', 'RUNNING', CLUSTER_C))).toEqual(['running']);
+    expect(rulesMatching(patterns, taskEvent('STOPPED', 'STOPPED', CLUSTER_C))).toEqual(['leaving']);
+    for (const [last, desired] of [
+      ['RUNNING', 'RUNNING'],
+      ['STOPPED', 'STOPPED'],
+      ['RUNNING', 'STOPPED'],
+    ]) {
+      const other = taskEvent(last as string, desired as string, 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod-x');
+      expect(rulesMatching(patterns, other)).toEqual([]);
+    }
   });
 
-  it('reaches the register function normalized, without the pair that names the main namespace', () => {
-    expect(variables('RegisterLambdaFunction')).toMatchObject({
-      NAMESPACE: 'kudos.local',
-      CLUSTER_NAMESPACES: `prod-b=b.internal,${CLUSTER_C}=ns-0123456789abcdef`,
-    });
-    expect(variables('RegisterLambdaFunction').WATCHED_CLUSTERS).toBeUndefined();
-  });
+  it.each(['RegisterLambdaFunction', 'DeregisterLambdaFunction'])(
+    'reaches %s normalized, without the pair that names the main namespace',
+    (id) => {
+      expect(variables(id)).toMatchObject({
+        NAMESPACE: 'kudos.local',
+        CLUSTER_NAMESPACES: `prod-b=b.internal,${CLUSTER_C}=ns-0123456789abcdef`,
+      });
+      expect(variables(id).WATCHED_CLUSTERS).toBeUndefined();
+    },
+  );
 
   it.each(['ReconcileLambdaFunction', 'HealthSweepLambdaFunction'])(
     'reaches %s, which also lists the tasks of the mapped clusters',
@@ -122,7 +142,7 @@ describe('clusterNamespaces', () => {
     expect(variables('LookupLambdaFunction').CLUSTER_NAMESPACES).toBeUndefined();
   });
 
-  it.each(['RegisterRole', 'ReconcileRole', 'HealthSweepRole'])(
+  it.each(['RegisterRole', 'DeregisterRole', 'ReconcileRole', 'HealthSweepRole'])(
     '%s reads the mapped clusters and writes in the mapped namespaces (these statements change)',
     (role) => {
       const all = statements(role);
@@ -193,7 +213,14 @@ describe('clusterNamespaces', () => {
   });
 
   it('puts Resource "*" only on the listed statements', () => {
-    for (const role of ['RegisterRole', 'LookupRole', 'ReconcileRole', 'HealthSweepRole', 'CreateServiceRole']) {
+    for (const role of [
+      'RegisterRole',
+      'DeregisterRole',
+      'LookupRole',
+      'ReconcileRole',
+      'HealthSweepRole',
+      'CreateServiceRole',
+    ]) {
       for (const statement of statementsOf(resource(role))) {
         if (statement.Resource === '*' || (Array.isArray(statement.Resource) && statement.Resource.includes('*'))) {
           expect(STAR_RESOURCE_ALLOWED[statement.Sid ?? '']).toBeDefined();
@@ -202,8 +229,9 @@ describe('clusterNamespaces', () => {
     }
   });
 
-  it('keeps the register bundle within its budget', () => {
+  it('keeps the register and deregister bundles within their budget', () => {
     expect(zipBytes.register).toBeLessThanOrEqual(230 * 1024);
+    expect(zipBytes.deregister).toBeLessThanOrEqual(230 * 1024);
     expect(zipBytes.lookup).toBeLessThanOrEqual(160 * 1024);
   });
 });

@@ -1,12 +1,29 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the ${...} are CloudFormation Fn::Sub placeholders, not JavaScript templates
 import { derive, roleStatements } from './derive';
 import { arn, bySid, type Statement, sub, writeRecordsInAnyZone } from './iam-policy';
+import { type RuleKind, rulesMatching, TASK_EVENT_PATH, taskEvent } from './task-events';
 
 /**
  * serverless/config/ (what serverless/deploy-config.js loads) without `osls package`: the derivations of parameter sets that need no bundle
  * (the packaged tests cover the template as osls writes it). Parameters are read as osls would: those given,
  * else the defaults of serverless.yml.
  */
+
+/** The derived resources, by logical id. */
+async function resourcesFor(
+  params: Record<string, string>,
+): Promise<Record<string, { Properties: Record<string, unknown> }>> {
+  return ((await derive('resources', params)) as { Resources: Record<string, { Properties: Record<string, unknown> }> })
+    .Resources;
+}
+
+/** The event patterns of the two task-event rules, as the deploy code derives them. */
+async function patternsFor(params: Record<string, string>) {
+  const resources = await resourcesFor(params);
+  const pattern = (kind: RuleKind) =>
+    resources[TASK_EVENT_PATH[kind].rule]?.Properties.EventPattern as { detail: Record<string, unknown> };
+  return { running: pattern('running'), leaving: pattern('leaving') };
+}
 
 /** One variable of a function's environment, as the deploy code derives it. */
 async function variableOf(fn: string, variable: string, params: Record<string, string>): Promise<unknown> {
@@ -16,10 +33,11 @@ async function variableOf(fn: string, variable: string, params: Record<string, s
 describe('clusterNamespaces (derived, not packaged)', () => {
   it('with every cluster watched, only routes: no cluster filter, no cluster condition, clusters still listed', async () => {
     const params = { clusterNamespaces: 'prod-b=b.internal' };
-    const pattern = (await derive('rulePattern', params)) as { detail: Record<string, unknown> };
+    const patterns = await patternsFor(params);
     const scheduled = await roleStatements(params, 'ReconcileRole');
 
-    expect(pattern.detail.clusterArn).toBeUndefined();
+    expect(patterns.running.detail.clusterArn).toBeUndefined();
+    expect(patterns.leaving.detail.clusterArn).toBeUndefined();
     expect(await variableOf('reconcile', 'WATCHED_CLUSTERS', params)).toBe('');
     expect(await variableOf('register', 'CLUSTER_NAMESPACES', params)).toBe('prod-b=b.internal');
     expect(scheduled.ListClusters).toBeDefined();
@@ -120,12 +138,12 @@ describe('clusterNamespaces (derived, not packaged)', () => {
     ['no pair at all', ','],
     ['the same cluster by name and by ARN', 'prod-b=b.internal,arn:aws:ecs:eu-west-1:123456789012:cluster/prod-b=c'],
   ])('refuses %s, naming the parameter', async (_name, value) => {
-    await expect(derive('rulePattern', { clusterNamespaces: value })).rejects.toThrow('param "clusterNamespaces": ');
+    await expect(derive('resources', { clusterNamespaces: value })).rejects.toThrow('param "clusterNamespaces": ');
   });
 });
 
 describe('ownership of Cloud Map services (derived, not packaged)', () => {
-  const WRITERS = ['RegisterRole', 'ReconcileRole', 'HealthSweepRole'];
+  const WRITERS = ['RegisterRole', 'DeregisterRole', 'ReconcileRole', 'HealthSweepRole'];
   const serviceArns = arn('servicediscovery', 'service/*');
   /** Writing actions on services that no writer may ever hold: the ownership tag is put on by the creator only. */
   const SERVICE_CHANGES = [
@@ -413,6 +431,23 @@ describe('concurrency and throttling (derived, not packaged)', () => {
   const extensions = async (params: Record<string, string>) =>
     ((await derive('resources', params)) as { extensions: Extensions }).extensions;
 
+  it('reserves 5 executions for the register function and 10 for the deregister function by default', async () => {
+    const reserved = await extensions({});
+
+    expect(reserved.RegisterLambdaFunction?.Properties).toEqual({ ReservedConcurrentExecutions: 5 });
+    expect(reserved.DeregisterLambdaFunction?.Properties).toEqual({ ReservedConcurrentExecutions: 10 });
+  });
+
+  it('reserves registerMaxConcurrency and deregisterMaxConcurrency each for its own function, none for none', async () => {
+    const given = await extensions({ registerMaxConcurrency: '3', deregisterMaxConcurrency: '7' });
+    const none = await extensions({ registerMaxConcurrency: 'none', deregisterMaxConcurrency: 'none' });
+
+    expect(given.RegisterLambdaFunction?.Properties).toEqual({ ReservedConcurrentExecutions: 3 });
+    expect(given.DeregisterLambdaFunction?.Properties).toEqual({ ReservedConcurrentExecutions: 7 });
+    expect(none.RegisterLambdaFunction).toBeUndefined();
+    expect(none.DeregisterLambdaFunction).toBeUndefined();
+  });
+
   it('reserves 1 execution for the reconcile function by default, so two runs never overlap', async () => {
     expect((await extensions({})).ReconcileLambdaFunction?.Properties).toEqual({ ReservedConcurrentExecutions: 1 });
   });
@@ -451,7 +486,15 @@ describe('concurrency and throttling (derived, not packaged)', () => {
     expect(await derive('restApiStage', {})).toEqual({});
   });
 
+  // An SQS event source's maximum concurrency goes from 2 to 1000, and these parameters set it:
+  // https://docs.aws.amazon.com/lambda/latest/dg/API_ScalingConfig.html
   it.each([
+    ['registerMaxConcurrency', '1'],
+    ['registerMaxConcurrency', '1001'],
+    ['deregisterMaxConcurrency', '1'],
+    ['deregisterMaxConcurrency', '0'],
+    ['deregisterMaxConcurrency', '1001'],
+    ['deregisterMaxConcurrency', 'many'],
     ['reconcileMaxConcurrency', '2'],
     ['reconcileMaxConcurrency', '0'],
     ['lookupMaxConcurrency', '0'],
@@ -460,5 +503,109 @@ describe('concurrency and throttling (derived, not packaged)', () => {
     ['lookupThrottleBurst', '5001'],
   ])('refuses %s=%s, naming the parameter', async (name, value) => {
     await expect(derive('resources', { [name]: value })).rejects.toThrow(`param "${name}": `);
+  });
+});
+
+describe('the task-event path (derived, not packaged)', () => {
+  const WATCHED = 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod-a';
+
+  it.each([
+    ['registerEvents', 'RegisterQueue', 5],
+    ['deregisterEvents', 'LeavingQueue', 10],
+  ])(
+    '%s: one SQS event on %s, batches of 10 at once, failures per message, at most %d batches',
+    async (name, queue, max) => {
+      expect(await derive(name, {})).toEqual([
+        {
+          sqs: {
+            arn: { 'Fn::GetAtt': [queue, 'Arn'] },
+            batchSize: 10,
+            maximumBatchingWindow: 0,
+            functionResponseType: 'ReportBatchItemFailures',
+            maximumConcurrency: max,
+          },
+        },
+      ]);
+    },
+  );
+
+  it('caps each queue at its own function MaxConcurrency, and not at all with none', async () => {
+    const params = { registerMaxConcurrency: '2', deregisterMaxConcurrency: 'none' };
+    const [register] = (await derive('registerEvents', params)) as { sqs: Record<string, unknown> }[];
+    const [deregister] = (await derive('deregisterEvents', params)) as { sqs: Record<string, unknown> }[];
+
+    expect(register?.sqs.maximumConcurrency).toBe(2);
+    expect(deregister?.sqs).toEqual({
+      arn: { 'Fn::GetAtt': ['LeavingQueue', 'Arn'] },
+      batchSize: 10,
+      maximumBatchingWindow: 0,
+      functionResponseType: 'ReportBatchItemFailures',
+    });
+  });
+
+  it('gives the consumers a fixed timeout that no health wait grows (60 s)', async () => {
+    expect(await derive('taskEventTimeout', {})).toBe(60);
+    expect(await derive('taskEventTimeout', { healthWaitMs: '3600000', healthPollMs: '900000' })).toBe(60);
+  });
+
+  // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html (six times the function's timeout)
+  it('hides a received batch on either queue for six times the consumers timeout', async () => {
+    const resources = await resourcesFor({ healthWaitMs: '3600000' });
+    const timeout = Number(await derive('taskEventTimeout', {}));
+
+    expect(resources.RegisterQueue?.Properties.VisibilityTimeout).toBe(6 * timeout);
+    expect(resources.LeavingQueue?.Properties.VisibilityTimeout).toBe(6 * timeout);
+  });
+
+  it.each(['register', 'deregister'])(
+    'tells %s where re-checks go: REGISTER_QUEUE_NAME is the register queue name',
+    async (fn) => {
+      const resources = await resourcesFor({});
+
+      expect(await variableOf(fn, 'REGISTER_QUEUE_NAME', {})).toBe('ecs-cloudmap-registrar-prod-register');
+      expect(resources.RegisterQueue?.Properties.QueueName).toBe('ecs-cloudmap-registrar-prod-register');
+    },
+  );
+
+  it.each(['reconcile', 'healthSweep', 'lookup', 'createService'])(
+    'does not give %s the register queue',
+    async (fn) => {
+      expect(await variableOf(fn, 'REGISTER_QUEUE_NAME', {})).toBeUndefined();
+    },
+  );
+
+  it('accepts a health wait of up to an hour, re-checked every 1 s to every 15 minutes', async () => {
+    for (const [wait, poll] of [
+      ['3600000', '1000'],
+      ['0', '900000'],
+    ] as const) {
+      const params = { healthWaitMs: wait, healthPollMs: poll };
+      expect(await variableOf('register', 'HEALTH_WAIT_MS', params)).toBe(wait);
+      expect(await variableOf('register', 'HEALTH_POLL_MS', params)).toBe(poll);
+    }
+  });
+
+  // A re-check is a message delay: whole seconds, at most SQS's 15 minutes:
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-delay-queues.html
+  it.each([
+    ['healthPollMs', '999'],
+    ['healthPollMs', '900001'],
+    ['healthPollMs', '500'],
+    ['healthWaitMs', '3600001'],
+    ['healthWaitMs', '-1'],
+  ])('refuses %s=%s, naming the parameter', async (name, value) => {
+    await expect(derive('resources', { [name]: value })).rejects.toThrow(`param "${name}": `);
+  });
+
+  it('filters both rules on the watched clusters: an event of another cluster reaches neither queue', async () => {
+    const patterns = await patternsFor({ watchedClusters: WATCHED });
+    const other = 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod-x';
+
+    expect(patterns.running.detail.clusterArn).toEqual([WATCHED]);
+    expect(patterns.leaving.detail.clusterArn).toEqual([WATCHED]);
+    expect(rulesMatching(patterns, taskEvent('RUNNING', 'RUNNING', WATCHED))).toEqual(['running']);
+    expect(rulesMatching(patterns, taskEvent('RUNNING', 'STOPPED', WATCHED))).toEqual(['leaving']);
+    expect(rulesMatching(patterns, taskEvent('RUNNING', 'RUNNING', other))).toEqual([]);
+    expect(rulesMatching(patterns, taskEvent('STOPPED', 'STOPPED', other))).toEqual([]);
   });
 });

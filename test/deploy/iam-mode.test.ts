@@ -1,13 +1,14 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the ${...} are CloudFormation Fn::Sub placeholders, not JavaScript templates
 
+import { isLeaving, isRunning } from '../../lib/plan';
 import {
   type CfnTemplate,
   onlyResourceOfType,
   packageService,
   resourcesOfType,
   scheduleOf,
-  taskStateRule,
 } from '../../support/package-service';
+import { loadEvent, realEventNames } from '../helpers/fixtures';
 import {
   actionsOf,
   arn,
@@ -21,6 +22,16 @@ import {
   sub,
   writeRecordsInAnyZone,
 } from './iam-policy';
+import {
+  DESIRED_STATUSES,
+  LAST_STATUSES,
+  patternOf,
+  patternRules,
+  type RuleKind,
+  rulesMatching,
+  TASK_EVENT_PATH,
+  taskEvent,
+} from './task-events';
 
 /** The default deployment: HTTP API with IAM, existing DNS namespace by name, every cluster. */
 let template: CfnTemplate;
@@ -42,8 +53,8 @@ const REGISTRAR_ENVIRONMENT = {
   OWNER_ID: 'ecs-cloudmap-registrar',
   TASK_TABLE: 'ecs-cloudmap-registrar-prod-tasks',
   OPERATION_TIMEOUT_MS: '30000',
-  HEALTH_WAIT_MS: '12000',
-  HEALTH_POLL_MS: '2000',
+  HEALTH_WAIT_MS: '300000',
+  HEALTH_POLL_MS: '1000',
   CLUSTER_NAMESPACES: '',
   SERVICE_CREATOR_FUNCTION: 'ecs-cloudmap-registrar-prod-createService',
 };
@@ -60,6 +71,17 @@ const NEVER_CREATE_OR_CHANGE_SERVICES: Statement = {
   ],
   Resource: [sub('arn:${AWS::Partition}:servicediscovery:*:*:*')],
 };
+/** What the task-event consumers get besides the registrar's configuration: the queue of health re-checks. */
+const CONSUMER_ENVIRONMENT = { REGISTER_QUEUE_NAME: 'ecs-cloudmap-registrar-prod-register' };
+/** The rule DLQ's senders: the two task-event rules, by ARN. */
+const RULE_ARNS = {
+  running: sub(
+    'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/ecs-cloudmap-registrar-prod-task-running',
+  ),
+  leaving: sub(
+    'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/ecs-cloudmap-registrar-prod-task-leaving',
+  ),
+};
 /** The scheduled functions, by the logical id prefix osls gives them. */
 const SCHEDULED = [
   ['Reconcile', 'reconcile'],
@@ -67,33 +89,226 @@ const SCHEDULED = [
 ] as const;
 
 describe('default deployment (lookupMode=iam)', () => {
-  describe('the EventBridge rule', () => {
-    it('matches only ECS task state changes the register function acts on, from every cluster', () => {
-      const [, rule] = taskStateRule(template);
+  describe('the EventBridge rules', () => {
+    const patterns = () => ({ running: patternOf(template, 'running'), leaving: patternOf(template, 'leaving') });
 
-      expect(rule.Properties.EventPattern).toEqual({
+    it('are two, each with an event pattern: one for running tasks, one for leaving tasks', () => {
+      expect(Object.keys(patternRules(template)).sort()).toEqual(['TaskLeavingRule', 'TaskRunningRule']);
+      expect(resource('TaskRunningRule').Properties).toMatchObject({
+        Name: 'ecs-cloudmap-registrar-prod-task-running',
+        State: 'ENABLED',
+      });
+      expect(resource('TaskLeavingRule').Properties).toMatchObject({
+        Name: 'ecs-cloudmap-registrar-prod-task-leaving',
+        State: 'ENABLED',
+      });
+    });
+
+    it('the running rule matches only ECS task state changes of tasks running and meant to run, from every cluster', () => {
+      expect(patterns().running).toEqual({
+        source: ['aws.ecs'],
+        'detail-type': ['ECS Task State Change'],
+        detail: { lastStatus: ['RUNNING'], desiredStatus: ['RUNNING'] },
+      });
+    });
+
+    it('the leaving rule matches only ECS task state changes of tasks going or gone, from every cluster', () => {
+      expect(patterns().leaving).toEqual({
         source: ['aws.ecs'],
         'detail-type': ['ECS Task State Change'],
         detail: {
           $or: [
-            { lastStatus: ['RUNNING'], desiredStatus: ['RUNNING'] },
             { lastStatus: ['DEACTIVATING', 'STOPPING', 'DEPROVISIONING', 'STOPPED'] },
             { desiredStatus: ['STOPPED'] },
           ],
         },
       });
-      expect(rule.Properties.Name).toBe('ecs-cloudmap-registrar-prod-task-state');
     });
 
-    it('targets the register function with a retry policy and the rule DLQ', () => {
-      const [, rule] = taskStateRule(template);
-      const [target] = rule.Properties.Targets as Record<string, unknown>[];
+    // Matched as EventBridge matches (content filtering: every field named must match, `$or` any of its patterns):
+    // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html
+    it.each(LAST_STATUSES.flatMap((last) => DESIRED_STATUSES.map((desired) => [last, desired] as const)))(
+      'sends a task event with lastStatus %s, desiredStatus %s to the one queue the registrar wants it on, or none',
+      (lastStatus, desiredStatus) => {
+        const status = { lastStatus, desiredStatus };
+        const expected: RuleKind[] = isRunning(status) ? ['running'] : isLeaving(status) ? ['leaving'] : [];
 
-      expect(target).toMatchObject({
-        Arn: { 'Fn::GetAtt': ['RegisterLambdaFunction', 'Arn'] },
-        RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 185 },
-        DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['RuleDlq', 'Arn'] } },
+        expect(rulesMatching(patterns(), taskEvent(lastStatus, desiredStatus))).toEqual(expected);
+      },
+    );
+
+    it('routes the recorded ECS events: RUNNING to the running rule only, STOPPED or DEPROVISIONING to the leaving rule only, others nowhere', () => {
+      const routes = Object.fromEntries(
+        realEventNames().map((name) => [name, rulesMatching(patterns(), loadEvent(name))]),
+      );
+
+      expect(routes).toEqual({
+        '01-fargate-awsvpc-running-standalone-docs.json': ['running'],
+        '02-fargate-stopped-essential-exit255-standalone.json': ['leaving'],
+        '04-fargate-deprovisioning-essential-exited-standalone.json': ['leaving'],
+        '05-fargate-stopped-elb-healthcheck-service.json': ['leaving'],
+        '07-fargate-running-multicontainer-service-connect-sdi.json': ['running'],
+        '12-ec2-awsvpc-running-multicontainer-docs.json': ['running'],
+        '30-deployment-state-change-failed-docs.json': [],
+        '32-service-action-steady-state-docs.json': [],
       });
+    });
+
+    // A rule's SQS target is authorized by the queue's policy, with no role on the target:
+    // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html
+    it.each(['running', 'leaving'] as const)(
+      'the %s rule has one target, its queue, retried for an hour, then dead-lettered to the rule DLQ',
+      (kind) => {
+        const { rule, queue } = TASK_EVENT_PATH[kind];
+
+        expect(resource(rule).Properties.Targets).toEqual([
+          {
+            Id: queue,
+            Arn: { 'Fn::GetAtt': [queue, 'Arn'] },
+            RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 185 },
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['RuleDlq', 'Arn'] } },
+          },
+        ]);
+      },
+    );
+
+    it('invoke no function: nothing but the queues event sources may invoke the register and deregister functions', () => {
+      const invokers = Object.values(resourcesOfType(template, 'AWS::Lambda::Permission')).filter((p) =>
+        /"(Register|Deregister)LambdaFunction"/.test(JSON.stringify(p.Properties.FunctionName)),
+      );
+
+      expect(invokers).toEqual([]);
+    });
+  });
+
+  describe('task-event queues', () => {
+    it.each([
+      ['RegisterQueue', 'ecs-cloudmap-registrar-prod-register'],
+      ['LeavingQueue', 'ecs-cloudmap-registrar-prod-leaving'],
+    ])(
+      '%s keeps messages 6 hours, SSE-SQS encrypted, and moves one received 5 times to the register DLQ',
+      (id, name) => {
+        expect(resource(id)).toEqual({
+          Type: 'AWS::SQS::Queue',
+          Properties: {
+            QueueName: name,
+            VisibilityTimeout: 360,
+            MessageRetentionPeriod: 21_600,
+            SqsManagedSseEnabled: true,
+            RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['RegisterDlq', 'Arn'] }, maxReceiveCount: 5 },
+          },
+        });
+      },
+    );
+
+    // AWS advises a visibility timeout of six times the function's timeout for an SQS event source:
+    // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+    it.each(['running', 'leaving'] as const)(
+      'the %s queue hides a received batch for six times its consumer function timeout',
+      (kind) => {
+        const { queue, fn } = TASK_EVENT_PATH[kind];
+
+        expect(resource(queue).Properties.VisibilityTimeout).toBe(6 * Number(resource(fn).Properties.Timeout));
+      },
+    );
+
+    // A message moved to a DLQ keeps its enqueue time, so the DLQ must keep messages longer than its sources:
+    // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/setting-up-dead-letter-queue-retention.html
+    it('redrive to the register DLQ only, which keeps a message longer than they do and has no DLQ itself', () => {
+      const redriven = Object.entries(resourcesOfType(template, 'AWS::SQS::Queue')).filter(
+        ([, q]) => q.Properties.RedrivePolicy !== undefined,
+      );
+
+      expect(redriven.map(([id]) => id).sort()).toEqual(['LeavingQueue', 'RegisterQueue']);
+      for (const [, queue] of redriven) {
+        expect(Number(resource('RegisterDlq').Properties.MessageRetentionPeriod)).toBeGreaterThan(
+          Number(queue.Properties.MessageRetentionPeriod),
+        );
+      }
+      expect(resource('RegisterDlq').Properties.RedrivePolicy).toBeUndefined();
+    });
+
+    // EventBridge sends to a rule's target queue as events.amazonaws.com with the rule as aws:SourceArn. Keys of one
+    // condition are ANDed, the values of a negated key NORed, and a negated condition is true when its key is absent:
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_multi-value-conditions.html
+    it('let only the running rule and the two consumers roles send to the register queue, and deny everyone else', () => {
+      const policy = resource('RegisterQueuePolicy');
+      const queue = { 'Fn::GetAtt': ['RegisterQueue', 'Arn'] };
+
+      expect(policy.Type).toBe('AWS::SQS::QueuePolicy');
+      expect(policy.Properties.Queues).toEqual([{ Ref: 'RegisterQueue' }]);
+      expect((policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement).toEqual([
+        {
+          Sid: 'OnlyItsRuleMaySend',
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: 'sqs:SendMessage',
+          Resource: queue,
+          Condition: { ArnEquals: { 'aws:SourceArn': RULE_ARNS.running } },
+        },
+        {
+          Sid: 'NobodyElseMaySend',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'sqs:SendMessage',
+          Resource: queue,
+          Condition: {
+            ArnNotEquals: {
+              'aws:SourceArn': RULE_ARNS.running,
+              'aws:PrincipalArn': [
+                { 'Fn::GetAtt': ['RegisterRole', 'Arn'] },
+                { 'Fn::GetAtt': ['DeregisterRole', 'Arn'] },
+              ],
+            },
+          },
+        },
+      ]);
+    });
+
+    it('let only the leaving rule send to the leaving queue, and deny everyone else, the functions included', () => {
+      const policy = resource('LeavingQueuePolicy');
+      const queue = { 'Fn::GetAtt': ['LeavingQueue', 'Arn'] };
+
+      expect(policy.Type).toBe('AWS::SQS::QueuePolicy');
+      expect(policy.Properties.Queues).toEqual([{ Ref: 'LeavingQueue' }]);
+      expect((policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement).toEqual([
+        {
+          Sid: 'OnlyItsRuleMaySend',
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: 'sqs:SendMessage',
+          Resource: queue,
+          Condition: { ArnEquals: { 'aws:SourceArn': RULE_ARNS.leaving } },
+        },
+        {
+          Sid: 'NobodyElseMaySend',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'sqs:SendMessage',
+          Resource: queue,
+          Condition: { ArnNotEquals: { 'aws:SourceArn': RULE_ARNS.leaving } },
+        },
+      ]);
+    });
+
+    it("spare from the register queue's Deny exactly the roles IAM lets send there (a re-check is never refused)", () => {
+      const deny = (
+        resource('RegisterQueuePolicy').Properties.PolicyDocument as { Statement: Statement[] }
+      ).Statement.find((s) => s.Effect === 'Deny');
+      const spared = deny?.Condition?.ArnNotEquals?.['aws:PrincipalArn'];
+      const senders = Object.entries(resourcesOfType(template, 'AWS::IAM::Role'))
+        .filter(([, role]) =>
+          statementsOf(role).some(
+            (s) =>
+              s.Effect === 'Allow' &&
+              actionsOf(s).includes('sqs:SendMessage') &&
+              JSON.stringify(resourcesOf(s)).includes('"RegisterQueue"'),
+          ),
+        )
+        .map(([id]) => ({ 'Fn::GetAtt': [id, 'Arn'] }));
+
+      expect(senders).toHaveLength(2);
+      expect(spared).toEqual(senders);
     });
   });
 
@@ -107,25 +322,23 @@ describe('default deployment (lookupMode=iam)', () => {
     });
 
     // EventBridge sends to a rule's DLQ with the rule as aws:SourceArn; a negated condition is true when its key is
-    // absent, so the Deny also refuses a direct SendMessage (no aws:SourceArn):
+    // absent, so the Deny also refuses a direct SendMessage (no aws:SourceArn); the values of a negated key are NORed:
     // https://docs.aws.amazon.com/eventbridge/latest/userguide/resource-based-policies-eventbridge.html
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
-    it('lets only the task-state rule send to the rule DLQ, and denies everyone else', () => {
+    it('lets only the two task-event rules send to the rule DLQ, and denies everyone else', () => {
       const policy = resource('RuleDlqPolicy');
-      const ruleArn = sub(
-        'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/ecs-cloudmap-registrar-prod-task-state',
-      );
+      const ruleArns = [RULE_ARNS.running, RULE_ARNS.leaving];
 
       expect(policy.Type).toBe('AWS::SQS::QueuePolicy');
       expect(policy.Properties.Queues).toEqual([{ Ref: 'RuleDlq' }]);
       expect((policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement).toEqual([
         {
-          Sid: 'OnlyTheTaskStateRuleMaySend',
+          Sid: 'OnlyTheTaskStateRulesMaySend',
           Effect: 'Allow',
           Principal: { Service: 'events.amazonaws.com' },
           Action: 'sqs:SendMessage',
           Resource: { 'Fn::GetAtt': ['RuleDlq', 'Arn'] },
-          Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } },
+          Condition: { ArnEquals: { 'aws:SourceArn': ruleArns } },
         },
         {
           Sid: 'NobodyElseMaySend',
@@ -133,69 +346,51 @@ describe('default deployment (lookupMode=iam)', () => {
           Principal: '*',
           Action: 'sqs:SendMessage',
           Resource: { 'Fn::GetAtt': ['RuleDlq', 'Arn'] },
-          Condition: { ArnNotEquals: { 'aws:SourceArn': ruleArn } },
+          Condition: { ArnNotEquals: { 'aws:SourceArn': ruleArns } },
         },
       ]);
     });
 
-    // Lambda writes an on-failure record with the function's execution role:
-    // https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
-    it("lets only the register function's role send to the register DLQ, and denies everyone else", () => {
-      const policy = resource('RegisterDlqPolicy');
-      const role = { 'Fn::GetAtt': ['RegisterRole', 'Arn'] };
-
-      expect(policy.Type).toBe('AWS::SQS::QueuePolicy');
-      expect(policy.Properties.Queues).toEqual([{ Ref: 'RegisterDlq' }]);
-      expect((policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement).toEqual([
-        {
-          Sid: 'OnlyTheRegisterFunctionMaySend',
-          Effect: 'Allow',
-          Principal: { AWS: role },
-          Action: 'sqs:SendMessage',
-          Resource: { 'Fn::GetAtt': ['RegisterDlq', 'Arn'] },
-        },
-        {
-          Sid: 'NobodyElseMaySend',
-          Effect: 'Deny',
-          Principal: '*',
-          Action: 'sqs:SendMessage',
-          Resource: { 'Fn::GetAtt': ['RegisterDlq', 'Arn'] },
-          Condition: { ArnNotEquals: { 'aws:PrincipalArn': role } },
-        },
-      ]);
-    });
-
-    it('have no queue policy besides these two', () => {
+    // The register DLQ is filled by SQS redrive (resources/queues.yml says why it has no policy).
+    it('have no queue policy besides the rule DLQ and the two task-event queues', () => {
       expect(Object.keys(resourcesOfType(template, 'AWS::SQS::QueuePolicy')).sort()).toEqual([
-        'RegisterDlqPolicy',
+        'LeavingQueuePolicy',
+        'RegisterQueuePolicy',
         'RuleDlqPolicy',
       ]);
     });
 
-    it('sends what the register function still fails on to the register DLQ, after 2 retries and up to 6 hours', () => {
-      const config = resource('RegisterLambdaEvConf');
-
-      expect(config.Type).toBe('AWS::Lambda::EventInvokeConfig');
-      expect(config.Properties).toEqual({
-        FunctionName: { Ref: 'RegisterLambdaFunction' },
-        Qualifier: '$LATEST',
-        MaximumRetryAttempts: 2,
-        MaximumEventAgeInSeconds: 21_600,
-        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['RegisterDlq', 'Arn'] } } },
-      });
+    it('are written by no role: no function has an asynchronous on-failure destination or sends to a DLQ', () => {
+      expect(template.Resources.RegisterLambdaEvConf).toBeUndefined();
+      expect(template.Resources.DeregisterLambdaEvConf).toBeUndefined();
+      for (const [, role] of Object.entries(resourcesOfType(template, 'AWS::IAM::Role'))) {
+        for (const statement of statementsOf(role)) {
+          expect(JSON.stringify(statement.Resource)).not.toMatch(/"(RuleDlq|RegisterDlq)"/);
+        }
+      }
     });
   });
 
   describe('functions', () => {
-    it('run Node.js 22 on arm64 with their own roles, and the register function is capped at 5', () => {
+    it('run Node.js 22 on arm64 with their own roles; register is capped at 5 executions, deregister at 10', () => {
       const register = resource('RegisterLambdaFunction').Properties;
+      const deregister = resource('DeregisterLambdaFunction').Properties;
       const lookup = resource('LookupLambdaFunction').Properties;
 
       expect(register).toMatchObject({
+        Handler: 'functions/register.handler',
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
         Role: { 'Fn::GetAtt': ['RegisterRole', 'Arn'] },
         ReservedConcurrentExecutions: 5,
+      });
+      expect(deregister).toMatchObject({
+        FunctionName: 'ecs-cloudmap-registrar-prod-deregister',
+        Handler: 'functions/deregister.handler',
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Role: { 'Fn::GetAtt': ['DeregisterRole', 'Arn'] },
+        ReservedConcurrentExecutions: 10,
       });
       expect(lookup).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -206,8 +401,58 @@ describe('default deployment (lookupMode=iam)', () => {
       expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
     });
 
-    it('give the register function time for the health wait plus a Cloud Map operation (12 + 30 s, at least 60 s)', () => {
+    it('give both task-event consumers 60 s: a Cloud Map operation (30 s) plus 30 s, no health wait', () => {
       expect(resource('RegisterLambdaFunction').Properties.Timeout).toBe(60);
+      expect(resource('DeregisterLambdaFunction').Properties.Timeout).toBe(60);
+    });
+
+    // Batches of 10 with no batching window, failures reported per message, at most as many batches at once as
+    // the function's reservation (AWS: keep reserved concurrency at least the maximum concurrency):
+    // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html
+    // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
+    it.each([
+      ['running', 5],
+      ['leaving', 10],
+    ] as const)(
+      'the %s queue hands its consumer batches of 10 at once, at most %d at a time, failures per message',
+      (kind, max) => {
+        const { queue, fn, role } = TASK_EVENT_PATH[kind];
+        const mappings = Object.values(resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')).filter(
+          (m) => JSON.stringify(m.Properties.FunctionName) === JSON.stringify({ 'Fn::GetAtt': [fn, 'Arn'] }),
+        );
+
+        expect(mappings).toEqual([
+          {
+            Type: 'AWS::Lambda::EventSourceMapping',
+            DependsOn: [role],
+            Properties: {
+              BatchSize: 10,
+              MaximumBatchingWindowInSeconds: 0,
+              EventSourceArn: { 'Fn::GetAtt': [queue, 'Arn'] },
+              FunctionName: { 'Fn::GetAtt': [fn, 'Arn'] },
+              Enabled: true,
+              FunctionResponseTypes: ['ReportBatchItemFailures'],
+              ScalingConfig: { MaximumConcurrency: max },
+            },
+          },
+        ]);
+        expect(resource(fn).Properties.ReservedConcurrentExecutions).toBe(max);
+      },
+    );
+
+    it('read the task-event queues and nothing else through event sources', () => {
+      const sources = Object.values(resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')).map((m) =>
+        JSON.stringify([m.Properties.EventSourceArn, m.Properties.FunctionName]),
+      );
+
+      expect(sources.sort()).toEqual(
+        [
+          [{ 'Fn::GetAtt': ['LeavingQueue', 'Arn'] }, { 'Fn::GetAtt': ['DeregisterLambdaFunction', 'Arn'] }],
+          [{ 'Fn::GetAtt': ['RegisterQueue', 'Arn'] }, { 'Fn::GetAtt': ['RegisterLambdaFunction', 'Arn'] }],
+        ]
+          .map((pair) => JSON.stringify(pair))
+          .sort(),
+      );
     });
 
     it('give the lookup function its cache settings (the defaults of loadLookupConfig)', () => {
@@ -225,12 +470,20 @@ describe('default deployment (lookupMode=iam)', () => {
       });
     });
 
-    it('give the register function its ordering, Cloud Map and health-wait settings', () => {
-      expect(environment('RegisterLambdaFunction')).toEqual({
-        POWERTOOLS_SERVICE_NAME: 'ecs-cloudmap-registrar',
-        POWERTOOLS_METRICS_NAMESPACE: 'EcsCloudMapRegistrar',
-        ...REGISTRAR_ENVIRONMENT,
-      });
+    it.each(['RegisterLambdaFunction', 'DeregisterLambdaFunction'])(
+      'give %s its ordering, Cloud Map and health re-check settings, and the register queue by name',
+      (id) => {
+        expect(environment(id)).toEqual({
+          POWERTOOLS_SERVICE_NAME: 'ecs-cloudmap-registrar',
+          POWERTOOLS_METRICS_NAMESPACE: 'EcsCloudMapRegistrar',
+          ...REGISTRAR_ENVIRONMENT,
+          ...CONSUMER_ENVIRONMENT,
+        });
+      },
+    );
+
+    it('name the register queue in REGISTER_QUEUE_NAME as the queue is named', () => {
+      expect(CONSUMER_ENVIRONMENT.REGISTER_QUEUE_NAME).toBe(resource('RegisterQueue').Properties.QueueName);
     });
 
     it('keep their logs 30 days', () => {
@@ -239,12 +492,13 @@ describe('default deployment (lookupMode=iam)', () => {
       }
     });
 
-    it('stay within the bundle budgets (lookup 160 KB, register 230 KB zipped)', () => {
+    it('stay within the bundle budgets (lookup 160 KB, register and deregister 230 KB zipped)', () => {
       expect(zipBytes.lookup).toBeLessThanOrEqual(160 * 1024);
       expect(zipBytes.register).toBeLessThanOrEqual(230 * 1024);
+      expect(zipBytes.deregister).toBeLessThanOrEqual(230 * 1024);
     });
 
-    it.each(['register', 'reconcile', 'healthSweep'])(
+    it.each(['register', 'deregister', 'reconcile', 'healthSweep'])(
       '%s loads the EC2 client, left out of its bundle, with require() when a bridge or host task needs it',
       (fn) => {
         const bundle = bundles[fn] ?? '';
@@ -254,7 +508,7 @@ describe('default deployment (lookupMode=iam)', () => {
       },
     );
 
-    it.each(['register', 'reconcile', 'healthSweep'])(
+    it.each(['register', 'deregister', 'reconcile', 'healthSweep'])(
       '%s loads the Lambda client, left out of its bundle, with require() only to have a service created',
       (fn) => {
         const bundle = bundles[fn] ?? '';
@@ -265,7 +519,14 @@ describe('default deployment (lookupMode=iam)', () => {
     );
 
     it('package one zip per function, each size recorded (no budget for the scheduled functions)', () => {
-      expect(Object.keys(zipBytes).sort()).toEqual(['createService', 'healthSweep', 'lookup', 'reconcile', 'register']);
+      expect(Object.keys(zipBytes).sort()).toEqual([
+        'createService',
+        'deregister',
+        'healthSweep',
+        'lookup',
+        'reconcile',
+        'register',
+      ]);
       for (const size of Object.values(zipBytes)) expect(size).toBeGreaterThan(0);
       console.info(`function zips (bytes): ${JSON.stringify(zipBytes)}`);
     });
@@ -482,97 +743,23 @@ describe('default deployment (lookupMode=iam)', () => {
   describe('IAM', () => {
     const statements = (role: string) => bySid(statementsOf(resource(role)));
 
-    it('gives the register function exactly these statements', () => {
-      expect(statements('RegisterRole')).toEqual({
-        WriteOwnLogs: {
-          Sid: 'WriteOwnLogs',
-          Effect: 'Allow',
-          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          Resource: [arn('logs', 'log-group:/aws/lambda/ecs-cloudmap-registrar-prod-register:*')],
-        },
-        SendFailedEventsToDlq: {
-          Sid: 'SendFailedEventsToDlq',
-          Effect: 'Allow',
-          Action: ['sqs:SendMessage'],
-          Resource: [{ 'Fn::GetAtt': ['RegisterDlq', 'Arn'] }],
-        },
-        ReadAndWriteTaskVersions: {
-          Sid: 'ReadAndWriteTaskVersions',
-          Effect: 'Allow',
-          Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-          Resource: [{ 'Fn::GetAtt': ['TaskTable', 'Arn'] }],
-        },
-        DescribeTasksOfWatchedClusters: {
-          Sid: 'DescribeTasksOfWatchedClusters',
-          Effect: 'Allow',
-          Action: ['ecs:DescribeTasks'],
-          Resource: [arn('ecs', 'task/*')],
-        },
-        ReadServiceTagsOfWatchedClusters: {
-          Sid: 'ReadServiceTagsOfWatchedClusters',
-          Effect: 'Allow',
-          Action: ['ecs:DescribeServices'],
-          Resource: [arn('ecs', 'service/*')],
-        },
-        ReadTaskDefinitions: {
-          Sid: 'ReadTaskDefinitions',
-          Effect: 'Allow',
-          Action: ['ecs:DescribeTaskDefinition'],
-          Resource: '*',
-        },
-        DescribeContainerInstancesOfWatchedClusters: {
-          Sid: 'DescribeContainerInstancesOfWatchedClusters',
-          Effect: 'Allow',
-          Action: ['ecs:DescribeContainerInstances'],
-          Resource: [arn('ecs', 'container-instance/*')],
-        },
-        ReadContainerInstanceAddresses: {
-          Sid: 'ReadContainerInstanceAddresses',
-          Effect: 'Allow',
-          Action: ['ec2:DescribeInstances'],
-          Resource: '*',
-          Condition: { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } },
-        },
-        FindNamespaceByName: {
-          Sid: 'FindNamespaceByName',
-          Effect: 'Allow',
-          Action: ['servicediscovery:ListNamespaces'],
-          Resource: '*',
-        },
-        FindServicesAndFollowOperations: {
-          Sid: 'FindServicesAndFollowOperations',
-          Effect: 'Allow',
-          Action: ['servicediscovery:ListServices', 'servicediscovery:GetOperation'],
-          Resource: '*',
-        },
-        InvokeServiceCreator: {
-          Sid: 'InvokeServiceCreator',
-          Effect: 'Allow',
-          Action: ['lambda:InvokeFunction'],
-          Resource: [{ 'Fn::GetAtt': ['CreateServiceLambdaFunction', 'Arn'] }],
-        },
-        ReadInstances: {
-          Sid: 'ReadInstances',
-          Effect: 'Allow',
-          Action: ['servicediscovery:ListInstances', 'servicediscovery:GetInstance'],
-          Resource: [arn('servicediscovery', 'service/*')],
-        },
-        ReadServiceOwnership: {
-          Sid: 'ReadServiceOwnership',
-          Effect: 'Allow',
-          Action: ['servicediscovery:ListTagsForResource'],
-          Resource: [arn('servicediscovery', 'service/*')],
-        },
-        WriteInstancesOfManagedServices: {
-          Sid: 'WriteInstancesOfManagedServices',
-          Effect: 'Allow',
-          Action: ['servicediscovery:RegisterInstance', 'servicediscovery:DeregisterInstance'],
-          Resource: [arn('servicediscovery', 'service/*')],
-          Condition: { StringEquals: { 'aws:ResourceTag/managed-by': 'ecs-cloudmap-registrar' } },
-        },
-        NeverCreateOrChangeServices: NEVER_CREATE_OR_CHANGE_SERVICES,
-        WriteRecordsOfTheNamespace: writeRecordsInAnyZone(['*.kudos.local']),
-      });
+    // An SQS event source reads the queue with the function's role:
+    // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+    it.each([
+      ['RegisterRole', 'register', 'RegisterQueue'],
+      ['DeregisterRole', 'deregister', 'LeavingQueue'],
+    ])(
+      'gives %s exactly these statements: its own logs and queue, and re-checks on the register queue',
+      (role, fn, queue) => {
+        expect(statements(role)).toEqual(consumerStatements(fn, queue));
+      },
+    );
+
+    it('lets no other role touch a queue', () => {
+      for (const role of ROLES.filter((r) => r !== 'RegisterRole' && r !== 'DeregisterRole')) {
+        const sqs = statementsOf(resource(role)).filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
+        expect({ role, sqs }).toEqual({ role, sqs: [] });
+      }
     });
 
     it('gives the lookup function reads only, discovery limited to the namespace', () => {
@@ -658,7 +845,7 @@ describe('default deployment (lookupMode=iam)', () => {
       }
     });
 
-    it('watch errors and throttles of both functions, and the register queue age', () => {
+    it('watch errors and throttles of the register and lookup functions, errors of the others', () => {
       const lambdaAlarms = alarms()
         .filter((a) => a.Namespace === 'AWS/Lambda')
         .map((a) => `${(a.Dimensions as { Value: { Ref: string } }[])[0]?.Value.Ref} ${a.MetricName}`)
@@ -666,14 +853,58 @@ describe('default deployment (lookupMode=iam)', () => {
 
       expect(lambdaAlarms).toEqual([
         'CreateServiceLambdaFunction Errors',
+        'DeregisterLambdaFunction Errors',
         'HealthSweepLambdaFunction Errors',
         'LookupLambdaFunction Errors',
         'LookupLambdaFunction Throttles',
         'ReconcileLambdaFunction Errors',
-        'RegisterLambdaFunction AsyncEventAge',
         'RegisterLambdaFunction Errors',
         'RegisterLambdaFunction Throttles',
       ]);
+    });
+
+    // Lambda's AsyncEventAge is gone with the asynchronous invocations; a queue's backlog shows in its oldest message:
+    // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html
+    it.each([
+      ['register-queue-age', 'RegisterQueue', 600],
+      ['leaving-queue-age', 'LeavingQueue', 60],
+    ])('%s fires when the oldest message of %s is older than %d s in a minute', (name, queue, threshold) => {
+      expect(alarm(name)).toEqual({
+        AlarmName: `ecs-cloudmap-registrar-prod-${name}`,
+        AlarmDescription: expect.any(String),
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+        Statistic: 'Maximum',
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: threshold,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [],
+        OKActions: [],
+      });
+    });
+
+    it.each([
+      ['register-errors', 'RegisterLambdaFunction'],
+      ['deregister-errors', 'DeregisterLambdaFunction'],
+    ])('%s fires on 5 errors of %s in 5 minutes (a few are Cloud Map throttling, retried away)', (name, fn) => {
+      expect(alarm(name)).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: fn } }],
+        Statistic: 'Sum',
+        Period: 300,
+        EvaluationPeriods: 1,
+        Threshold: 5,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    });
+
+    it('watch no Lambda asynchronous event age any more', () => {
+      expect(alarms().filter((a) => a.MetricName === 'AsyncEventAge')).toEqual([]);
     });
 
     it('fire on any failed reconcile run, and on 3 failed health sweeps in 5 minutes', () => {
@@ -736,10 +967,138 @@ describe('default deployment (lookupMode=iam)', () => {
       expect(dashboard.Properties.DashboardName).toBe('ecs-cloudmap-registrar-prod');
       expect(metrics).toEqual(expect.arrayContaining(['ReconcileItemsFailed', 'HealthSweepItemsFailed']));
     });
+
+    it('come with a dashboard that shows the oldest message of both task-event queues', () => {
+      const [, dashboard] = onlyResourceOfType(template, 'AWS::CloudWatch::Dashboard');
+      const [body, variables] = (
+        dashboard.Properties.DashboardBody as { 'Fn::Sub': [string, Record<string, unknown>] }
+      )['Fn::Sub'];
+      const rows = (JSON.parse(body) as { widgets: { properties: { metrics: string[][] } }[] }).widgets.flatMap(
+        (w) => w.properties.metrics,
+      );
+
+      // "..." repeats the previous row's namespace, metric and dimension name:
+      // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html
+      expect(rows).toEqual(
+        expect.arrayContaining([
+          ['AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', '${RegisterTaskQueue}'],
+          ['...', '${LeavingTaskQueue}'],
+        ]),
+      );
+      expect(variables).toMatchObject({
+        RegisterTaskQueue: { 'Fn::GetAtt': ['RegisterQueue', 'QueueName'] },
+        LeavingTaskQueue: { 'Fn::GetAtt': ['LeavingQueue', 'QueueName'] },
+      });
+    });
   });
 });
 
-const ROLES = ['RegisterRole', 'LookupRole', 'ReconcileRole', 'HealthSweepRole', 'CreateServiceRole'];
+const ROLES = ['RegisterRole', 'DeregisterRole', 'LookupRole', 'ReconcileRole', 'HealthSweepRole', 'CreateServiceRole'];
+
+/**
+ * What a task-event consumer may do with the default parameters: write its own logs, read its own queue (its event
+ * source does, with its role), put health re-checks and re-sent failures on the register queue (SendMessageBatch is
+ * authorized as SendMessage: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-batch-api.html),
+ * and read and write as the registrar does.
+ */
+function consumerStatements(fn: string, ownQueue: string): Record<string, Statement> {
+  return {
+    WriteOwnLogs: {
+      Sid: 'WriteOwnLogs',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: [arn('logs', `log-group:/aws/lambda/ecs-cloudmap-registrar-prod-${fn}:*`)],
+    },
+    ReadOwnQueue: {
+      Sid: 'ReadOwnQueue',
+      Effect: 'Allow',
+      Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
+      Resource: [{ 'Fn::GetAtt': [ownQueue, 'Arn'] }],
+    },
+    SendHealthRechecks: {
+      Sid: 'SendHealthRechecks',
+      Effect: 'Allow',
+      Action: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
+      Resource: [{ 'Fn::GetAtt': ['RegisterQueue', 'Arn'] }],
+    },
+    ReadAndWriteTaskVersions: {
+      Sid: 'ReadAndWriteTaskVersions',
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      Resource: [{ 'Fn::GetAtt': ['TaskTable', 'Arn'] }],
+    },
+    DescribeTasksOfWatchedClusters: {
+      Sid: 'DescribeTasksOfWatchedClusters',
+      Effect: 'Allow',
+      Action: ['ecs:DescribeTasks'],
+      Resource: [arn('ecs', 'task/*')],
+    },
+    ReadServiceTagsOfWatchedClusters: {
+      Sid: 'ReadServiceTagsOfWatchedClusters',
+      Effect: 'Allow',
+      Action: ['ecs:DescribeServices'],
+      Resource: [arn('ecs', 'service/*')],
+    },
+    ReadTaskDefinitions: {
+      Sid: 'ReadTaskDefinitions',
+      Effect: 'Allow',
+      Action: ['ecs:DescribeTaskDefinition'],
+      Resource: '*',
+    },
+    DescribeContainerInstancesOfWatchedClusters: {
+      Sid: 'DescribeContainerInstancesOfWatchedClusters',
+      Effect: 'Allow',
+      Action: ['ecs:DescribeContainerInstances'],
+      Resource: [arn('ecs', 'container-instance/*')],
+    },
+    ReadContainerInstanceAddresses: {
+      Sid: 'ReadContainerInstanceAddresses',
+      Effect: 'Allow',
+      Action: ['ec2:DescribeInstances'],
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } },
+    },
+    FindNamespaceByName: {
+      Sid: 'FindNamespaceByName',
+      Effect: 'Allow',
+      Action: ['servicediscovery:ListNamespaces'],
+      Resource: '*',
+    },
+    FindServicesAndFollowOperations: {
+      Sid: 'FindServicesAndFollowOperations',
+      Effect: 'Allow',
+      Action: ['servicediscovery:ListServices', 'servicediscovery:GetOperation'],
+      Resource: '*',
+    },
+    InvokeServiceCreator: {
+      Sid: 'InvokeServiceCreator',
+      Effect: 'Allow',
+      Action: ['lambda:InvokeFunction'],
+      Resource: [{ 'Fn::GetAtt': ['CreateServiceLambdaFunction', 'Arn'] }],
+    },
+    ReadInstances: {
+      Sid: 'ReadInstances',
+      Effect: 'Allow',
+      Action: ['servicediscovery:ListInstances', 'servicediscovery:GetInstance'],
+      Resource: [arn('servicediscovery', 'service/*')],
+    },
+    ReadServiceOwnership: {
+      Sid: 'ReadServiceOwnership',
+      Effect: 'Allow',
+      Action: ['servicediscovery:ListTagsForResource'],
+      Resource: [arn('servicediscovery', 'service/*')],
+    },
+    WriteInstancesOfManagedServices: {
+      Sid: 'WriteInstancesOfManagedServices',
+      Effect: 'Allow',
+      Action: ['servicediscovery:RegisterInstance', 'servicediscovery:DeregisterInstance'],
+      Resource: [arn('servicediscovery', 'service/*')],
+      Condition: { StringEquals: { 'aws:ResourceTag/managed-by': 'ecs-cloudmap-registrar' } },
+    },
+    NeverCreateOrChangeServices: NEVER_CREATE_OR_CHANGE_SERVICES,
+    WriteRecordsOfTheNamespace: writeRecordsInAnyZone(['*.kudos.local']),
+  };
+}
 
 /**
  * What a scheduled function may do with the default parameters: list every cluster and its running tasks,

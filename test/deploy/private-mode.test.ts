@@ -6,9 +6,9 @@ import {
   packageService,
   resourcesOfType,
   scheduleOf,
-  taskStateRule,
 } from '../../support/package-service';
 import { bySid, resourceOf, statementsOf, sub } from './iam-policy';
+import { patternOf, TASK_EVENT_PATH } from './task-events';
 
 const ENDPOINTS = ['vpce-0123456789abcdef0', 'vpce-0fedcba9876543210'];
 const CLUSTER_B = 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod-b';
@@ -19,7 +19,7 @@ const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:ops';
  * and every tuning parameter away from its default.
  */
 let openDns: CfnTemplate;
-/** Private API with IAM, an existing HTTP namespace given by id. */
+/** Private API with IAM, an existing HTTP namespace given by id, the consumers' concurrency at its bounds. */
 let iamHttp: CfnTemplate;
 
 beforeAll(async () => {
@@ -34,6 +34,7 @@ beforeAll(async () => {
       watchedClusters: `prod-a,${CLUSTER_B}`,
       alarmTopicArn: TOPIC,
       registerMaxConcurrency: 'none',
+      deregisterMaxConcurrency: 'none',
       reconcileMaxConcurrency: 'none',
       lookupMaxConcurrency: '25',
       lookupThrottleRate: '30',
@@ -41,8 +42,8 @@ beforeAll(async () => {
       reconcileRate: '1 hour',
       reconcileMaxDeletes: '10',
       healthSweepIntervalMs: '15000',
-      healthWaitMs: '60000',
-      healthPollMs: '500',
+      healthWaitMs: '3600000',
+      healthPollMs: '15000',
       cacheMaxEntries: '5000',
       healthMaxAgeMs: '2000',
       cacheControlMaxAge: '0',
@@ -55,6 +56,8 @@ beforeAll(async () => {
       namespace: 'ns-abcdefghij012345',
       namespaceType: 'http',
       lookupNamespaces: 'corp.http',
+      registerMaxConcurrency: '2',
+      deregisterMaxConcurrency: '1000',
     }),
   ]);
 }, 180_000);
@@ -141,6 +144,7 @@ describe('a namespace created by the stack', () => {
     });
     for (const fn of [
       'RegisterLambdaFunction',
+      'DeregisterLambdaFunction',
       'LookupLambdaFunction',
       'ReconcileLambdaFunction',
       'HealthSweepLambdaFunction',
@@ -182,12 +186,8 @@ describe('a namespace created by the stack', () => {
 describe('watched clusters', () => {
   const clusterArns = [sub('arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/prod-a'), CLUSTER_B];
 
-  it('filter the rule on their ARNs', () => {
-    const [, rule] = taskStateRule(openDns);
-
-    expect((rule.Properties.EventPattern as { detail: { clusterArn: unknown } }).detail.clusterArn).toEqual(
-      clusterArns,
-    );
+  it.each(['running', 'leaving'] as const)('filter the %s rule on their ARNs', (kind) => {
+    expect((patternOf(openDns, kind) as { detail: { clusterArn: unknown } }).detail.clusterArn).toEqual(clusterArns);
   });
 
   it('scope the ECS reads to their tasks, services and container instances, with the ecs:cluster condition', () => {
@@ -360,7 +360,7 @@ describe('watched clusters', () => {
 });
 
 describe('an existing HTTP namespace given by id', () => {
-  it.each(['RegisterRole', 'ReconcileRole', 'HealthSweepRole'])(
+  it.each(['RegisterRole', 'DeregisterRole', 'ReconcileRole', 'HealthSweepRole'])(
     '%s needs no Route 53 permission and reads the namespace by its ARN',
     (role) => {
       const statements = bySid(statementsOf(resourceOf(iamHttp, role)));
@@ -388,9 +388,39 @@ describe('an existing HTTP namespace given by id', () => {
 });
 
 describe('other parameters', () => {
-  it('registerMaxConcurrency=none leaves the register function without reserved concurrency', () => {
-    expect(resourceOf(openDns, 'RegisterLambdaFunction').Properties.ReservedConcurrentExecutions).toBeUndefined();
-  });
+  /** The event source mapping of the queue of this kind (one per queue). */
+  const mappingOf = (template: CfnTemplate, kind: 'running' | 'leaving') => {
+    const arn = JSON.stringify({ 'Fn::GetAtt': [TASK_EVENT_PATH[kind].queue, 'Arn'] });
+    const found = Object.values(resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')).filter(
+      (m) => JSON.stringify(m.Properties.EventSourceArn) === arn,
+    );
+    if (found.length !== 1) throw new Error(`expected one event source on the ${kind} queue, found ${found.length}`);
+    return (found[0] as { Properties: Record<string, unknown> }).Properties;
+  };
+
+  it.each(['running', 'leaving'] as const)(
+    'register/deregisterMaxConcurrency=none leaves the %s queue consumer unreserved and its event source uncapped',
+    (kind) => {
+      const mapping = mappingOf(openDns, kind);
+
+      expect(resourceOf(openDns, TASK_EVENT_PATH[kind].fn).Properties.ReservedConcurrentExecutions).toBeUndefined();
+      expect(mapping).toMatchObject({ BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+      expect(mapping.ScalingConfig).toBeUndefined();
+    },
+  );
+
+  // An SQS event source's maximum concurrency goes from 2 to 1000:
+  // https://docs.aws.amazon.com/lambda/latest/dg/API_ScalingConfig.html
+  it.each([
+    ['running', 2],
+    ['leaving', 1000],
+  ] as const)(
+    'the %s queue consumer takes its MaxConcurrency as reservation and event source cap (%d)',
+    (kind, max) => {
+      expect(resourceOf(iamHttp, TASK_EVENT_PATH[kind].fn).Properties.ReservedConcurrentExecutions).toBe(max);
+      expect(mappingOf(iamHttp, kind).ScalingConfig).toEqual({ MaximumConcurrency: max });
+    },
+  );
 
   it('reconcileMaxConcurrency=none leaves the reconcile function without reserved concurrency (small accounts)', () => {
     expect(resourceOf(openDns, 'ReconcileLambdaFunction').Properties.ReservedConcurrentExecutions).toBeUndefined();
@@ -404,7 +434,7 @@ describe('other parameters', () => {
   it('alarmTopicArn sends every alarm and its recovery to the topic', () => {
     const alarms = Object.values(resourcesOfType(openDns, 'AWS::CloudWatch::Alarm'));
 
-    expect(alarms).toHaveLength(13);
+    expect(alarms).toHaveLength(15);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([TOPIC]);
       expect(alarm.Properties.OKActions).toEqual([TOPIC]);
@@ -428,9 +458,20 @@ describe('tuning parameters', () => {
     }
   });
 
-  it('healthWaitMs and healthPollMs reach the register function, whose timeout grows to cover the wait (60 + 30 + 15 s)', () => {
-    expect(variables('RegisterLambdaFunction')).toMatchObject({ HEALTH_WAIT_MS: '60000', HEALTH_POLL_MS: '500' });
-    expect(resourceOf(openDns, 'RegisterLambdaFunction').Properties.Timeout).toBe(105);
+  it.each([
+    'RegisterLambdaFunction',
+    'DeregisterLambdaFunction',
+    'ReconcileLambdaFunction',
+    'HealthSweepLambdaFunction',
+  ])('healthWaitMs (up to an hour) and healthPollMs reach %s', (fn) => {
+    expect(variables(fn)).toMatchObject({ HEALTH_WAIT_MS: '3600000', HEALTH_POLL_MS: '15000' });
+  });
+
+  it('a health wait of an hour leaves the consumers timeout at 60 s and their queues visibility at 360 s (no function waits)', () => {
+    for (const kind of ['running', 'leaving'] as const) {
+      expect(resourceOf(openDns, TASK_EVENT_PATH[kind].fn).Properties.Timeout).toBe(60);
+      expect(resourceOf(openDns, TASK_EVENT_PATH[kind].queue).Properties.VisibilityTimeout).toBe(360);
+    }
   });
 
   it('the cache parameters reach the lookup function', () => {

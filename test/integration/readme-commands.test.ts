@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { createOrScale } from '../../local/create-service';
-import { loadLocalTriggers } from '../../local/rules';
+import { deliveryFromConfig } from '../../local/delivery';
+import { invokeFunction, loadLocalTriggers } from '../../local/rules';
 import { type LocalAws, startLocalAws } from '../../local/stack';
 import { serveFunctions } from '../helpers/offline-functions';
 import { lambdaContext } from '../unit/lookup/helpers';
@@ -59,8 +60,20 @@ let functions: Awaited<ReturnType<typeof serveFunctions>>;
 let ecs: ECSClient;
 
 beforeAll(async () => {
-  const { rules, taskTable } = await loadLocalTriggers('local', ROOT);
-  aws = await startLocalAws({ port: 0, timeScale: 0.002, namespace: NAMESPACE, taskTable, dnsPort: 0 });
+  const { taskTable, config } = await loadLocalTriggers('local', ROOT);
+  const delivery = deliveryFromConfig(config, 'local');
+  aws = await startLocalAws({
+    port: 0,
+    timeScale: 0.002,
+    namespace: NAMESPACE,
+    taskTable,
+    dnsPort: 0,
+    // As npm start: the delivery serverless.yml declares, each invocation through the Lambda invoke endpoint.
+    delivery: {
+      delivery,
+      invoke: (name, payload) => invokeFunction(`http://127.0.0.1:${functions.lambdaPort}`, name, payload),
+    },
+  });
   const { emulator } = aws;
   // The functions' environment as local/start.ts gives it to serverless-offline, with serverless.yml's
   // table; the lookup cache off, so that each curl sees the state the previous command made.
@@ -69,6 +82,7 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_ECS: emulator.url,
     AWS_ENDPOINT_URL_EC2: emulator.url,
     AWS_ENDPOINT_URL_DYNAMODB: emulator.url,
+    AWS_ENDPOINT_URL_SQS: emulator.url,
     NAMESPACE,
     TASK_TABLE: taskTable,
     CACHE_INTERVAL_MS: '0',
@@ -78,15 +92,12 @@ beforeAll(async () => {
   const register = require('../../functions/register').handler;
   const reconcile = require('../../functions/reconcile').handler;
   const lookup = require('../../functions/lookup').handler;
-  for (const rule of rules.filter((r) => r.name.startsWith('register-'))) {
-    emulator.addRule({ name: rule.name, pattern: rule.pattern, target: (event) => register(event, lambdaContext) });
-  }
+  const deregister = require('../../functions/deregister').handler;
+  const handlers: Record<string, unknown> = { register, deregister, reconcile };
   functions = await serveFunctions({
     lookup,
     functions: Object.fromEntries(
-      rules
-        .map((rule) => [rule.functionName, register])
-        .concat([['ecs-cloudmap-registrar-local-reconcile', reconcile]]),
+      delivery.functions.filter((fn) => handlers[fn.key]).map((fn) => [fn.name, handlers[fn.key] as typeof register]),
     ),
   });
   ecs = new ECSClient({

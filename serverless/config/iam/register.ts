@@ -3,16 +3,26 @@ import { cloudMapStatements } from './cloud-map';
 import { ecsReadStatements } from './ecs';
 import { logStatement, type Statement, taskVersionsStatement } from './role';
 
-/** The register function's permissions (functions/register.ts); see the README's list for every `Resource: "*"`. */
-export function registerStatements(s: DeploySettings): Statement[] {
+/**
+ * The permissions of a task-event consumer (functions/register.ts on the register queue, functions/deregister.ts on
+ * the leaving queue); see the README's list for every `Resource: "*"`. Each reads its own queue, as its SQS event
+ * source does with the function's role; both may put a health re-check on the register queue.
+ */
+export function registerStatements(s: DeploySettings, fn: 'register' | 'deregister' = 'register'): Statement[] {
+  const own = fn === 'register' ? 'RegisterQueue' : 'LeavingQueue';
   return [
-    logStatement(s, 'register'),
+    logStatement(s, fn),
     {
-      // The on-failure destination is written with the function's own role.
-      Sid: 'SendFailedEventsToDlq',
+      Sid: 'ReadOwnQueue',
       Effect: 'Allow',
-      Action: ['sqs:SendMessage'],
-      Resource: [{ 'Fn::GetAtt': ['RegisterDlq', 'Arn'] }],
+      Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
+      Resource: [{ 'Fn::GetAtt': [own, 'Arn'] }],
+    },
+    {
+      Sid: 'SendHealthRechecks',
+      Effect: 'Allow',
+      Action: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
+      Resource: [{ 'Fn::GetAtt': ['RegisterQueue', 'Arn'] }],
     },
     taskVersionsStatement,
     ...ecsReadStatements(s),

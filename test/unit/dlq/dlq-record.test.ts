@@ -27,6 +27,15 @@ describe('parseDlqMessage', () => {
     expect(parseDlqMessage(JSON.stringify(EVENT))).toEqual({ kind: 'rule-event', event: EVENT, taskArn: TASK_ARN });
   });
 
+  it('reads a re-check message the register queue moved here (lib/task-queue.ts), to replay as it is', () => {
+    const message = { recheck: { failures: 4 }, events: [EVENT] };
+    expect(parseDlqMessage(JSON.stringify(message))).toEqual({ kind: 'recheck', event: message, taskArn: TASK_ARN });
+  });
+
+  it('finds unreadable a re-check message without events', () => {
+    expect(parseDlqMessage('{"recheck":{"failures":1},"events":[]}')).toMatchObject({ kind: 'unreadable' });
+  });
+
   it('reads the event out of a Lambda destination record, with why it failed', () => {
     expect(parseDlqMessage(JSON.stringify(destinationRecord()))).toEqual({
       kind: 'destination-record',
@@ -61,8 +70,12 @@ describe('parseDlqMessage', () => {
   it.each([
     ['an empty body', undefined, 'empty message body'],
     ['a body that is not JSON', '{"detail-type":', 'message body is not JSON'],
-    ['JSON of another shape', '{"hello":"world"}', 'neither an EventBridge event nor a Lambda destination record'],
-    ['a JSON array', '[1,2]', 'neither an EventBridge event nor a Lambda destination record'],
+    [
+      'JSON of another shape',
+      '{"hello":"world"}',
+      'neither an EventBridge event, a re-check message nor a Lambda destination record',
+    ],
+    ['a JSON array', '[1,2]', 'neither an EventBridge event, a re-check message nor a Lambda destination record'],
     [
       'a destination record of something else',
       JSON.stringify(destinationRecord({ requestPayload: { Records: [] } })),

@@ -16,8 +16,8 @@ describe('loadRegistrarConfig', () => {
       ownerId: 'ecs-cloudmap-registrar',
       operationTimeoutMs: 30000,
       serviceTagsTtlMs: 60000,
-      healthWaitMs: 12000,
-      healthPollMs: 2000,
+      healthWaitMs: 300000,
+      healthPollMs: 1000,
       taskTable: 'tasks',
     });
   });

@@ -89,3 +89,53 @@ describe('EcsTaskSource listing at scale', () => {
     expect(ecs.commandCalls(DescribeServicesCommand)).toHaveLength(1);
   });
 });
+
+/*
+ * DescribeTasks takes "a list of up to 100 task IDs or full ARN entries"
+ * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTasks.html) and shares the "Cluster read
+ * actions" bucket (20 a second sustained) with ListTasks: a batch of task events reads ECS once per cluster.
+ */
+describe('EcsTaskSource describing the tasks of a batch', () => {
+  const OTHER = 'arn:aws:ecs:us-east-1:123456789012:cluster/other';
+
+  it('answers describeTask calls made together with one DescribeTasks per cluster, 100 tasks a call', async () => {
+    ecs.on(DescribeTasksCommand).callsFake(async (input: { cluster: string; tasks: string[] }) => ({
+      tasks: input.tasks.filter((arn) => !arn.endsWith('/gone')).map((taskArn) => ({ ...task(0, 's'), taskArn })),
+    }));
+    const source = new EcsTaskSource(new ECSClient({}), { serviceTagsTtlMs: 60_000 });
+    const arns = Array.from({ length: 150 }, (_, i) => `arn:aws:ecs:us-east-1:123456789012:task/c/t${i}`);
+    const [many, other, gone] = await Promise.all([
+      Promise.all(arns.map((arn) => source.describeTask(CLUSTER, arn))),
+      source.describeTask(OTHER, 'arn:aws:ecs:us-east-1:123456789012:task/other/x'),
+      source.describeTask(CLUSTER, 'arn:aws:ecs:us-east-1:123456789012:task/c/gone'),
+    ]);
+    expect(many.map((t) => t?.taskArn)).toEqual(arns);
+    expect(other?.taskArn).toBe('arn:aws:ecs:us-east-1:123456789012:task/other/x');
+    expect(gone).toBeUndefined();
+    const calls = ecs
+      .commandCalls(DescribeTasksCommand)
+      .map((c) => [c.args[0].input.cluster, c.args[0].input.tasks?.length]);
+    expect(calls).toEqual([
+      [CLUSTER, 100],
+      [CLUSTER, 51],
+      [OTHER, 1],
+    ]);
+  });
+
+  it('fails every call of a failed DescribeTasks, and answers undefined for a deleted cluster', async () => {
+    ecs
+      .on(DescribeTasksCommand, { cluster: CLUSTER })
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    ecs
+      .on(DescribeTasksCommand, { cluster: OTHER })
+      .rejects(Object.assign(new Error('Cluster not found.'), { name: 'ClusterNotFoundException' }));
+    const source = new EcsTaskSource(new ECSClient({}), { serviceTagsTtlMs: 60_000 });
+    const results = await Promise.allSettled([
+      source.describeTask(CLUSTER, 'arn:aws:ecs:us-east-1:123456789012:task/c/a'),
+      source.describeTask(CLUSTER, 'arn:aws:ecs:us-east-1:123456789012:task/c/b'),
+      source.describeTask(OTHER, 'arn:aws:ecs:us-east-1:123456789012:task/other/x'),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
+    expect(results[2]).toEqual({ status: 'fulfilled', value: undefined });
+  });
+});

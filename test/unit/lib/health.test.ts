@@ -2,11 +2,11 @@ import { ClusterNotFoundError } from '../../../lib/errors';
 import { sweepHealth } from '../../../lib/health-sweep';
 import { logger } from '../../../lib/observability';
 import { isHealthGated, type PlanSettings, planTaskEvent } from '../../../lib/plan';
-import type { DescribedTask, TaskDefinitionFacts } from '../../../lib/ports';
+import type { DescribedTask } from '../../../lib/ports';
 import { handleTaskEvent, type RegistrarDeps } from '../../../lib/registrar';
 import { parseTaskEvent, type TaskDetail, type TaskStateChange } from '../../../lib/task-event';
 import { MemoryRegistry, MemoryTaskSource, MemoryVersionStore } from '../../../support/memory-adapters';
-import { loadEvent } from '../../helpers/fixtures';
+import { HEALTH_CHECKED_07, loadEvent } from '../../helpers/fixtures';
 import { planPrinted } from '../../helpers/printed-plan';
 
 const TASK_ARN = 'arn:aws:ecs:eu-west-2:332499610595:task/dev-ecs-public/f8bec92bed774ee4b27711702a862de5';
@@ -20,15 +20,7 @@ const settings: PlanSettings = {
   ownerId: 'ecs-cloudmap-registrar',
 };
 
-const gatedDefinition: TaskDefinitionFacts = {
-  arn: TASK_DEF,
-  family: 'cdp-demo-test-15',
-  networkMode: 'awsvpc',
-  containers: [
-    { name: 'log_router', essential: false, portMappings: [], hasHealthCheck: false },
-    { name: 'app', essential: true, portMappings: [{ containerPort: 8085 }], hasHealthCheck: true },
-  ],
-};
+const gatedDefinition = HEALTH_CHECKED_07;
 
 function event(): TaskStateChange {
   const parsed = parseTaskEvent(loadEvent('07-fargate-running-multicontainer-service-connect-sdi.json'));
@@ -97,25 +89,30 @@ function setup(healthSequence: string[]) {
 }
 
 describe('a RUNNING event for a health-checked task', () => {
-  it('waits in the function until ECS reports HEALTHY, then registers', async () => {
-    const { registry, tasks, deps } = setup(['UNKNOWN', 'UNKNOWN', 'HEALTHY']);
-    await expect(handleTaskEvent(event(), deps)).resolves.toMatchObject({ result: 'registered' });
-    expect(tasks.reads).toBe(3);
-    expect(registry.writes).toEqual([`register cdp-demo-test-15/${TASK_ID}`]);
-  });
-
-  it('gives up after the bounded wait and leaves the task to the health sweep', async () => {
-    const { registry, tasks, deps } = setup(['UNKNOWN']);
+  it('is planned once, without waiting: no write, no sleep, skipped as health-pending (the queue re-checks it)', async () => {
+    const { registry, tasks, deps } = setup(['UNKNOWN', 'HEALTHY']);
+    const slept: number[] = [];
+    deps.sleep = async (ms) => {
+      slept.push(ms);
+    };
     await expect(handleTaskEvent(event(), deps)).resolves.toMatchObject({
       result: 'skipped',
       reason: 'health-pending',
     });
-    expect(tasks.reads).toBe(6);
+    expect(tasks.reads).toBe(1);
+    expect(slept).toEqual([]);
     expect(registry.writes).toEqual([]);
   });
 
-  it('does not register a task that turns UNHEALTHY while it waits', async () => {
-    const { registry, deps } = setup(['UNKNOWN', 'UNHEALTHY']);
+  it('is registered when handled again once ECS reports HEALTHY', async () => {
+    const { registry, deps } = setup(['UNKNOWN', 'HEALTHY']);
+    await handleTaskEvent(event(), deps);
+    await expect(handleTaskEvent(event(), deps)).resolves.toMatchObject({ result: 'registered' });
+    expect(registry.writes).toEqual([`register cdp-demo-test-15/${TASK_ID}`]);
+  });
+
+  it('is not registered when ECS reports it UNHEALTHY', async () => {
+    const { registry, deps } = setup(['UNHEALTHY']);
     await expect(handleTaskEvent(event(), deps)).resolves.toMatchObject({ result: 'skipped', reason: 'unhealthy' });
     expect(registry.writes).toEqual([]);
   });

@@ -59,6 +59,7 @@ function deploySettings(given: Record<string, string>) {
 
 const LOADERS: Record<FunctionName, (env: Record<string, string | undefined>) => object> = {
   register: loadRegistrarConfig,
+  deregister: loadRegistrarConfig,
   reconcile: loadReconcileConfig,
   healthSweep: loadReconcileConfig,
   lookup: loadLookupConfig,

@@ -35,6 +35,9 @@ describe('the README tables of the settings catalogue', () => {
     expect(params.startsWith(startMarker('params'))).toBe(true);
     expect(params.endsWith(endMarker('params'))).toBe(true);
     expect(params).toContain('| `healthSweepIntervalMs` | `20000` | 1000-60000 |');
-    expect(tables.register).toContain('| `HEALTH_POLL_MS` | `2000` | 200-60000 |');
+    expect(tables.register).toContain('| `HEALTH_POLL_MS` | `1000` | 1000-900000 |');
+    expect(tables.register).toContain('| `HEALTH_WAIT_MS` | `300000` | 0-3600000 |');
+    expect(tables.params).toContain('| `deregisterMaxConcurrency` | `10` | 2-1000, or `none` (no reservation) |');
+    expect(tables.params).toContain('| `registerMaxConcurrency` | `5` | 2-1000, or `none` (no reservation) |');
   });
 });

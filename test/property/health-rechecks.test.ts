@@ -1,0 +1,115 @@
+import fc from 'fast-check';
+import type { DescribedTask, RecheckQueue } from '../../lib/ports';
+import { handleTaskMessages, type TaskQueueDeps } from '../../lib/task-queue';
+import { MemoryVersionStore } from '../../support/memory-adapters';
+import {
+  eventAt,
+  lifecyclesArbitrary,
+  TASK_DEFINITION,
+  TASK_DEFINITION_ARN,
+  type TaskLifecycle,
+} from '../helpers/event-generators';
+import { groundTruth, registered, SETTINGS, scheduledDeps } from '../helpers/interleaving';
+
+/**
+ * The new path for health-checked tasks (lib/task-queue.ts): a RUNNING event of a task ECS does not report HEALTHY
+ * yet goes back on the register queue as a delayed re-check, and each re-check reads ECS again, as often as it
+ * takes. Under every interleaving of ECS's moves, duplicated and reordered events, and re-checks delivered at any
+ * point (the queue's delay is only a lower bound: SQS gives no order), the ordering guarantees still hold: Cloud Map
+ * ends with exactly the tasks ECS runs, a stopped task is never registered again (never resurrect), and a task
+ * that keeps running is never deregistered.
+ */
+
+const seed = Number(process.env.FC_SEED ?? 20_261_129);
+
+/** The property's task definition: its essential container has a health check, so membership waits for HEALTHY. */
+const GATED = {
+  ...TASK_DEFINITION,
+  containers: TASK_DEFINITION.containers.map((c) => ({ ...c, hasHealthCheck: true })),
+};
+
+async function play(s: fc.Scheduler, lifecycles: TaskLifecycle[], healthyAfterReads: number[]) {
+  const versions = new MemoryVersionStore();
+  const { deps: base, registry, ecs } = scheduledDeps(s, versions);
+  ecs.definitions.set(TASK_DEFINITION_ARN, GATED);
+  // ECS reports a task HEALTHY from its n-th read on (n drawn per task): health comes at a point of the interleaving.
+  const reads = new Map<string, number>();
+  const describe = ecs.describeTask.bind(ecs);
+  ecs.describeTask = async (cluster: string, taskArn: string): Promise<DescribedTask | undefined> => {
+    const task = await describe(cluster, taskArn);
+    const n = (reads.get(taskArn) ?? 0) + 1;
+    reads.set(taskArn, n);
+    const index = lifecycles.findIndex((l) => l.taskArn === taskArn);
+    const healthy = n >= (healthyAfterReads[index % healthyAfterReads.length] ?? 1);
+    return task && { ...task, healthStatus: healthy ? 'HEALTHY' : 'UNKNOWN' };
+  };
+  const deliveries: Promise<void>[] = [];
+  let rechecks = 0;
+  let messages = 0;
+  const deliver = (body: string, label: string) =>
+    deliveries.push(
+      (async () => {
+        await s.schedule(Promise.resolve(), label);
+        messages += 1;
+        const result = await handleTaskMessages([{ messageId: `m${messages}`, body }], deps);
+        expect(result.batchItemFailures).toEqual([]);
+      })(),
+    );
+  const queue: RecheckQueue = {
+    async send(sent) {
+      for (const m of sent) {
+        rechecks += 1;
+        deliver(m.body, `recheck #${rechecks}`);
+      }
+      return { failed: [] };
+    },
+  };
+  const deps: TaskQueueDeps = {
+    ...base,
+    settings: { ...SETTINGS, healthWaitMs: 3_600_000, healthPollMs: 1000 },
+    recheck: queue,
+    // The clock stands still: every re-check is still due.
+    now: () => Date.parse('2023-11-24T11:09:31Z'),
+  };
+  const timelines = lifecycles.map(async (lifecycle) => {
+    for (const step of lifecycle.steps) {
+      const label = `${lifecycle.taskId.slice(0, 2)} ${step.lastStatus}/${step.desiredStatus} v${step.version}`;
+      await s.schedule(Promise.resolve(), `ecs ${label}`);
+      ecs.move(lifecycle, step);
+      const event = { ...eventAt(lifecycle, step), time: '2023-11-24T11:09:30Z' };
+      for (let copy = 0; copy < step.copies; copy += 1) deliver(JSON.stringify(event), label);
+    }
+  });
+  await s.waitFor(Promise.all(timelines));
+  // Deliveries add re-checks while they run: wait until none is left.
+  for (let settled = 0; settled < deliveries.length; ) {
+    const batch = deliveries.slice(settled);
+    settled = deliveries.length;
+    await s.waitFor(Promise.all(batch));
+  }
+  return { registry, rechecks };
+}
+
+describe('health-checked tasks re-checked through the register queue (property)', () => {
+  it('ends with Cloud Map holding exactly the tasks ECS runs, never registering a stopped task again', async () => {
+    let anyRecheck = false;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        lifecyclesArbitrary(4),
+        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 }),
+        async (s, lifecycles, healthyAfter) => {
+          const { registry, rechecks } = await play(s, lifecycles, healthyAfter);
+          anyRecheck ||= rechecks > 0;
+          expect(registered(registry)).toEqual(groundTruth(lifecycles));
+          const running = new Set(groundTruth(lifecycles));
+          const removed = registry.writes.filter((w) => w.startsWith('deregister ')).map((w) => w.slice(11));
+          expect(removed.filter((key) => running.has(key))).toEqual([]);
+        },
+      ),
+      { numRuns: 300, seed },
+    );
+    // The runs went through the new path, not around it.
+    expect(anyRecheck).toBe(true);
+  });
+});

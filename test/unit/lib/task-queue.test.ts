@@ -1,0 +1,278 @@
+import { logger } from '../../../lib/observability';
+import type { DescribedTask, RecheckQueue } from '../../../lib/ports';
+import { chunks } from '../../../lib/sqs/recheck-queue';
+import {
+  EVENTS_PER_MESSAGE,
+  handleTaskMessages,
+  MAX_FAILURES,
+  packRechecks,
+  readMessage,
+  recheckDelaySeconds,
+  runTaskInput,
+  type TaskQueueDeps,
+} from '../../../lib/task-queue';
+import { MemoryRegistry, MemoryTaskSource, MemoryVersionStore } from '../../../support/memory-adapters';
+import { HEALTH_CHECKED_07, loadEvent } from '../../helpers/fixtures';
+
+/**
+ * The register and deregister functions' queue work (lib/task-queue.ts): no function waits for a task's health;
+ * a task not HEALTHY yet goes back on the register queue as a delayed message (SQS DelaySeconds, whole seconds up
+ * to 900: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatchRequestEntry.html),
+ * and each event of a batch fails alone, reported through batchItemFailures
+ * (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html).
+ */
+
+const TASK_ARN = 'arn:aws:ecs:eu-west-2:332499610595:task/dev-ecs-public/f8bec92bed774ee4b27711702a862de5';
+const TASK_ID = 'f8bec92bed774ee4b27711702a862de5';
+const TASK_DEF = 'arn:aws:ecs:eu-west-2:332499610595:task-definition/cdp-demo-test-15:1';
+const EVENT_TIME = Date.parse('2024-01-01T00:00:00Z');
+
+const gatedDefinition = HEALTH_CHECKED_07;
+
+/** The fixture's RUNNING event of a health-checked service task, for task `id`, at EVENT_TIME. */
+function runningEvent(id = TASK_ID): Record<string, unknown> {
+  const event = loadEvent('07-fargate-running-multicontainer-service-connect-sdi.json') as Record<string, unknown>;
+  const arn = TASK_ARN.replace(TASK_ID, id);
+  return {
+    ...event,
+    time: new Date(EVENT_TIME).toISOString(),
+    resources: [arn],
+    detail: { ...(event.detail as object), taskArn: arn },
+  };
+}
+
+/** A queue that keeps what is sent, and can refuse. */
+class SentQueue implements RecheckQueue {
+  readonly sent: { body: string; delaySeconds: number }[] = [];
+  refuse = false;
+  async send(messages: { body: string; delaySeconds: number }[]) {
+    if (this.refuse) return { failed: messages.map((_, i) => i) };
+    this.sent.push(...messages);
+    return { failed: [] };
+  }
+}
+
+function setup(health: () => string) {
+  const registry = new MemoryRegistry();
+  const tasks = new MemoryTaskSource();
+  tasks.definitions.set(TASK_DEF, gatedDefinition);
+  tasks.describeTask = async (_cluster, taskArn): Promise<DescribedTask> => {
+    tasks.reads += 1;
+    return { taskArn, lastStatus: 'RUNNING', desiredStatus: 'RUNNING', version: 5, tags: {}, healthStatus: health() };
+  };
+  const queue = new SentQueue();
+  let clock = EVENT_TIME + 1000;
+  const deps: TaskQueueDeps = {
+    registry,
+    tasks,
+    versions: new MemoryVersionStore(),
+    settings: {
+      namespace: 'kudos.local',
+      defaultPort: 80,
+      dnsRecords: 'A',
+      ownerId: 'ecs-cloudmap-registrar',
+      dnsTtl: 10,
+      healthWaitMs: 60_000,
+      healthPollMs: 1000,
+    },
+    now: () => clock,
+    sleep: async () => {
+      throw new Error('nothing on this path may sleep');
+    },
+    recheck: queue,
+  };
+  return { registry, tasks, queue, deps, advance: (ms: number) => (clock += ms) };
+}
+
+const record = (body: unknown, messageId = 'm1') => ({
+  messageId,
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+});
+
+let quiet: jest.SpyInstance[];
+beforeEach(() => {
+  quiet = [
+    jest.spyOn(logger, 'info').mockImplementation(() => undefined),
+    jest.spyOn(logger, 'warn').mockImplementation(() => undefined),
+    jest.spyOn(logger, 'error').mockImplementation(() => undefined),
+  ];
+});
+afterEach(() => {
+  for (const spy of quiet) spy.mockRestore();
+});
+
+describe('a health-checked task that is not HEALTHY yet', () => {
+  it('goes back on the register queue with the poll as its delay, and nothing is written', async () => {
+    const { registry, queue, deps } = setup(() => 'UNKNOWN');
+    const result = await handleTaskMessages([record(runningEvent())], deps);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(registry.writes).toEqual([]);
+    expect(queue.sent).toHaveLength(1);
+    expect(queue.sent[0]?.delaySeconds).toBe(1);
+    expect(readMessage(queue.sent[0]?.body ?? '')).toEqual({ events: [runningEvent()], failures: 0 });
+  });
+
+  it('is registered by the re-check that finds it HEALTHY, and re-checked no more', async () => {
+    let health = 'UNKNOWN';
+    const { registry, queue, deps } = setup(() => health);
+    await handleTaskMessages([record(runningEvent())], deps);
+    health = 'HEALTHY';
+    const recheck = queue.sent.splice(0);
+    const result = await handleTaskMessages([record(recheck[0]?.body)], deps);
+    expect(result.outcomes).toEqual([expect.objectContaining({ result: 'registered', taskId: TASK_ID })]);
+    expect(registry.writes).toEqual([`register cdp-demo-test-15/${TASK_ID}`]);
+    expect(queue.sent).toEqual([]);
+  });
+
+  it('is left to the health sweep once healthWaitMs has passed since its RUNNING event', async () => {
+    const { queue, deps, advance } = setup(() => 'UNKNOWN');
+    advance(60_000);
+    await handleTaskMessages([record(runningEvent())], deps);
+    expect(queue.sent).toEqual([]);
+  });
+
+  it('is neither registered nor re-checked when ECS reports it UNHEALTHY', async () => {
+    const { registry, queue, deps } = setup(() => 'UNHEALTHY');
+    const result = await handleTaskMessages([record(runningEvent())], deps);
+    expect(result.outcomes).toEqual([expect.objectContaining({ result: 'skipped', reason: 'unhealthy' })]);
+    expect(registry.writes).toEqual([]);
+    expect(queue.sent).toEqual([]);
+  });
+
+  it('is re-checked together with the others of its batch: one message, one ECS read each', async () => {
+    const { tasks, queue, deps } = setup(() => 'UNKNOWN');
+    const ids = ['0'.repeat(32), '1'.repeat(32), '2'.repeat(32)];
+    await handleTaskMessages(
+      ids.map((id, i) => record(runningEvent(id), `m${i}`)),
+      deps,
+    );
+    expect(tasks.reads).toBe(3);
+    expect(queue.sent).toHaveLength(1);
+    expect((readMessage(queue.sent[0]?.body ?? '') as { events: unknown[] }).events).toHaveLength(3);
+  });
+});
+
+describe('each event of a batch fails alone', () => {
+  const denied = () => Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' });
+
+  it('re-sends a failed event on its own after 10 s, and the others of the batch are done', async () => {
+    const { registry, queue, deps } = setup(() => 'HEALTHY');
+    const other = '0123456789abcdef0123456789abcdef';
+    registry.failingInstances.set(TASK_ID, denied());
+    const result = await handleTaskMessages([record(runningEvent(), 'bad'), record(runningEvent(other), 'good')], deps);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(registry.writes).toContain(`register cdp-demo-test-15/${other}`);
+    expect(queue.sent).toHaveLength(1);
+    expect(queue.sent[0]?.delaySeconds).toBe(10);
+    expect(readMessage(queue.sent[0]?.body ?? '')).toEqual({ events: [runningEvent()], failures: 1 });
+  });
+
+  it(`gives the message back to SQS (then its DLQ) once an event has failed ${MAX_FAILURES} times`, async () => {
+    const { registry, queue, deps } = setup(() => 'HEALTHY');
+    registry.failingInstances.set(TASK_ID, denied());
+    const body = { recheck: { failures: MAX_FAILURES - 1 }, events: [runningEvent()] };
+    const result = await handleTaskMessages([record(body, 'tired')], deps);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'tired' }]);
+    expect(queue.sent).toEqual([]);
+  });
+
+  it('gives a message back when its re-check cannot be sent', async () => {
+    const { queue, deps } = setup(() => 'UNKNOWN');
+    queue.refuse = true;
+    const result = await handleTaskMessages([record(runningEvent(), 'pending')], deps);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'pending' }]);
+  });
+
+  it('skips a body that is not JSON, logging why, and never hands it out again', async () => {
+    const { deps } = setup(() => 'HEALTHY');
+    const result = await handleTaskMessages([record('{not json', 'junk')], deps);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(logger.warn).toHaveBeenCalledWith(
+      'skipped: message junk: the message body is not JSON',
+      expect.objectContaining({ reason: 'unreadable-message' }),
+    );
+  });
+
+  it('skips an event that is not an ECS task state change as the register function always did', async () => {
+    const { deps } = setup(() => 'HEALTHY');
+    const result = await handleTaskMessages([record({ hello: 'world' })], deps);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(result.outcomes).toEqual([expect.objectContaining({ result: 'skipped' })]);
+  });
+});
+
+describe('a leaving task', () => {
+  it('is deregistered without waiting for the Cloud Map operation', async () => {
+    const { registry, deps } = setup(() => 'HEALTHY');
+    await handleTaskMessages([record(runningEvent())], deps);
+    const waits: unknown[] = [];
+    const deregister = registry.deregister.bind(registry);
+    registry.deregister = async (service, id, options) => {
+      waits.push(options?.wait);
+      return deregister(service, id, options);
+    };
+    const stopping = runningEvent();
+    (stopping.detail as Record<string, unknown>).desiredStatus = 'STOPPED';
+    (stopping.detail as Record<string, unknown>).version = 6;
+    const result = await handleTaskMessages([record(stopping)], deps);
+    expect(result.outcomes).toEqual([expect.objectContaining({ result: 'deregistered' })]);
+    expect(waits).toEqual([false]);
+  });
+});
+
+describe('invoked directly (registrar replay-dlq)', () => {
+  it('answers the outcome of the event', async () => {
+    const { deps } = setup(() => 'HEALTHY');
+    await expect(runTaskInput(runningEvent(), deps)).resolves.toMatchObject({ result: 'registered' });
+  });
+
+  it('throws the error of a failed event, so the caller sees the function fail (and nothing is re-sent)', async () => {
+    const { registry, queue, deps } = setup(() => 'HEALTHY');
+    registry.failingInstances.set(TASK_ID, Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    await expect(runTaskInput(runningEvent(), deps)).rejects.toThrow('denied');
+    expect(queue.sent).toEqual([]);
+  });
+
+  it('handles every event of a re-check message (what the register DLQ may hold)', async () => {
+    const { registry, deps } = setup(() => 'HEALTHY');
+    const other = '0123456789abcdef0123456789abcdef';
+    const message = { recheck: { failures: 4 }, events: [runningEvent(), runningEvent(other)] };
+    await expect(runTaskInput(message, deps)).resolves.toMatchObject({ result: 'registered' });
+    expect(registry.writes.sort()).toEqual([
+      `register cdp-demo-test-15/${other}`,
+      `register cdp-demo-test-15/${TASK_ID}`,
+    ]);
+  });
+
+  it('answers an SQS event with the batch answer', async () => {
+    const { deps } = setup(() => 'HEALTHY');
+    const sqsEvent = { Records: [{ ...record(runningEvent()), eventSource: 'aws:sqs' }] };
+    await expect(runTaskInput(sqsEvent, deps)).resolves.toEqual({ batchItemFailures: [] });
+  });
+});
+
+describe('re-check messages', () => {
+  it(`hold at most ${EVENTS_PER_MESSAGE} events and about 200 KB`, () => {
+    const events = Array.from({ length: 100 }, (_, i) => ({ n: i }));
+    expect(packRechecks(events, 0).map((m) => m.count)).toEqual([40, 40, 20]);
+    const big = Array.from({ length: 5 }, () => ({ pad: 'x'.repeat(90_000) }));
+    const packed = packRechecks(big, 0);
+    expect(packed.map((m) => m.count)).toEqual([2, 2, 1]);
+    for (const m of packed) expect(m.body.length).toBeLessThan(256 * 1024);
+    expect(readMessage(packed[0]?.body ?? '')).toMatchObject({ failures: 0 });
+  });
+
+  it('wait the poll (whole seconds, at least 1), then 10 s doubling after failures, at most 900 s', () => {
+    expect(recheckDelaySeconds(0, 1000)).toBe(1);
+    expect(recheckDelaySeconds(0, 1500)).toBe(2);
+    expect([1, 2, 3, 4].map((f) => recheckDelaySeconds(f, 1000))).toEqual([10, 20, 40, 80]);
+    expect(recheckDelaySeconds(20, 1000)).toBe(900);
+  });
+
+  it('go out 10 a SendMessageBatch call, within its 256 KiB', () => {
+    const small = Array.from({ length: 23 }, () => ({ body: 'x' }));
+    expect(chunks(small).map((c) => c.length)).toEqual([10, 10, 3]);
+    const large = Array.from({ length: 3 }, () => ({ body: 'x'.repeat(150_000) }));
+    expect(chunks(large).map((c) => c.length)).toEqual([1, 1, 1]);
+  });
+});
