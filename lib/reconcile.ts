@@ -252,7 +252,9 @@ export async function reconcile(deps: RegistrarDeps, options: ReconcileOptions):
     const taskArn = instance.attributes[ATTR.taskArn];
     const item = { action: 'deregister', taskArn, instanceId: instance.id, namespace, cloudMapService: service.name };
     await tally.attempt(item, async () => {
-      if (guarded) {
+      // Not a guess when the task's own leaving event was recorded: the instance of a registration whose undo
+      // failed after its task stopped has nothing else to remove it, and ECS may list no task for long.
+      if (guarded && !(await recordedLeaving(deps, instance))) {
         counts.deferred += 1;
         return;
       }
@@ -279,6 +281,12 @@ export async function reconcile(deps: RegistrarDeps, options: ReconcileOptions):
   });
   if (!dryRun) counts.updated += (await fixHealth(deps, ecs.planned, tally)).changed;
   return { ...counts, ...tally.counts(), dryRun };
+}
+
+/** True when the version store records the instance's task as leaving (a leaving event of the task said so). */
+async function recordedLeaving(deps: RegistrarDeps, instance: InstanceRecord): Promise<boolean> {
+  const taskArn = instance.attributes[ATTR.taskArn];
+  return taskArn !== undefined && (await deps.versions.get(taskArn))?.state === 'leaving';
 }
 
 /**
