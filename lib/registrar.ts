@@ -367,7 +367,15 @@ async function applyRegister(
     if (error instanceof ServiceNotManagedError) return skipped(error.code, error.message, registration.instanceId);
     throw error;
   }
-  const instances = await registry.listInstances(service);
+  // The task's own instance (another tool's of the same id, or a newer version) and one page of the service's
+  // instances for its holder: a service holds the tasks of one ECS service (registrationBlocker keeps it so), so
+  // any page names the holder. Listing every page would cost a call per 100 instances at each registration: a
+  // rolling deployment of 1,000 tasks would list 2,000 instances 1,000 times.
+  const [own, page] = await Promise.all([
+    registry.getInstance(service, registration.instanceId),
+    registry.listInstances(service, { firstPage: true }),
+  ]);
+  const instances = own ? [own, ...page.filter((i) => i.id !== own.id)] : page;
   const blocked = registrationBlocker(plan, registration, instances, settings.ownerId, force);
   if (blocked) return skipped(blocked.reason, blocked.message, registration.instanceId);
   await registry.register(service, registration.instanceId, registration.attributes);

@@ -35,8 +35,13 @@ export const MAX_FAILURES = 5;
 /** Events a re-check message holds at most (ECS task events are a few KB each; SQS takes 256 KiB a message). */
 export const EVENTS_PER_MESSAGE = 40;
 const MAX_MESSAGE_BYTES = 200_000;
-/** Events handled at once in one invocation: the function's bound on concurrent Cloud Map writes. */
-export const EVENTS_AT_ONCE = 50;
+/**
+ * Tasks handled at once in one invocation: a whole batch (10 messages of up to 40 events). With the queue's event
+ * source running at most `registerMaxConcurrency` batches, that bounds the Cloud Map writes in flight (5 x 400 =
+ * 2,000 operations at most, by default). Fewer would make a burst of tasks turning HEALTHY together wait for one
+ * another's operations (2 s each) inside an invocation.
+ */
+export const TASKS_AT_ONCE = 10 * EVENTS_PER_MESSAGE;
 
 /** The events a message body holds and how many times they failed; `unreadable` when it is neither shape. */
 export function readMessage(body: string): { events: unknown[]; failures: number } | { unreadable: string } {
@@ -103,6 +108,20 @@ async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Prom
   await Promise.all(lanes);
 }
 
+/** The jobs grouped by task ARN (an event without one is a group of its own), each group by ascending version. */
+export function byTask<T extends { event: unknown }>(jobs: T[]): T[][] {
+  const groups = new Map<unknown, T[]>();
+  jobs.forEach((job, i) => {
+    const detail = (job.event as { detail?: { taskArn?: unknown } } | null)?.detail;
+    const key = typeof detail?.taskArn === 'string' ? detail.taskArn : i;
+    const group = groups.get(key) ?? [];
+    group.push(job);
+    groups.set(key, group);
+  });
+  const version = (job: T) => Number((job.event as { detail?: { version?: unknown } }).detail?.version ?? 0) || 0;
+  return [...groups.values()].map((group) => group.sort((a, b) => version(a) - version(b)));
+}
+
 interface Job {
   record: string;
   event: unknown;
@@ -140,17 +159,21 @@ export async function handleTaskMessages(
   const outcomes: (Outcome | Error)[] = [];
   const pending: Job[] = [];
   const failed: Job[] = [];
-  await eachLimited(jobs, EVENTS_AT_ONCE, async (job) => {
-    try {
-      const outcome = await runRegistration(job.event, deps);
-      outcomes.push(outcome);
-      const healthWaitMs = deps.settings.healthWaitMs ?? 0;
-      if (outcome.result === 'skipped' && outcome.reason === 'health-pending') {
-        if (recheckDue(job.event, now(), healthWaitMs)) pending.push({ ...job, failures: 0 });
+  // The events of one task one after the other, oldest version first (a second leaving event then finds the first
+  // one's work done instead of waiting for it); different tasks side by side.
+  await eachLimited(byTask(jobs), TASKS_AT_ONCE, async (taskJobs) => {
+    for (const job of taskJobs) {
+      try {
+        const outcome = await runRegistration(job.event, deps);
+        outcomes.push(outcome);
+        const healthWaitMs = deps.settings.healthWaitMs ?? 0;
+        if (outcome.result === 'skipped' && outcome.reason === 'health-pending') {
+          if (recheckDue(job.event, now(), healthWaitMs)) pending.push({ ...job, failures: 0 });
+        }
+      } catch (error) {
+        outcomes.push(error instanceof Error ? error : new Error(String(error)));
+        failed.push({ ...job, failures: job.failures + 1 });
       }
-    } catch (error) {
-      outcomes.push(error instanceof Error ? error : new Error(String(error)));
-      failed.push({ ...job, failures: job.failures + 1 });
     }
   });
 

@@ -8,7 +8,6 @@ import { deliveryFromConfig } from '../../local/delivery';
 import { invokeFunction, loadLocalTriggers } from '../../local/rules';
 import { type LocalAws, startLocalAws } from '../../local/stack';
 import { serveFunctions } from '../helpers/offline-functions';
-import { lambdaContext } from '../unit/lookup/helpers';
 
 /**
  * Every command the README prints for the local stack, run as printed (ports aside) against what

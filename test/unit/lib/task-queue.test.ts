@@ -2,6 +2,7 @@ import { logger } from '../../../lib/observability';
 import type { DescribedTask, RecheckQueue } from '../../../lib/ports';
 import { chunks } from '../../../lib/sqs/recheck-queue';
 import {
+  byTask,
   EVENTS_PER_MESSAGE,
   handleTaskMessages,
   MAX_FAILURES,
@@ -217,6 +218,47 @@ describe('a leaving task', () => {
     const result = await handleTaskMessages([record(stopping)], deps);
     expect(result.outcomes).toEqual([expect.objectContaining({ result: 'deregistered' })]);
     expect(waits).toEqual([false]);
+  });
+});
+
+describe('events of one task in one batch', () => {
+  it('are handled one after the other, oldest first: the later leaving event finds the work done, without waiting', async () => {
+    const { registry, deps } = setup(() => 'HEALTHY');
+    await handleTaskMessages([record(runningEvent())], deps);
+    const leaving = (version: number, lastStatus: string) => {
+      const event = runningEvent();
+      Object.assign(event.detail as Record<string, unknown>, { desiredStatus: 'STOPPED', lastStatus, version });
+      return event;
+    };
+    // Newest first in the batch, as SQS may hand them; `sleep` throws in this setup, so any wait fails the test.
+    const result = await handleTaskMessages(
+      [
+        record(leaving(8, 'STOPPED'), 'late'),
+        record(leaving(6, 'RUNNING'), 'first'),
+        record(leaving(7, 'STOPPING'), 'mid'),
+      ],
+      deps,
+    );
+    expect(result.batchItemFailures).toEqual([]);
+    expect(result.outcomes.map((o) => (o instanceof Error ? o.message : o.result))).toEqual([
+      'deregistered',
+      'skipped',
+      'skipped',
+    ]);
+    expect(registry.writes.filter((w) => w.startsWith('deregister'))).toEqual([
+      `deregister cdp-demo-test-15/${TASK_ID}`,
+    ]);
+  });
+
+  it('group by task ARN, each group by ascending version', () => {
+    const job = (taskArn: string | undefined, version: number) => ({ event: { detail: { taskArn, version } } });
+    const groups = byTask([job('a', 3), job('b', 1), job('a', 2), job(undefined, 1), job(undefined, 2)]);
+    expect(groups.map((g) => g.map((j) => `${j.event.detail.taskArn}${j.event.detail.version}`))).toEqual([
+      ['a2', 'a3'],
+      ['b1'],
+      ['undefined1'],
+      ['undefined2'],
+    ]);
   });
 });
 
