@@ -2,6 +2,7 @@ import { AwsError } from './aws-error';
 import {
   CallCounter,
   type CallCounts,
+  FARGATE_LAUNCH,
   parseQuotaSetting,
   type QuotaClock,
   type QuotaService,
@@ -105,6 +106,14 @@ export class Faults {
       throw error;
     }
     this.counter.record(service, action, false);
+  }
+
+  /**
+   * A Fargate task launch of the service scheduler: 0 when the quotas let it start now (or there are none), else the
+   * simulated milliseconds until they do.
+   */
+  fargateLaunchWaitMs(): number {
+    return this.quotas?.take('fargate', FARGATE_LAUNCH) ?? 0;
   }
 
   /** Calls metered since the last reset, by `service.Action` (the `/_local/calls` knob). */

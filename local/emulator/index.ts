@@ -216,6 +216,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     containerInstancesPerCluster: options.containerInstancesPerCluster,
     liveTasks: options.liveTasks ?? false,
     log,
+    fargateLaunchWaitMs: () => faults.fargateLaunchWaitMs(),
     emit: (event) => {
       if (deliver) bus.publish(event as unknown as BusEvent);
       else dropped += 1;

@@ -1,7 +1,7 @@
 import { AwsError } from './aws-error';
 
 /** The services whose calls the quotas meter (EC2 and the forwarded DynamoDB are not metered). */
-export type QuotaService = 'ecs' | 'cloudMap';
+export type QuotaService = 'ecs' | 'cloudMap' | 'fargate';
 
 /**
  * One token bucket: the actions that share it, its capacity (the burst) and its refill rate (the
@@ -27,6 +27,9 @@ const ecs = (name: string, actions: string[], burst: number, rate: number): Quot
   burst,
   rate,
 });
+
+/** The metered action of a Fargate task launch (the service scheduler's, not an API call). */
+export const FARGATE_LAUNCH = 'LaunchTask';
 
 /**
  * AWS's documented request quotas, per account and Region.
@@ -108,6 +111,16 @@ export const AWS_QUOTAS: readonly QuotaBucket[] = [
   ecs('Service revision actions', ['DescribeServiceRevisions'], 50, 20),
   ecs('Task protection actions', ['UpdateTaskProtection', 'GetTaskProtection'], 200, 80),
   ecs('Cluster service resource read actions', ['ListServicesByNamespace'], 10, 1),
+  // Fargate's task launch rate, per account and Region (https://docs.aws.amazon.com/AmazonECS/latest/userguide/throttling.html):
+  // "you can immediately launch up to 100 Amazon ECS tasks ... with a sustained launch rate of 20 ... per second".
+  // The service scheduler takes a token per Fargate task it starts, and waits for one when there is none.
+  {
+    service: 'fargate',
+    name: 'Fargate On-Demand task launches',
+    actions: [FARGATE_LAUNCH],
+    burst: 100,
+    rate: 20,
+  },
   { service: 'cloudMap', name: 'DiscoverInstances', actions: ['DiscoverInstances'], burst: 2000, rate: 1000 },
   {
     service: 'cloudMap',
@@ -212,6 +225,23 @@ export class Quotas {
       );
     }
     throw new AwsError('ThrottlingException', 'Rate exceeded (quotas).');
+  }
+
+  /**
+   * Takes a token for something the emulator does itself (a Fargate launch), without throwing: 0 when taken,
+   * else the simulated milliseconds until a token is there. Unmetered: always 0.
+   */
+  take(service: QuotaService, action: string): number {
+    this.refill();
+    const meter = this.meters.get(`${service}.${action}`);
+    if (!meter) return 0;
+    if (meter.tokens >= 1) {
+      meter.tokens -= 1;
+      return 0;
+    }
+    return meter.bucket.rate > 0
+      ? Math.ceil(((1 - meter.tokens) * 1000) / meter.bucket.rate)
+      : Number.POSITIVE_INFINITY;
   }
 
   /** Tokens left in each bucket now, by bucket name (for reports). */

@@ -41,6 +41,11 @@ export interface EcsOptions {
   liveTasks?: boolean;
   /** Where live apps report what went wrong (listen errors, IPv6-only tasks). */
   log?: (line: string) => void;
+  /**
+   * Fargate's task launch rate: 0 when the service scheduler may start a Fargate task now, else the simulated ms
+   * until it may (the quotas of /_local/faults). Default: always now.
+   */
+  fargateLaunchWaitMs?: () => number;
 }
 
 type Handler = (input: Input) => unknown;
@@ -76,7 +81,7 @@ export class Ecs {
       this.live,
     );
     const placement = new TaskPlacement(state, options.clock, options.pool, lifecycle);
-    const scheduler = new ServiceScheduler(state, options.clock, lifecycle, placement);
+    const scheduler = new ServiceScheduler(state, options.clock, lifecycle, placement, options.fargateLaunchWaitMs);
     this.ctx = {
       state,
       clock: options.clock,

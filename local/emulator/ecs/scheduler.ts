@@ -18,11 +18,16 @@ export class ServiceScheduler {
   /** Tasks whose 40 s count is already scheduled: once per task, whatever settles it meanwhile. */
   private readonly counting = new WeakSet<Task>();
 
+  /** Services waiting for Fargate's launch rate: their next try is already scheduled. */
+  private readonly waitingForLaunch = new WeakSet<EcsService>();
+
   constructor(
     private readonly state: EcsState,
     private readonly clock: Clock,
     private readonly lifecycle: TaskLifecycle,
     private readonly placement: TaskPlacement,
+    /** Fargate's task launch rate (see EcsOptions.fargateLaunchWaitMs). */
+    private readonly fargateLaunchWaitMs: () => number = () => 0,
   ) {}
 
   /** A new PRIMARY deployment; the old ones stay ACTIVE until the scheduler has replaced their tasks. */
@@ -47,6 +52,9 @@ export class ServiceScheduler {
     const current = live.filter((task) => task.startedBy === primary.id);
     if (current.length < service.desiredCount) {
       for (let i = current.length; i < service.desiredCount; i++) {
+        // Fargate launches at most its account rate (100 at once, then 20 a second, with the quotas on): the rest
+        // of the service's tasks start as tokens come back.
+        if (service.launchType === 'FARGATE' && !this.launchAllowed(service)) break;
         // Without a container instance that fits, the scheduler waits; capacity or freed ports retry it.
         if (!this.startServiceTask(service, primary.taskDefinition, primary.id)) break;
       }
@@ -97,6 +105,20 @@ export class ServiceScheduler {
       this.lifecycle.stop(task, 'ServiceSchedulerInitiated', 'Task failed container health checks');
     }
     this.reconcile(service);
+  }
+
+  /** True when Fargate's launch rate lets one more task of the service start now; else tries again when it does. */
+  private launchAllowed(service: EcsService): boolean {
+    if (this.waitingForLaunch.has(service)) return false;
+    const waitMs = this.fargateLaunchWaitMs();
+    if (waitMs === 0) return true;
+    if (!Number.isFinite(waitMs)) return false;
+    this.waitingForLaunch.add(service);
+    this.clock.after(waitMs, () => {
+      this.waitingForLaunch.delete(service);
+      this.reconcile(service);
+    });
+    return false;
   }
 
   /** New capacity or freed ports: services short of tasks in the cluster try to place them again. */

@@ -72,10 +72,15 @@ export class AsyncInvoker {
     execution: Execution,
   ): void {
     const outcome = execution.throttled ? 'throttled' : execution.result.ok ? 'success' : 'error';
-    const step = nextAsyncStep(state, outcome, {
-      maximumRetryAttempts: fn.spec.maximumRetryAttempts ?? DEFAULT_MAXIMUM_RETRY_ATTEMPTS,
-      maximumEventAgeMs: (fn.spec.maximumEventAgeSeconds ?? DEFAULT_MAXIMUM_EVENT_AGE_SECONDS) * 1000,
-    });
+    const step = nextAsyncStep(
+      state,
+      outcome,
+      {
+        maximumRetryAttempts: fn.spec.maximumRetryAttempts ?? DEFAULT_MAXIMUM_RETRY_ATTEMPTS,
+        maximumEventAgeMs: (fn.spec.maximumEventAgeSeconds ?? DEFAULT_MAXIMUM_EVENT_AGE_SECONDS) * 1000,
+      },
+      Math.random(),
+    );
     if (step.kind === 'done') return;
     const lastError = execution.throttled ? undefined : execution.result;
     if (step.kind === 'discard') {

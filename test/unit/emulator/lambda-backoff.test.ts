@@ -8,8 +8,13 @@ describe("Lambda's asynchronous queue decisions", () => {
   const config = { maximumRetryAttempts: 2, maximumEventAgeMs: 21_600_000 };
   const fresh = { ageMs: 0, errors: 0, throttles: 0 };
 
+  it('jitters a throttled wait within its upper half: a burst throttled together does not retry in lockstep', () => {
+    expect([0, 0.5, 1].map((jitter) => throttleRetryDelayMs(3, jitter))).toEqual([8_000, 6_000, 4_000]);
+    expect(throttleRetryDelayMs(20, 1)).toBe(150_000);
+  });
+
   it('waits 1, 2, 4 ... seconds between throttled attempts, never more than 5 minutes', () => {
-    expect([0, 1, 2, 3, 8, 9, 20].map(throttleRetryDelayMs)).toEqual([
+    expect([0, 1, 2, 3, 8, 9, 20].map((n) => throttleRetryDelayMs(n))).toEqual([
       1_000, 2_000, 4_000, 8_000, 256_000, 300_000, 300_000,
     ]);
   });

@@ -1,6 +1,13 @@
-import { DescribeClustersCommand, ECSClient, ListClustersCommand } from '@aws-sdk/client-ecs';
+import {
+  CreateServiceCommand,
+  DescribeClustersCommand,
+  ECSClient,
+  ListClustersCommand,
+  paginateListTasks,
+} from '@aws-sdk/client-ecs';
 import { DiscoverInstancesCommand } from '@aws-sdk/client-servicediscovery';
 import { AWS_QUOTAS, type QuotaBucket, Quotas } from '../../../local/emulator/quotas';
+import { fargateService, registerApp } from '../../../support/ecs-setup';
 import { type Harness, rejectionOf, startHarness, stopHarness } from './emulator-harness';
 
 /*
@@ -192,5 +199,55 @@ describe('the quotas option of the faults knob', () => {
     expect(() => h.emulator.setFaults({ quotas: [{ ...bucket(['ListTasks'], 0, 1) }] })).toThrow(/quotas\[0\]\.burst/);
     expect(() => h.emulator.setFaults({ quotas: 'gcp' as never })).toThrow(/quotas is "aws"/);
     expect(h.emulator.knob('faults')).toEqual({ quotas: 'aws' });
+  });
+});
+
+/*
+ * Fargate's task launch rate, "AWS Fargate throttling quotas"
+ * (https://docs.aws.amazon.com/AmazonECS/latest/userguide/throttling.html): "you can immediately launch up to 100
+ * Amazon ECS tasks ... with a sustained launch rate of 20 ... per second". With the aws quotas on, the service
+ * scheduler starts a large Fargate service's tasks at that rate, as ECS does.
+ */
+describe('the Fargate launch rate (quotas "aws")', () => {
+  let h: Harness;
+  afterEach(() => stopHarness(h));
+
+  async function taskCount(): Promise<number> {
+    let count = 0;
+    for await (const page of paginateListTasks({ client: h.ecs }, { cluster: 'rate', desiredStatus: 'RUNNING' })) {
+      count += page.taskArns?.length ?? 0;
+    }
+    return count;
+  }
+
+  it('starts 100 tasks of a service at once, then 20 a second', async () => {
+    // Time scale 0.1: the bucket refills 200 tokens a real second, so the first count may be a few above 100.
+    h = await startHarness({ timeScale: 0.1 });
+    await registerApp(h.ecs, 'web', { portMappings: [{ containerPort: 80 }] }, 'rate');
+    h.emulator.setFaults({ quotas: 'aws' });
+    const started = performance.now();
+    await h.ecs.send(
+      new CreateServiceCommand(
+        fargateService({ cluster: 'rate', serviceName: 'web', taskDefinition: 'web', desiredCount: 130 }),
+      ),
+    );
+    const first = await taskCount();
+    expect(first).toBeGreaterThanOrEqual(100);
+    expect(first).toBeLessThan(120);
+    await h.emulator.idle();
+    expect(await taskCount()).toBe(130);
+    // 30 beyond the burst at 20 a second: at least 1.5 simulated seconds, 150 real ms at this time scale.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
+  it('starts them all at once without the quotas', async () => {
+    h = await startHarness({ timeScale: 0.01 });
+    await registerApp(h.ecs, 'web', { portMappings: [{ containerPort: 80 }] }, 'rate');
+    await h.ecs.send(
+      new CreateServiceCommand(
+        fargateService({ cluster: 'rate', serviceName: 'web', taskDefinition: 'web', desiredCount: 160 }),
+      ),
+    );
+    expect(await taskCount()).toBe(160);
   });
 });
