@@ -159,6 +159,20 @@ export async function handleTaskMessages(
   const outcomes: (Outcome | Error)[] = [];
   const pending: Job[] = [];
   const failed: Job[] = [];
+  const givenBack = new Set<string>();
+  // Tasks not HEALTHY yet go back on the queue as soon as they are known, not after the batch's registrations have
+  // waited for their Cloud Map operations: their next re-check comes round one delay later either way.
+  const sends: Promise<void>[] = [];
+  let flushing = false;
+  const flushPending = () => {
+    if (flushing || !deps.recheck) return;
+    flushing = true;
+    setImmediate(() => {
+      flushing = false;
+      const jobs = pending.splice(0);
+      if (jobs.length) sends.push(sendRechecks([{ jobs, failures: 0 }], deps, givenBack));
+    });
+  };
   // The events of one task one after the other, oldest version first (a second leaving event then finds the first
   // one's work done instead of waiting for it); different tasks side by side.
   await eachLimited(byTask(jobs), TASKS_AT_ONCE, async (taskJobs) => {
@@ -168,7 +182,10 @@ export async function handleTaskMessages(
         outcomes.push(outcome);
         const healthWaitMs = deps.settings.healthWaitMs ?? 0;
         if (outcome.result === 'skipped' && outcome.reason === 'health-pending') {
-          if (recheckDue(job.event, now(), healthWaitMs)) pending.push({ ...job, failures: 0 });
+          if (recheckDue(job.event, now(), healthWaitMs)) {
+            pending.push({ ...job, failures: 0 });
+            flushPending();
+          }
         }
       } catch (error) {
         outcomes.push(error instanceof Error ? error : new Error(String(error)));
@@ -176,20 +193,23 @@ export async function handleTaskMessages(
       }
     }
   });
+  // A flush scheduled by the last pending task, then what it did not take.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  await Promise.all(sends);
 
-  const givenBack = new Set<string>();
   const resend: { jobs: Job[]; failures: number }[] = [];
-  if (pending.length) resend.push({ jobs: pending, failures: 0 });
+  const unsent = pending.splice(0);
+  if (unsent.length) resend.push({ jobs: unsent, failures: 0 });
   for (const job of failed) {
     if (job.failures >= MAX_FAILURES || !deps.recheck || options.resendFailures === false) givenBack.add(job.record);
     else resend.push({ jobs: [job], failures: job.failures });
   }
   if (resend.length && deps.recheck) {
     await sendRechecks(resend, deps, givenBack);
-  } else if (pending.length) {
-    logger.info(`${pending.length} task(s) not HEALTHY yet: left to the health sweep (no register queue)`, {
+  } else if (unsent.length) {
+    logger.info(`${unsent.length} task(s) not HEALTHY yet: left to the health sweep (no register queue)`, {
       action: 'recheck',
-      pending: pending.length,
+      pending: unsent.length,
     });
   }
   return { batchItemFailures: [...givenBack].map((itemIdentifier) => ({ itemIdentifier })), outcomes };

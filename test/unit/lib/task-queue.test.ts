@@ -125,6 +125,34 @@ describe('a health-checked task that is not HEALTHY yet', () => {
     expect(queue.sent).toEqual([]);
   });
 
+  it('goes back on the queue without waiting for the registrations of its batch', async () => {
+    const healthy = '0123456789abcdef0123456789abcdef';
+    const { registry, queue, deps } = setup(() => 'UNKNOWN');
+    const describe = deps.tasks.describeTask.bind(deps.tasks);
+    deps.tasks.describeTask = async (cluster, taskArn) => {
+      const task = await describe(cluster, taskArn);
+      return task && { ...task, healthStatus: taskArn.endsWith(healthy) ? 'HEALTHY' : 'UNKNOWN' };
+    };
+    let release: () => void = () => undefined;
+    const register = registry.register.bind(registry);
+    const sentWhileRegistering: number[] = [];
+    registry.register = async (...args) => {
+      // A Cloud Map operation that takes its time: the pending task's re-check must already be on its way.
+      await new Promise<void>((resolve) => {
+        release = resolve;
+        setTimeout(() => {
+          sentWhileRegistering.push(queue.sent.length);
+          resolve();
+        }, 20);
+      });
+      return register(...args);
+    };
+    await handleTaskMessages([record(runningEvent(healthy), 'h'), record(runningEvent(), 'p')], deps);
+    release();
+    expect(sentWhileRegistering).toEqual([1]);
+    expect(registry.writes).toEqual([`register cdp-demo-test-15/${healthy}`]);
+  });
+
   it('is left to the health sweep once healthWaitMs has passed since its RUNNING event', async () => {
     const { queue, deps, advance } = setup(() => 'UNKNOWN');
     advance(60_000);
