@@ -1,3 +1,4 @@
+import { envNumber } from '../support/bench-env';
 import { registerPattern, resolveServerlessYml } from '../support/pipeline';
 import {
   EXIT_AT_SIGTERM,
@@ -64,14 +65,6 @@ export interface RollingBenchmark {
   timeScale: number;
   /** Everything the run measured, per deployment and per path. */
   run: RollingRun;
-}
-
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a number > 0 (got "${raw}")`);
-  return value;
 }
 
 function pathOf(run: RollingRun, variant: string, path: 'lookup' | 'dns'): PathFigures {
