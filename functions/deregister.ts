@@ -1,6 +1,9 @@
+import { loadDeregisterConfig } from '../lib/config';
+import { taskEventHandler } from './task-event-handler';
+
 /**
- * The leaving queue's consumer: leaving tasks (the leaving rule), in batches. The same handler as the register
- * function's (any task event works in either); a function of its own for its own queue and reservation, so no
- * registration work delays a deregistration.
+ * The leaving queue's consumer: leaving tasks (the leaving rule), in batches, with a queue, a reservation and a
+ * re-check queue of its own, so no registration work delays a deregistration. Any task event works here, as in the
+ * register function.
  */
-export { handler } from './register';
+export const handler = taskEventHandler(loadDeregisterConfig());

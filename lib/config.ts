@@ -171,8 +171,12 @@ export interface RegistrarConfig extends PlanConfig {
   taskTable: string;
   /** The createService function the writers invoke to create a service; absent: they create it themselves. */
   serviceCreatorFunction?: string;
-  /** The register queue, where a task not HEALTHY yet is re-checked; absent: such a task is left to the sweep. */
-  registerQueueName?: string;
+  /**
+   * The function's own queue, where it puts re-checks (a task not HEALTHY yet, a failed event): the register queue
+   * for the register function, the leaving queue for the deregister function. Absent (reconcile, the sweep, the CLI):
+   * a task not HEALTHY yet is left to the sweep.
+   */
+  recheckQueueName?: string;
 }
 
 /** The settings of planning (`registrar plan`, not a function of its own), in the order their errors are named. */
@@ -181,7 +185,7 @@ type PlanValues = Values<(typeof PLAN_SETTINGS)[number]>;
 type RegistrarValues = PlanValues &
   Values<'operationTimeoutMs' | 'serviceTagsTtlMs' | 'healthWaitMs' | 'healthPollMs' | 'taskTableName'> &
   Values<'serviceCreatorFunction'> &
-  Partial<Values<'registerQueueName'>>;
+  Partial<Values<'registerQueueName' | 'leavingQueueName'>>;
 
 function planConfigOf(v: PlanValues): PlanConfig {
   const clusterNamespaces = parseClusterNamespaces(v.clusterNamespaces);
@@ -204,7 +208,9 @@ function registrarConfigOf(v: RegistrarValues): RegistrarConfig {
     healthPollMs: v.healthPollMs,
     taskTable: v.taskTableName,
     ...(v.serviceCreatorFunction ? { serviceCreatorFunction: v.serviceCreatorFunction } : {}),
-    ...(v.registerQueueName ? { registerQueueName: v.registerQueueName } : {}),
+    ...(v.registerQueueName || v.leavingQueueName
+      ? { recheckQueueName: (v.registerQueueName || v.leavingQueueName) as string }
+      : {}),
   };
 }
 
@@ -213,9 +219,14 @@ export function loadPlanConfig(env: Env = process.env): PlanConfig {
   return planConfigOf(readVariables(PLAN_SETTINGS, env));
 }
 
-/** Reads and validates the register function's environment (the deregister function's is the same). */
+/** Reads and validates the register function's environment. */
 export function loadRegistrarConfig(env: Env = process.env): RegistrarConfig {
   return registrarConfigOf(readVariables(readBy('register'), env) as RegistrarValues);
+}
+
+/** Reads and validates the deregister function's environment (the register function's, with its own queue). */
+export function loadDeregisterConfig(env: Env = process.env): RegistrarConfig {
+  return registrarConfigOf(readVariables(readBy('deregister'), env) as RegistrarValues);
 }
 
 export interface ServiceCreatorConfig {

@@ -70,8 +70,11 @@ export interface Registry {
   getInstance(service: ServiceInfo, instanceId: string): Promise<InstanceRecord | undefined>;
   /** Every service of the namespace, all pages. */
   listServices(namespace: NamespaceInfo): Promise<ServiceInfo[]>;
-  /** Every instance of the service, all pages (`firstPage`: a first page only, of up to 10). */
-  listInstances(service: ServiceInfo, options?: { firstPage?: boolean }): Promise<InstanceRecord[]>;
+  /** Every instance of the service, all pages (`until`: the pages up to the first one holding such an instance). */
+  listInstances(
+    service: ServiceInfo,
+    options?: { until?: (instance: InstanceRecord) => boolean },
+  ): Promise<InstanceRecord[]>;
   /** Registers (or updates in place) and waits for the operation to succeed. */
   register(service: ServiceInfo, instanceId: string, attributes: Record<string, string>): Promise<void>;
   /**

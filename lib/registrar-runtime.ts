@@ -43,11 +43,11 @@ export function createRegistrarDeps(config: RegistrarConfig, options: RegistrarD
   };
 }
 
-/** The register and deregister functions' adapters: the writers', plus the register queue for re-checks. */
+/** The register and deregister functions' adapters: the writers', plus the function's own queue for re-checks. */
 export function createTaskQueueDeps(config: RegistrarConfig): TaskQueueDeps {
   return {
     ...createRegistrarDeps(config),
-    ...(config.registerQueueName ? { recheck: new SqsRecheckQueue(createSqsClient(), config.registerQueueName) } : {}),
+    ...(config.recheckQueueName ? { recheck: new SqsRecheckQueue(createSqsClient(), config.recheckQueueName) } : {}),
   };
 }
 

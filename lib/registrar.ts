@@ -367,13 +367,16 @@ async function applyRegister(
     if (error instanceof ServiceNotManagedError) return skipped(error.code, error.message, registration.instanceId);
     throw error;
   }
-  // The task's own instance (another tool's of the same id, or a newer version) and one page of the service's
-  // instances for its holder: a service holds the tasks of one ECS service (registrationBlocker keeps it so), so
-  // any page names the holder. Listing every page would cost a call per 100 instances at each registration: a
-  // rolling deployment of 1,000 tasks would list 2,000 instances 1,000 times.
+  // The task's own instance (another tool's of the same id, or a newer version) and the service's instances up to
+  // the first of another task with a holder: a service holds the tasks of one ECS service (registrationBlocker keeps
+  // it so), so that one names it; instances without a holder (standalone tasks, other tools) are read past. Listing
+  // every page would cost a call per 100 instances at each registration: a rolling deployment of 1,000 tasks would
+  // list 2,000 instances 1,000 times.
   const [own, page] = await Promise.all([
     registry.getInstance(service, registration.instanceId),
-    registry.listInstances(service, { firstPage: true }),
+    registry.listInstances(service, {
+      until: (i) => i.id !== registration.instanceId && holder(i.attributes) !== undefined,
+    }),
   ]);
   const instances = own ? [own, ...page.filter((i) => i.id !== own.id)] : page;
   const blocked = registrationBlocker(plan, registration, instances, settings.ownerId, force);

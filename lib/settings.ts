@@ -81,8 +81,6 @@ const CLUSTER_PAIR = String.raw`\s*[\w:/.-]+\s*=\s*[!-+\--<>-~]+\s*`;
 
 /** The names of the Registrar's functions (writers) and of all of them, for `readBy`. */
 const WRITERS = ['register', 'deregister', 'reconcile', 'healthSweep'] as const;
-/** The functions that consume the task-event queues (lib/task-queue.ts). */
-const CONSUMERS = ['register', 'deregister'] as const;
 const SCHEDULED = ['reconcile', 'healthSweep'] as const;
 
 /** The catalogue, in the order of the README's tables. Keys are the deploy parameter's name when there is one. */
@@ -231,14 +229,25 @@ export const SETTINGS = {
   },
   registerQueueName: {
     env: 'REGISTER_QUEUE_NAME',
-    readBy: CONSUMERS,
+    readBy: ['register'],
     setByStack: true,
     type: 'string',
     pattern: /^[a-zA-Z0-9_-]{1,80}$/,
     patternMessage: 'expected an SQS queue name',
     docDefault: '(none)',
     meaning:
-      'the register queue (set by the deployment to `ecs-cloudmap-registrar-<stage>-register`), where a health-checked task that is not HEALTHY yet is re-checked with a delayed message; unset: such a task is left to the health sweep',
+      'the register queue (set by the deployment to `ecs-cloudmap-registrar-<stage>-register`), where a health-checked task that is not HEALTHY yet is re-checked with a delayed message, and a failed event tried again; unset: such a task is left to the health sweep, a failed event to SQS',
+  },
+  leavingQueueName: {
+    env: 'LEAVING_QUEUE_NAME',
+    readBy: ['deregister'],
+    setByStack: true,
+    type: 'string',
+    pattern: /^[a-zA-Z0-9_-]{1,80}$/,
+    patternMessage: 'expected an SQS queue name',
+    docDefault: '(none)',
+    meaning:
+      'the leaving queue (set by the deployment to `ecs-cloudmap-registrar-<stage>-leaving`), where a failed leaving event is tried again, never behind registration work; unset: a failed event is left to SQS',
   },
   operationTimeoutMs: {
     env: 'OPERATION_TIMEOUT_MS',

@@ -245,6 +245,12 @@ async function sendRechecks(
     failedIndexes = messages.map((_, i) => i);
   }
   for (const i of failedIndexes) for (const record of messages[i]?.records ?? []) givenBack.add(record);
+  if (failedIndexes.length > 0) {
+    logger.warn(`${failedIndexes.length} re-check message(s) not sent; their messages go back to the queue`, {
+      action: 'recheck',
+      notSent: failedIndexes.length,
+    });
+  }
   const sent = messages.length - failedIndexes.length;
   if (sent > 0) {
     logger.info(`re-check(s) sent: ${sent} message(s)`, {
@@ -276,6 +282,8 @@ export async function runTaskInput(input: unknown, deps: TaskQueueDeps): Promise
   });
   const error = result.outcomes.find((o): o is Error => o instanceof Error);
   if (error) throw error;
+  // A re-check that could not be sent: the caller (a DLQ replay) keeps its message rather than lose the task's turn.
+  if (result.batchItemFailures.length > 0) throw new Error('a re-check of this input could not be sent; try it again');
   const outcome = result.outcomes[0];
   if (outcome instanceof Error || outcome === undefined) {
     return { result: 'skipped', reason: 'unreadable-message', message: 'the input holds no task event' };

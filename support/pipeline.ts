@@ -5,7 +5,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { CreatePrivateDnsNamespaceCommand } from '@aws-sdk/client-servicediscovery';
 import type { Context } from 'aws-lambda';
 import { createServiceDiscoveryClient } from '../lib/aws-clients';
-import { loadRegistrarConfig } from '../lib/config';
+import { loadDeregisterConfig, loadRegistrarConfig } from '../lib/config';
 import { createTaskQueueDeps } from '../lib/registrar-runtime';
 import { handleTaskMessages, isSqsEvent } from '../lib/task-queue';
 import { applyDelivery, type Delivery, deliveryFromConfig } from '../local/delivery';
@@ -117,12 +117,16 @@ export async function startPipeline(
   const namespace = options.namespace ?? 'kudos.local';
   const delivery = deployedDelivery();
   const register = delivery.functions.find((fn) => fn.key === 'register');
-  const queueName = delivery.queues.find((q) => q.logicalId === 'RegisterQueue')?.name;
+  const queueName = (logicalId: string) => delivery.queues.find((q) => q.logicalId === logicalId)?.name;
+  const registerQueue = queueName('RegisterQueue');
+  const leavingQueue = queueName('LeavingQueue');
   pointFunctionsAt(
     emulator,
     dynamo,
     namespace,
-    queueName && !options.pattern ? { REGISTER_QUEUE_NAME: queueName } : {},
+    registerQueue && leavingQueue && !options.pattern
+      ? { REGISTER_QUEUE_NAME: registerQueue, LEAVING_QUEUE_NAME: leavingQueue }
+      : {},
   );
   const cloudMap = createServiceDiscoveryClient({ endpoint: emulator.url, region: 'us-east-1' });
   await cloudMap.send(new CreatePrivateDnsNamespaceCommand({ Name: namespace, Vpc: 'vpc-local' }));
@@ -140,12 +144,14 @@ export async function startPipeline(
     });
   } else {
     if (!register) throw new Error('serverless.yml has no register function');
-    // register and deregister run the same handler (functions/deregister.ts re-exports it): the batch work of
-    // that handler (lib/task-queue.ts) on the function's own configuration, so each event's outcome can be kept.
-    const deps = createTaskQueueDeps(loadRegistrarConfig());
-    applyDelivery(emulator, delivery, async (_functionName, payload) => {
+    // The batch work of the register and deregister handlers (lib/task-queue.ts), each on its function's own
+    // configuration (its own re-check queue), so each event's outcome can be kept.
+    const registerDeps = createTaskQueueDeps(loadRegistrarConfig());
+    const deregisterDeps = createTaskQueueDeps(loadDeregisterConfig());
+    applyDelivery(emulator, delivery, async (functionName, payload) => {
       try {
         if (!isSqsEvent(payload)) throw new Error('the task-event functions are invoked by their queues here');
+        const deps = functionName.endsWith('-deregister') ? deregisterDeps : registerDeps;
         const { batchItemFailures, outcomes: handled } = await handleTaskMessages(payload.Records, deps);
         for (const outcome of handled) if (!(outcome instanceof Error)) outcomes.push(outcome);
         return { ok: true, body: JSON.stringify({ batchItemFailures }) };

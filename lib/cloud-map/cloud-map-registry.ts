@@ -156,17 +156,20 @@ export class CloudMapRegistry implements Registry {
     return services;
   }
 
-  async listInstances(service: ServiceInfo, options: { firstPage?: boolean } = {}): Promise<InstanceRecord[]> {
+  async listInstances(
+    service: ServiceInfo,
+    options: { until?: (instance: InstanceRecord) => boolean } = {},
+  ): Promise<InstanceRecord[]> {
     const instances: InstanceRecord[] = [];
     for await (const page of paginateListInstances(
       { client: this.client },
-      // A first page is a sample (the holder of the service): 10 instances, not the 100 of a full listing's pages.
-      { ServiceId: serviceRefOf(service), MaxResults: options.firstPage ? 10 : 100 },
+      // Looking for one instance (`until`): pages of 10, not the 100 of a full listing.
+      { ServiceId: serviceRefOf(service), MaxResults: options.until ? 10 : 100 },
     )) {
       for (const instance of page.Instances ?? []) {
         if (instance.Id) instances.push({ id: instance.Id, attributes: instance.Attributes ?? {} });
       }
-      if (options.firstPage) break;
+      if (options.until && instances.some(options.until)) break;
     }
     return instances;
   }

@@ -1,7 +1,7 @@
 import { type FunctionName, SETTINGS, type StackSetKey, stackSetSettingsOf } from '../../lib/settings';
 import type { CfnString } from './cfn';
 import { clusterNamespacesVariable, watchedClustersVariable } from './clusters';
-import { OPERATION_TIMEOUT_MS, registerQueueName, serviceCreatorFunction } from './functions';
+import { leavingQueueName, OPERATION_TIMEOUT_MS, registerQueueName, serviceCreatorFunction } from './functions';
 import { namespaceRef } from './namespaces';
 import type { DeploySettings } from './params';
 
@@ -18,6 +18,7 @@ const DERIVED = {
   clusterNamespaces: clusterNamespacesVariable,
   serviceCreatorFunction,
   registerQueueName,
+  leavingQueueName,
   operationTimeoutMs: () => String(OPERATION_TIMEOUT_MS),
   // `*` or the names, comma-separated (IAM holds the same list).
   lookupNamespaces: (s: DeploySettings) => (s.lookupNamespaces === '*' ? '*' : s.lookupNamespaces.join(',')),

@@ -101,8 +101,8 @@ export function taskEventResources(s: DeploySettings): Record<string, unknown> {
   return {
     RegisterQueue: queue(registerQueueName(s)),
     LeavingQueue: queue(leavingQueueName(s)),
-    RegisterQueuePolicy: queuePolicy(s, 'RegisterQueue', 'running', ['RegisterRole', 'DeregisterRole']),
-    LeavingQueuePolicy: queuePolicy(s, 'LeavingQueue', 'leaving'),
+    RegisterQueuePolicy: queuePolicy(s, 'RegisterQueue', 'running', ['RegisterRole']),
+    LeavingQueuePolicy: queuePolicy(s, 'LeavingQueue', 'leaving', ['DeregisterRole']),
     TaskRunningRule: rule(s, 'running', runningPattern(s), 'RegisterQueue'),
     TaskLeavingRule: rule(s, 'leaving', leavingPattern(s), 'LeavingQueue'),
   };

@@ -557,20 +557,25 @@ describe('the task-event path (derived, not packaged)', () => {
     expect(resources.LeavingQueue?.Properties.VisibilityTimeout).toBe(6 * timeout);
   });
 
-  it.each(['register', 'deregister'])(
-    'tells %s where re-checks go: REGISTER_QUEUE_NAME is the register queue name',
-    async (fn) => {
+  it.each([
+    ['register', 'REGISTER_QUEUE_NAME', 'LEAVING_QUEUE_NAME', 'RegisterQueue', 'ecs-cloudmap-registrar-prod-register'],
+    ['deregister', 'LEAVING_QUEUE_NAME', 'REGISTER_QUEUE_NAME', 'LeavingQueue', 'ecs-cloudmap-registrar-prod-leaving'],
+  ])(
+    'tells %s where its re-checks go: %s is its own queue, and it is not given the other one (%s)',
+    async (fn, variable, other, queueId, name) => {
       const resources = await resourcesFor({});
 
-      expect(await variableOf(fn, 'REGISTER_QUEUE_NAME', {})).toBe('ecs-cloudmap-registrar-prod-register');
-      expect(resources.RegisterQueue?.Properties.QueueName).toBe('ecs-cloudmap-registrar-prod-register');
+      expect(await variableOf(fn, variable, {})).toBe(name);
+      expect(await variableOf(fn, other, {})).toBeUndefined();
+      expect(resources[queueId]?.Properties.QueueName).toBe(name);
     },
   );
 
   it.each(['reconcile', 'healthSweep', 'lookup', 'createService'])(
-    'does not give %s the register queue',
+    'does not give %s a task-event queue',
     async (fn) => {
       expect(await variableOf(fn, 'REGISTER_QUEUE_NAME', {})).toBeUndefined();
+      expect(await variableOf(fn, 'LEAVING_QUEUE_NAME', {})).toBeUndefined();
     },
   );
 

@@ -71,8 +71,11 @@ const NEVER_CREATE_OR_CHANGE_SERVICES: Statement = {
   ],
   Resource: [sub('arn:${AWS::Partition}:servicediscovery:*:*:*')],
 };
-/** What the task-event consumers get besides the registrar's configuration: the queue of health re-checks. */
-const CONSUMER_ENVIRONMENT = { REGISTER_QUEUE_NAME: 'ecs-cloudmap-registrar-prod-register' };
+/** What the task-event consumers get besides the registrar's configuration: their own queue, for re-checks. */
+const CONSUMER_ENVIRONMENT = {
+  RegisterLambdaFunction: { REGISTER_QUEUE_NAME: 'ecs-cloudmap-registrar-prod-register' },
+  DeregisterLambdaFunction: { LEAVING_QUEUE_NAME: 'ecs-cloudmap-registrar-prod-leaving' },
+};
 /** The rule DLQ's senders: the two task-event rules, by ARN. */
 const RULE_ARNS = {
   running: sub(
@@ -231,7 +234,7 @@ describe('default deployment (lookupMode=iam)', () => {
     // EventBridge sends to a rule's target queue as events.amazonaws.com with the rule as aws:SourceArn. Keys of one
     // condition are ANDed, the values of a negated key NORed, and a negated condition is true when its key is absent:
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_multi-value-conditions.html
-    it('let only the running rule and the two consumers roles send to the register queue, and deny everyone else', () => {
+    it('let only the running rule and the register role send to the register queue, and deny everyone else', () => {
       const policy = resource('RegisterQueuePolicy');
       const queue = { 'Fn::GetAtt': ['RegisterQueue', 'Arn'] };
 
@@ -255,17 +258,14 @@ describe('default deployment (lookupMode=iam)', () => {
           Condition: {
             ArnNotEquals: {
               'aws:SourceArn': RULE_ARNS.running,
-              'aws:PrincipalArn': [
-                { 'Fn::GetAtt': ['RegisterRole', 'Arn'] },
-                { 'Fn::GetAtt': ['DeregisterRole', 'Arn'] },
-              ],
+              'aws:PrincipalArn': [{ 'Fn::GetAtt': ['RegisterRole', 'Arn'] }],
             },
           },
         },
       ]);
     });
 
-    it('let only the leaving rule send to the leaving queue, and deny everyone else, the functions included', () => {
+    it('let only the leaving rule and the deregister role (its re-tries) send to the leaving queue, and deny everyone else', () => {
       const policy = resource('LeavingQueuePolicy');
       const queue = { 'Fn::GetAtt': ['LeavingQueue', 'Arn'] };
 
@@ -286,30 +286,41 @@ describe('default deployment (lookupMode=iam)', () => {
           Principal: '*',
           Action: 'sqs:SendMessage',
           Resource: queue,
-          Condition: { ArnNotEquals: { 'aws:SourceArn': RULE_ARNS.leaving } },
+          Condition: {
+            ArnNotEquals: {
+              'aws:SourceArn': RULE_ARNS.leaving,
+              'aws:PrincipalArn': [{ 'Fn::GetAtt': ['DeregisterRole', 'Arn'] }],
+            },
+          },
         },
       ]);
     });
 
-    it("spare from the register queue's Deny exactly the roles IAM lets send there (a re-check is never refused)", () => {
-      const deny = (
-        resource('RegisterQueuePolicy').Properties.PolicyDocument as { Statement: Statement[] }
-      ).Statement.find((s) => s.Effect === 'Deny');
-      const spared = deny?.Condition?.ArnNotEquals?.['aws:PrincipalArn'];
-      const senders = Object.entries(resourcesOfType(template, 'AWS::IAM::Role'))
-        .filter(([, role]) =>
-          statementsOf(role).some(
-            (s) =>
-              s.Effect === 'Allow' &&
-              actionsOf(s).includes('sqs:SendMessage') &&
-              JSON.stringify(resourcesOf(s)).includes('"RegisterQueue"'),
-          ),
-        )
-        .map(([id]) => ({ 'Fn::GetAtt': [id, 'Arn'] }));
+    it.each([
+      ['RegisterQueuePolicy', 'RegisterQueue', 'RegisterRole'],
+      ['LeavingQueuePolicy', 'LeavingQueue', 'DeregisterRole'],
+    ])(
+      "spare from %s's Deny exactly the role IAM lets send to %s (a re-check is never refused): %s",
+      (policyId, queueId, roleId) => {
+        const deny = (resource(policyId).Properties.PolicyDocument as { Statement: Statement[] }).Statement.find(
+          (s) => s.Effect === 'Deny',
+        );
+        const spared = deny?.Condition?.ArnNotEquals?.['aws:PrincipalArn'];
+        const senders = Object.entries(resourcesOfType(template, 'AWS::IAM::Role'))
+          .filter(([, role]) =>
+            statementsOf(role).some(
+              (s) =>
+                s.Effect === 'Allow' &&
+                actionsOf(s).includes('sqs:SendMessage') &&
+                JSON.stringify(resourcesOf(s)).includes(`"${queueId}"`),
+            ),
+          )
+          .map(([id]) => ({ 'Fn::GetAtt': [id, 'Arn'] }));
 
-      expect(senders).toHaveLength(2);
-      expect(spared).toEqual(senders);
-    });
+        expect(senders).toEqual([{ 'Fn::GetAtt': [roleId, 'Arn'] }]);
+        expect(spared).toEqual(senders);
+      },
+    );
   });
 
   describe('dead-letter queues', () => {
@@ -470,20 +481,25 @@ describe('default deployment (lookupMode=iam)', () => {
       });
     });
 
-    it.each(['RegisterLambdaFunction', 'DeregisterLambdaFunction'])(
-      'give %s its ordering, Cloud Map and health re-check settings, and the register queue by name',
+    it.each(['RegisterLambdaFunction', 'DeregisterLambdaFunction'] as const)(
+      'give %s its ordering, Cloud Map and health re-check settings, and its own queue by name',
       (id) => {
         expect(environment(id)).toEqual({
           POWERTOOLS_SERVICE_NAME: 'ecs-cloudmap-registrar',
           POWERTOOLS_METRICS_NAMESPACE: 'EcsCloudMapRegistrar',
           ...REGISTRAR_ENVIRONMENT,
-          ...CONSUMER_ENVIRONMENT,
+          ...CONSUMER_ENVIRONMENT[id],
         });
       },
     );
 
-    it('name the register queue in REGISTER_QUEUE_NAME as the queue is named', () => {
-      expect(CONSUMER_ENVIRONMENT.REGISTER_QUEUE_NAME).toBe(resource('RegisterQueue').Properties.QueueName);
+    it("name each function's queue as the queue is named", () => {
+      expect(CONSUMER_ENVIRONMENT.RegisterLambdaFunction.REGISTER_QUEUE_NAME).toBe(
+        resource('RegisterQueue').Properties.QueueName,
+      );
+      expect(CONSUMER_ENVIRONMENT.DeregisterLambdaFunction.LEAVING_QUEUE_NAME).toBe(
+        resource('LeavingQueue').Properties.QueueName,
+      );
     });
 
     it('keep their logs 30 days', () => {
@@ -749,7 +765,7 @@ describe('default deployment (lookupMode=iam)', () => {
       ['RegisterRole', 'register', 'RegisterQueue'],
       ['DeregisterRole', 'deregister', 'LeavingQueue'],
     ])(
-      'gives %s exactly these statements: its own logs and queue, and re-checks on the register queue',
+      'gives %s exactly these statements: its own logs and queue, and its re-checks on that queue',
       (role, fn, queue) => {
         expect(statements(role)).toEqual(consumerStatements(fn, queue));
       },
@@ -1015,11 +1031,11 @@ function consumerStatements(fn: string, ownQueue: string): Record<string, Statem
       Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
       Resource: [{ 'Fn::GetAtt': [ownQueue, 'Arn'] }],
     },
-    SendHealthRechecks: {
-      Sid: 'SendHealthRechecks',
+    SendRechecksToOwnQueue: {
+      Sid: 'SendRechecksToOwnQueue',
       Effect: 'Allow',
       Action: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
-      Resource: [{ 'Fn::GetAtt': ['RegisterQueue', 'Arn'] }],
+      Resource: [{ 'Fn::GetAtt': [ownQueue, 'Arn'] }],
     },
     ReadAndWriteTaskVersions: {
       Sid: 'ReadAndWriteTaskVersions',

@@ -6,7 +6,8 @@ import { logStatement, type Statement, taskVersionsStatement } from './role';
 /**
  * The permissions of a task-event consumer (functions/register.ts on the register queue, functions/deregister.ts on
  * the leaving queue); see the README's list for every `Resource: "*"`. Each reads its own queue, as its SQS event
- * source does with the function's role; both may put a health re-check on the register queue.
+ * source does with the function's role, and sends its re-checks (a task not HEALTHY yet, a failed event) to it:
+ * a failed leaving event never waits behind registration work.
  */
 export function registerStatements(s: DeploySettings, fn: 'register' | 'deregister' = 'register'): Statement[] {
   const own = fn === 'register' ? 'RegisterQueue' : 'LeavingQueue';
@@ -19,10 +20,10 @@ export function registerStatements(s: DeploySettings, fn: 'register' | 'deregist
       Resource: [{ 'Fn::GetAtt': [own, 'Arn'] }],
     },
     {
-      Sid: 'SendHealthRechecks',
+      Sid: 'SendRechecksToOwnQueue',
       Effect: 'Allow',
       Action: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
-      Resource: [{ 'Fn::GetAtt': ['RegisterQueue', 'Arn'] }],
+      Resource: [{ 'Fn::GetAtt': [own, 'Arn'] }],
     },
     taskVersionsStatement,
     ...ecsReadStatements(s),

@@ -438,3 +438,38 @@ describe('CloudMapRegistry reads', () => {
     await expect(registry().getInstance(service, 'x')).resolves.toBeUndefined();
   });
 });
+
+/*
+ * ListInstances pages with MaxResults and NextToken
+ * (https://docs.aws.amazon.com/cloud-map/latest/api/API_ListInstances.html): looking for one instance, the registry
+ * reads small pages only until one holds it.
+ */
+describe('listInstances looking for one instance (until)', () => {
+  const service = { id: 'srv-1', name: 'api', namespaceId: 'ns-1' };
+  const instance = (id: string, attributes: Record<string, string> = {}) => ({ Id: id, Attributes: attributes });
+
+  it('reads pages of 10 until one holds a matching instance, not the rest', async () => {
+    cloudMap
+      .on(ListInstancesCommand)
+      .resolvesOnce({ Instances: [instance('a'), instance('b')], NextToken: 'p2' })
+      .resolvesOnce({ Instances: [instance('c', { ECS_SERVICE_NAME: 'api' })], NextToken: 'p3' })
+      .resolvesOnce({ Instances: [instance('d')] });
+    const found = await registry().listInstances(service, {
+      until: (i) => i.attributes.ECS_SERVICE_NAME !== undefined,
+    });
+    expect(found.map((i) => i.id)).toEqual(['a', 'b', 'c']);
+    const calls = cloudMap.commandCalls(ListInstancesCommand);
+    expect(calls).toHaveLength(2);
+    expect(calls[0]?.args[0].input.MaxResults).toBe(10);
+  });
+
+  it('reads every page of 100 without it', async () => {
+    cloudMap
+      .on(ListInstancesCommand)
+      .resolvesOnce({ Instances: [instance('a')], NextToken: 'p2' })
+      .resolvesOnce({ Instances: [instance('b')] });
+    const found = await registry().listInstances(service);
+    expect(found.map((i) => i.id)).toEqual(['a', 'b']);
+    expect(cloudMap.commandCalls(ListInstancesCommand)[0]?.args[0].input.MaxResults).toBe(100);
+  });
+});

@@ -314,6 +314,12 @@ describe('invoked directly (registrar replay-dlq)', () => {
     ]);
   });
 
+  it('fails when the re-check of a task not HEALTHY yet cannot be sent, so the replay keeps its message', async () => {
+    const { queue, deps } = setup(() => 'UNKNOWN');
+    queue.refuse = true;
+    await expect(runTaskInput(runningEvent(), deps)).rejects.toThrow('could not be sent');
+  });
+
   it('answers an SQS event with the batch answer', async () => {
     const { deps } = setup(() => 'HEALTHY');
     const sqsEvent = { Records: [{ ...record(runningEvent()), eventSource: 'aws:sqs' }] };

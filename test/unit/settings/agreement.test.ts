@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import {
+  loadDeregisterConfig,
   loadLookupConfig,
   loadReconcileConfig,
   loadRegistrarConfig,
@@ -59,7 +60,7 @@ function deploySettings(given: Record<string, string>) {
 
 const LOADERS: Record<FunctionName, (env: Record<string, string | undefined>) => object> = {
   register: loadRegistrarConfig,
-  deregister: loadRegistrarConfig,
+  deregister: loadDeregisterConfig,
   reconcile: loadReconcileConfig,
   healthSweep: loadReconcileConfig,
   lookup: loadLookupConfig,
