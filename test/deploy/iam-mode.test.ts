@@ -1012,12 +1012,12 @@ describe('default deployment (lookupMode=iam)', () => {
 const ROLES = ['RegisterRole', 'DeregisterRole', 'LookupRole', 'ReconcileRole', 'HealthSweepRole', 'CreateServiceRole'];
 
 /**
- * What a task-event consumer may do with the default parameters: write its own logs, read its own queue (its event
- * source does, with its role), put health re-checks and re-sent failures on the register queue (SendMessageBatch is
- * authorized as SendMessage: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-batch-api.html),
- * and read and write as the registrar does.
+ * What every function that writes instances may do with the default parameters (the register, deregister, reconcile
+ * and health sweep roles): write its own logs, order its writes through the task table, read the tasks, services,
+ * task definitions and container instances of the watched clusters, find namespaces and services, have a missing
+ * service created, read ownership, write the namespace's records, and never create or change a service.
  */
-function consumerStatements(fn: string, ownQueue: string): Record<string, Statement> {
+function writerStatements(fn: string): Record<string, Statement> {
   return {
     WriteOwnLogs: {
       Sid: 'WriteOwnLogs',
@@ -1025,6 +1025,81 @@ function consumerStatements(fn: string, ownQueue: string): Record<string, Statem
       Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       Resource: [arn('logs', `log-group:/aws/lambda/ecs-cloudmap-registrar-prod-${fn}:*`)],
     },
+    ReadAndWriteTaskVersions: {
+      Sid: 'ReadAndWriteTaskVersions',
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      Resource: [{ 'Fn::GetAtt': ['TaskTable', 'Arn'] }],
+    },
+    DescribeTasksOfWatchedClusters: {
+      Sid: 'DescribeTasksOfWatchedClusters',
+      Effect: 'Allow',
+      Action: ['ecs:DescribeTasks'],
+      Resource: [arn('ecs', 'task/*')],
+    },
+    ReadServiceTagsOfWatchedClusters: {
+      Sid: 'ReadServiceTagsOfWatchedClusters',
+      Effect: 'Allow',
+      Action: ['ecs:DescribeServices'],
+      Resource: [arn('ecs', 'service/*')],
+    },
+    ReadTaskDefinitions: {
+      Sid: 'ReadTaskDefinitions',
+      Effect: 'Allow',
+      Action: ['ecs:DescribeTaskDefinition'],
+      Resource: '*',
+    },
+    DescribeContainerInstancesOfWatchedClusters: {
+      Sid: 'DescribeContainerInstancesOfWatchedClusters',
+      Effect: 'Allow',
+      Action: ['ecs:DescribeContainerInstances'],
+      Resource: [arn('ecs', 'container-instance/*')],
+    },
+    ReadContainerInstanceAddresses: {
+      Sid: 'ReadContainerInstanceAddresses',
+      Effect: 'Allow',
+      Action: ['ec2:DescribeInstances'],
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } },
+    },
+    FindNamespaceByName: {
+      Sid: 'FindNamespaceByName',
+      Effect: 'Allow',
+      Action: ['servicediscovery:ListNamespaces'],
+      Resource: '*',
+    },
+    FindServicesAndFollowOperations: {
+      Sid: 'FindServicesAndFollowOperations',
+      Effect: 'Allow',
+      Action: ['servicediscovery:ListServices', 'servicediscovery:GetOperation'],
+      Resource: '*',
+    },
+    InvokeServiceCreator: {
+      Sid: 'InvokeServiceCreator',
+      Effect: 'Allow',
+      Action: ['lambda:InvokeFunction'],
+      Resource: [{ 'Fn::GetAtt': ['CreateServiceLambdaFunction', 'Arn'] }],
+    },
+    ReadServiceOwnership: {
+      Sid: 'ReadServiceOwnership',
+      Effect: 'Allow',
+      Action: ['servicediscovery:ListTagsForResource'],
+      Resource: [arn('servicediscovery', 'service/*')],
+    },
+    NeverCreateOrChangeServices: NEVER_CREATE_OR_CHANGE_SERVICES,
+    WriteRecordsOfTheNamespace: writeRecordsInAnyZone(['*.kudos.local']),
+  };
+}
+
+/**
+ * What a task-event consumer may do with the default parameters: what every writer may, plus read its own queue
+ * (its event source does, with its role) and put its re-checks and re-sent failures on it (SendMessageBatch is
+ * authorized as SendMessage: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-batch-api.html),
+ * and read and register or deregister instances.
+ */
+function consumerStatements(fn: string, ownQueue: string): Record<string, Statement> {
+  return {
+    ...writerStatements(fn),
     ReadOwnQueue: {
       Sid: 'ReadOwnQueue',
       Effect: 'Allow',
@@ -1037,71 +1112,10 @@ function consumerStatements(fn: string, ownQueue: string): Record<string, Statem
       Action: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
       Resource: [{ 'Fn::GetAtt': [ownQueue, 'Arn'] }],
     },
-    ReadAndWriteTaskVersions: {
-      Sid: 'ReadAndWriteTaskVersions',
-      Effect: 'Allow',
-      Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-      Resource: [{ 'Fn::GetAtt': ['TaskTable', 'Arn'] }],
-    },
-    DescribeTasksOfWatchedClusters: {
-      Sid: 'DescribeTasksOfWatchedClusters',
-      Effect: 'Allow',
-      Action: ['ecs:DescribeTasks'],
-      Resource: [arn('ecs', 'task/*')],
-    },
-    ReadServiceTagsOfWatchedClusters: {
-      Sid: 'ReadServiceTagsOfWatchedClusters',
-      Effect: 'Allow',
-      Action: ['ecs:DescribeServices'],
-      Resource: [arn('ecs', 'service/*')],
-    },
-    ReadTaskDefinitions: {
-      Sid: 'ReadTaskDefinitions',
-      Effect: 'Allow',
-      Action: ['ecs:DescribeTaskDefinition'],
-      Resource: '*',
-    },
-    DescribeContainerInstancesOfWatchedClusters: {
-      Sid: 'DescribeContainerInstancesOfWatchedClusters',
-      Effect: 'Allow',
-      Action: ['ecs:DescribeContainerInstances'],
-      Resource: [arn('ecs', 'container-instance/*')],
-    },
-    ReadContainerInstanceAddresses: {
-      Sid: 'ReadContainerInstanceAddresses',
-      Effect: 'Allow',
-      Action: ['ec2:DescribeInstances'],
-      Resource: '*',
-      Condition: { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } },
-    },
-    FindNamespaceByName: {
-      Sid: 'FindNamespaceByName',
-      Effect: 'Allow',
-      Action: ['servicediscovery:ListNamespaces'],
-      Resource: '*',
-    },
-    FindServicesAndFollowOperations: {
-      Sid: 'FindServicesAndFollowOperations',
-      Effect: 'Allow',
-      Action: ['servicediscovery:ListServices', 'servicediscovery:GetOperation'],
-      Resource: '*',
-    },
-    InvokeServiceCreator: {
-      Sid: 'InvokeServiceCreator',
-      Effect: 'Allow',
-      Action: ['lambda:InvokeFunction'],
-      Resource: [{ 'Fn::GetAtt': ['CreateServiceLambdaFunction', 'Arn'] }],
-    },
     ReadInstances: {
       Sid: 'ReadInstances',
       Effect: 'Allow',
       Action: ['servicediscovery:ListInstances', 'servicediscovery:GetInstance'],
-      Resource: [arn('servicediscovery', 'service/*')],
-    },
-    ReadServiceOwnership: {
-      Sid: 'ReadServiceOwnership',
-      Effect: 'Allow',
-      Action: ['servicediscovery:ListTagsForResource'],
       Resource: [arn('servicediscovery', 'service/*')],
     },
     WriteInstancesOfManagedServices: {
@@ -1111,85 +1125,22 @@ function consumerStatements(fn: string, ownQueue: string): Record<string, Statem
       Resource: [arn('servicediscovery', 'service/*')],
       Condition: { StringEquals: { 'aws:ResourceTag/managed-by': 'ecs-cloudmap-registrar' } },
     },
-    NeverCreateOrChangeServices: NEVER_CREATE_OR_CHANGE_SERVICES,
-    WriteRecordsOfTheNamespace: writeRecordsInAnyZone(['*.kudos.local']),
   };
 }
 
 /**
- * What a scheduled function may do with the default parameters: list every cluster and its running tasks,
- * read them as the register function does, register and deregister in managed services, follow and set
- * their custom health, and order its writes through the task table.
+ * What a scheduled function may do with the default parameters: what every writer may, plus list every cluster and
+ * its running tasks, register and deregister in managed services, and follow and set their custom health.
  */
 function scheduledStatements(fn: string): Record<string, Statement> {
   return {
-    WriteOwnLogs: {
-      Sid: 'WriteOwnLogs',
-      Effect: 'Allow',
-      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      Resource: [arn('logs', `log-group:/aws/lambda/ecs-cloudmap-registrar-prod-${fn}:*`)],
-    },
-    ReadAndWriteTaskVersions: {
-      Sid: 'ReadAndWriteTaskVersions',
-      Effect: 'Allow',
-      Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-      Resource: [{ 'Fn::GetAtt': ['TaskTable', 'Arn'] }],
-    },
+    ...writerStatements(fn),
     ListClusters: { Sid: 'ListClusters', Effect: 'Allow', Action: ['ecs:ListClusters'], Resource: '*' },
     ListTasksOfWatchedClusters: {
       Sid: 'ListTasksOfWatchedClusters',
       Effect: 'Allow',
       Action: ['ecs:ListTasks'],
       Resource: '*',
-    },
-    DescribeTasksOfWatchedClusters: {
-      Sid: 'DescribeTasksOfWatchedClusters',
-      Effect: 'Allow',
-      Action: ['ecs:DescribeTasks'],
-      Resource: [arn('ecs', 'task/*')],
-    },
-    ReadServiceTagsOfWatchedClusters: {
-      Sid: 'ReadServiceTagsOfWatchedClusters',
-      Effect: 'Allow',
-      Action: ['ecs:DescribeServices'],
-      Resource: [arn('ecs', 'service/*')],
-    },
-    ReadTaskDefinitions: {
-      Sid: 'ReadTaskDefinitions',
-      Effect: 'Allow',
-      Action: ['ecs:DescribeTaskDefinition'],
-      Resource: '*',
-    },
-    DescribeContainerInstancesOfWatchedClusters: {
-      Sid: 'DescribeContainerInstancesOfWatchedClusters',
-      Effect: 'Allow',
-      Action: ['ecs:DescribeContainerInstances'],
-      Resource: [arn('ecs', 'container-instance/*')],
-    },
-    ReadContainerInstanceAddresses: {
-      Sid: 'ReadContainerInstanceAddresses',
-      Effect: 'Allow',
-      Action: ['ec2:DescribeInstances'],
-      Resource: '*',
-      Condition: { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } },
-    },
-    FindNamespaceByName: {
-      Sid: 'FindNamespaceByName',
-      Effect: 'Allow',
-      Action: ['servicediscovery:ListNamespaces'],
-      Resource: '*',
-    },
-    FindServicesAndFollowOperations: {
-      Sid: 'FindServicesAndFollowOperations',
-      Effect: 'Allow',
-      Action: ['servicediscovery:ListServices', 'servicediscovery:GetOperation'],
-      Resource: '*',
-    },
-    InvokeServiceCreator: {
-      Sid: 'InvokeServiceCreator',
-      Effect: 'Allow',
-      Action: ['lambda:InvokeFunction'],
-      Resource: [{ 'Fn::GetAtt': ['CreateServiceLambdaFunction', 'Arn'] }],
     },
     ReadInstances: {
       Sid: 'ReadInstances',
@@ -1199,12 +1150,6 @@ function scheduledStatements(fn: string): Record<string, Statement> {
         'servicediscovery:GetInstance',
         'servicediscovery:GetInstancesHealthStatus',
       ],
-      Resource: [arn('servicediscovery', 'service/*')],
-    },
-    ReadServiceOwnership: {
-      Sid: 'ReadServiceOwnership',
-      Effect: 'Allow',
-      Action: ['servicediscovery:ListTagsForResource'],
       Resource: [arn('servicediscovery', 'service/*')],
     },
     WriteInstancesOfManagedServices: {
@@ -1218,7 +1163,5 @@ function scheduledStatements(fn: string): Record<string, Statement> {
       Resource: [arn('servicediscovery', 'service/*')],
       Condition: { StringEquals: { 'aws:ResourceTag/managed-by': 'ecs-cloudmap-registrar' } },
     },
-    NeverCreateOrChangeServices: NEVER_CREATE_OR_CHANGE_SERVICES,
-    WriteRecordsOfTheNamespace: writeRecordsInAnyZone(['*.kudos.local']),
   };
 }
