@@ -3,6 +3,7 @@ import { fixHealth } from './health-sweep';
 import { type ItemCounts, ItemTally } from './item-tally';
 import { logger } from './observability';
 import { ATTR, type RegisterPlan, type Registration } from './plan';
+import { pool } from './pool';
 import type { InstanceRecord, ServiceInfo } from './ports';
 import { deregisterOwned, type RegistrarDeps, registerPlanned } from './registrar';
 import { countBlocked, planRunningTasks, registerItem } from './running-tasks';
@@ -64,19 +65,6 @@ const key = (namespace: string, service: string, instanceId: string) =>
 /** Every namespace the registrar writes to: the default one and those of the cluster mapping. */
 function namespacesOf(deps: RegistrarDeps): string[] {
   return [...new Set([deps.settings.namespace, ...Object.values(deps.settings.clusterNamespaces ?? {})])];
-}
-
-/** Runs `work` over `items` with at most `limit` at once (`work` counts its own failures). */
-async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next] as T;
-      next += 1;
-      await work(item);
-    }
-  });
-  await Promise.all(runners);
 }
 
 /**

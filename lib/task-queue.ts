@@ -1,5 +1,6 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { logger } from './observability';
+import { pool } from './pool';
 import type { RecheckQueue } from './ports';
 import type { Outcome, RegistrarDeps } from './registrar';
 import { runRegistration } from './registrar-runtime';
@@ -96,18 +97,6 @@ export function packRechecks(events: unknown[], failures: number): { body: strin
   return bodies;
 }
 
-/** Runs `work` over the items, at most `limit` at once. */
-async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  });
-  await Promise.all(lanes);
-}
-
 /** The jobs grouped by task ARN (an event without one is a group of its own), each group by ascending version. */
 export function byTask<T extends { event: unknown }>(jobs: T[]): T[][] {
   const groups = new Map<unknown, T[]>();
@@ -175,7 +164,7 @@ export async function handleTaskMessages(
   };
   // The events of one task one after the other, oldest version first (a second leaving event then finds the first
   // one's work done instead of waiting for it); different tasks side by side.
-  await eachLimited(byTask(jobs), TASKS_AT_ONCE, async (taskJobs) => {
+  await pool(byTask(jobs), TASKS_AT_ONCE, async (taskJobs) => {
     for (const job of taskJobs) {
       try {
         const outcome = await runRegistration(job.event, deps);
