@@ -75,11 +75,10 @@ export interface PrintedConfig {
 }
 
 /**
- * What the local stack wires from serverless.yml: rules on the local bus, schedules it runs itself, and
- * the task table it creates for the functions.
+ * What the local stack wires from serverless.yml: schedules it runs itself, the task table it creates for the
+ * functions, and the resolved config its delivery (rules, queues, event sources) is read from.
  */
 export interface LocalTriggers {
-  rules: FunctionRule[];
   schedules: FunctionSchedule[];
   /** Schedules the local stack cannot run (cron expressions), described for one log line each. */
   unsupported: string[];
@@ -99,19 +98,10 @@ export async function printConfig(stage: string, cwd: string): Promise<PrintedCo
   return JSON.parse(stdout) as PrintedConfig;
 }
 
-/**
- * Reads the EventBridge rules from `osls print --format json`, so the pattern applied locally is the
- * pattern that deploys. Only default-bus rules are kept: the local bus is the default bus.
- */
-export async function loadFunctionRules(stage: string, cwd: string): Promise<FunctionRule[]> {
-  return rulesFromConfig(await printConfig(stage, cwd), stage);
-}
-
-/** Reads the rules and the schedules from one `osls print` (it takes seconds). */
+/** Reads the schedules, the task table and the whole config from one `osls print` (it takes seconds). */
 export async function loadLocalTriggers(stage: string, cwd: string): Promise<LocalTriggers> {
   const config = await printConfig(stage, cwd);
   return {
-    rules: rulesFromConfig(config, stage),
     ...schedulesFromConfig(config, stage),
     taskTable: taskTableFromConfig(config),
     config,
