@@ -75,8 +75,21 @@ export interface Registry {
     service: ServiceInfo,
     options?: { until?: (instance: InstanceRecord) => boolean },
   ): Promise<InstanceRecord[]>;
-  /** Registers (or updates in place) and waits for the operation to succeed. */
-  register(service: ServiceInfo, instanceId: string, attributes: Record<string, string>): Promise<void>;
+  /**
+   * Registers (or updates in place) and waits for the operation to succeed (`wait: false`: until Cloud Map has taken
+   * the write). Returns the operation's id.
+   */
+  register(
+    service: ServiceInfo,
+    instanceId: string,
+    attributes: Record<string, string>,
+    options?: { wait?: boolean },
+  ): Promise<string | undefined>;
+  /**
+   * Where an operation stands now (one GetOperation): `pending` (SUBMITTED or PENDING) or `success`; throws
+   * OperationFailedError when it failed. `ownerAccount`: the namespace's owner, for a shared namespace.
+   */
+  operationState(operationId: string, ownerAccount?: string): Promise<'pending' | 'success'>;
   /**
    * Deregisters and waits for the operation (`wait: false`: until Cloud Map has taken the write); an instance that
    * is already gone is success.

@@ -12,7 +12,13 @@ import type { RegistrarConfig } from './config';
 import { DynamoDbVersionStore } from './dynamodb/dynamodb-version-store';
 import { EcsTaskSource } from './ecs/ecs-task-source';
 import { logger, metrics } from './observability';
-import { handleTaskEvent, type Outcome, type RegistrarDeps } from './registrar';
+import {
+  confirmRegistration,
+  handleTaskEvent,
+  type Outcome,
+  type PendingConfirm,
+  type RegistrarDeps,
+} from './registrar';
 import { SqsRecheckQueue } from './sqs/recheck-queue';
 import type { TaskQueueDeps } from './task-queue';
 
@@ -58,13 +64,24 @@ export function recordOutcome(outcome: Outcome): void {
     case 'deregistered': {
       const action = outcome.result === 'registered' ? 'register' : 'deregister';
       // `service` is a reserved key of the logger (the function's own name): the Cloud Map one gets its own.
-      const { service, ...rest } = outcome;
-      logger.info(`${outcome.result} task ${outcome.taskId}`, { ...rest, cloudMapService: service, action });
+      // A pending registration's operations, not the whole confirmation.
+      const { service, confirm, ...rest } = { confirm: undefined, ...outcome };
+      logger.info(`${outcome.result} task ${outcome.taskId}`, {
+        ...rest,
+        cloudMapService: service,
+        action,
+        ...(confirm ? { operations: confirm.registrations.map((r) => r.operationId).filter(Boolean) } : {}),
+      });
       for (const warning of outcome.result === 'registered' ? (outcome.warnings ?? []) : []) {
         logger.warn(warning, { taskId: outcome.taskId, action });
       }
       metrics.addMetric(outcome.result === 'registered' ? 'Registered' : 'Deregistered', MetricUnit.Count, 1);
       metrics.addMetric('RegistrationLag', MetricUnit.Milliseconds, outcome.lagMs);
+      return;
+    }
+    case 'confirmed': {
+      const { service, ...rest } = outcome;
+      logger.debug(`confirmed task ${outcome.taskId}`, { ...rest, cloudMapService: service, action: 'confirm' });
       return;
     }
     case 'skipped': {
@@ -85,9 +102,22 @@ export function recordOutcome(outcome: Outcome): void {
  * logged, counted and rethrown, so Lambda's retries and the DLQ take over.
  */
 export async function runRegistration(input: unknown, deps: RegistrarDeps): Promise<Outcome> {
+  return recorded(input, () => handleTaskEvent(input, deps));
+}
+
+/** confirmRegistration with logs and metrics, as runRegistration; a failure means the event is run again. */
+export async function runConfirmation(
+  event: unknown,
+  confirm: PendingConfirm,
+  deps: RegistrarDeps,
+): Promise<Outcome | 'pending'> {
+  return recorded(event, () => confirmRegistration(confirm, deps));
+}
+
+async function recorded<T extends Outcome | 'pending'>(input: unknown, run: () => Promise<T>): Promise<T> {
   try {
-    const outcome = await handleTaskEvent(input, deps);
-    recordOutcome(outcome);
+    const outcome = await run();
+    if (outcome !== 'pending') recordOutcome(outcome);
     return outcome;
   } catch (error) {
     const detail = (input as { detail?: { taskArn?: unknown; lastStatus?: unknown } } | null)?.detail;

@@ -1,5 +1,5 @@
 import { missingForRecords } from './cloud-map/limits';
-import { ServiceNotManagedError } from './errors';
+import { OperationTimeoutError, ServiceNotManagedError } from './errors';
 import { logger } from './observability';
 import {
   ATTR,
@@ -18,7 +18,17 @@ import { arnTail, parseTaskEvent, type TaskDetail, type TaskStateChange } from '
 
 /** What became of one event: for logs, metrics and tests. */
 export type Outcome =
-  | { result: 'registered'; taskId: string; service: string; namespace: string; lagMs: number; warnings?: string[] }
+  | {
+      result: 'registered';
+      taskId: string;
+      service: string;
+      namespace: string;
+      lagMs: number;
+      warnings?: string[];
+      /** Written without waiting for Cloud Map (`confirmLater`): what confirmRegistration needs, later. */
+      confirm?: PendingConfirm;
+    }
+  | { result: 'confirmed'; taskId: string; service: string; namespace: string }
   | { result: 'deregistered'; taskId: string; service: string; namespace: string; lagMs: number }
   | { result: 'skipped'; reason: string; message: string; taskId?: string };
 
@@ -31,6 +41,8 @@ export interface RegistrarSettings extends PlanSettings {
   healthWaitMs?: number;
   /** The delay of each re-check. */
   healthPollMs?: number;
+  /** How long a registration's Cloud Map operation may stay pending before its confirmation fails (default 30 s). */
+  operationTimeoutMs?: number;
   /**
    * How long a leaving mark stands before reconcile may overrule it when ECS says the task runs
    * (default LEAVING_OVERRULE_AFTER_MS). A constant, not a setting (lib/settings.ts says why); tests shorten it.
@@ -53,7 +65,31 @@ export interface RegistrarDeps {
   now?: () => number;
   /** Waits while another handler finishes a deregistration; injectable so tests need not sleep. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Register without waiting for Cloud Map's operation: the registered outcome carries a PendingConfirm, and the
+   * caller (lib/task-queue.ts, with a queue to send it on) runs confirmRegistration once the operation is done.
+   * Unset (reconcile, the CLI, tests): the registration waits for its operation and re-reads the record itself.
+   */
+  confirmLater?: boolean;
 }
+
+/**
+ * A registration written without waiting for its Cloud Map operation. Until the operation is done, a leaving event
+ * cannot see the instance (GetInstance answers InstanceNotFound for an instance "recently registered" whose data has
+ * not propagated: API Reference, DeregisterInstance), so it cannot remove it: confirmRegistration, once every
+ * operation has succeeded, re-reads the task's record and undoes the registration if the task started to leave.
+ */
+export interface PendingConfirm {
+  taskArn: string;
+  namespace: string;
+  /** When the writes were sent (ms since the epoch). */
+  since: number;
+  /** Every registration of the plan, with the operation of those written. */
+  registrations: { service: string; instanceId: string; operationId?: string; ownerAccount?: string }[];
+}
+
+/** The default of RegistrarSettings.operationTimeoutMs (the OPERATION_TIMEOUT_MS default). */
+const OPERATION_TIMEOUT_MS = 30_000;
 
 /** Plan reasons that mean ECS no longer runs the task. */
 const GONE = new Set(['task-no-longer-running', 'stale-event', 'task-not-found']);
@@ -145,8 +181,8 @@ async function handleRunning(event: TaskStateChange, deps: RegistrarDeps, lagMs:
   if (plan.action === 'ignore') return skipped(plan.reason, plan.message, taskId);
   if (plan.action === 'deregister') return handleLeaving(event, deps, lagMs);
 
-  const done = await registerPlanned(plan, detail.taskArn, deps);
-  if (done) return done;
+  const done = await registerPlanned(plan, detail.taskArn, deps, { confirmLater: deps.confirmLater === true });
+  if (done && 'result' in done) return done;
   return {
     result: 'registered',
     taskId,
@@ -154,6 +190,7 @@ async function handleRunning(event: TaskStateChange, deps: RegistrarDeps, lagMs:
     namespace: plan.namespace,
     lagMs: lagMs(),
     ...(plan.warnings ? { warnings: plan.warnings } : {}),
+    ...(done ? { confirm: done.confirm } : {}),
   };
 }
 
@@ -161,17 +198,35 @@ async function handleRunning(event: TaskStateChange, deps: RegistrarDeps, lagMs:
  * Removes what a registration racing a leaving event wrote. The record is marked not cleared first, so
  * that if this fails, the retry (or any later event of the task) still removes it.
  */
-async function undoRegistrations(plan: RegisterPlan, taskArn: string, deps: RegistrarDeps): Promise<void> {
+async function undoRegistrations(
+  namespace: string,
+  registrations: { service: string; instanceId: string }[],
+  taskArn: string,
+  deps: RegistrarDeps,
+): Promise<void> {
   await deps.versions.setCleared(taskArn, false);
-  for (const r of plan.registrations) await deregisterOwned(plan.namespace, r.service, r.instanceId, deps);
+  for (const r of registrations) await deregisterOwned(namespace, r.service, r.instanceId, deps);
   await deps.versions.setCleared(taskArn, true);
 }
 
 /**
  * Applies a registration plan in order with other handlers: claims the version, writes, and re-reads
  * the record after the write, undoing it when the task started to leave meanwhile. Returns the skip
- * outcome when something stopped it, undefined when the instance is registered.
+ * outcome when something stopped it, undefined when the instance is registered; with `confirmLater`, the
+ * writes are not waited for and the re-read is left to confirmRegistration (returned as `confirm`).
  */
+export async function registerPlanned(
+  plan: RegisterPlan,
+  taskArn: string,
+  deps: RegistrarDeps,
+  options?: { force?: boolean; confirmLater?: false },
+): Promise<Outcome | undefined>;
+export async function registerPlanned(
+  plan: RegisterPlan,
+  taskArn: string,
+  deps: RegistrarDeps,
+  options: { force?: boolean; confirmLater: boolean },
+): Promise<Outcome | { confirm: PendingConfirm } | undefined>;
 export async function registerPlanned(
   plan: RegisterPlan,
   taskArn: string,
@@ -180,8 +235,8 @@ export async function registerPlanned(
    * `force`: the plan comes from reconcile's listing of ECS. It rewrites an instance of the same version,
    * and overrules a leaving mark that ECS contradicts (see overruleContradictedLeaving).
    */
-  options: { force?: boolean } = {},
-): Promise<Outcome | undefined> {
+  options: { force?: boolean; confirmLater?: boolean } = {},
+): Promise<Outcome | { confirm: PendingConfirm } | undefined> {
   const { registrations } = plan;
   const taskId = registrations[0].instanceId;
   const target = { namespace: plan.namespace, services: registrations.map((r) => r.service) };
@@ -195,7 +250,7 @@ export async function registerPlanned(
     const leaving = claim.record?.state === 'leaving';
     // A retry of a registration whose undo failed (or never ran) lands here: finish the undo. It reads
     // first, so it writes only when an instance is really there.
-    if (leaving) await undoRegistrations(plan, taskArn, deps);
+    if (leaving) await undoRegistrations(plan.namespace, registrations, taskArn, deps);
     return skipped(
       leaving ? 'task-leaving' : 'stale-event',
       leaving
@@ -206,15 +261,29 @@ export async function registerPlanned(
   }
   // Each registration on its own: a named port whose service is refused does not hold back the others.
   const blocked: Outcome[] = [];
+  const wait = options.confirmLater !== true;
+  const confirm: PendingConfirm = {
+    taskArn,
+    namespace: plan.namespace,
+    since: (deps.now ?? Date.now)(),
+    registrations: [],
+  };
   for (const registration of registrations) {
-    const refused = await applyRegister(plan, registration, deps, options.force ?? false);
-    if (refused) blocked.push(refused);
+    const applied = await applyRegister(plan, registration, deps, { force: options.force ?? false, wait });
+    if ('result' in applied) blocked.push(applied);
+    confirm.registrations.push({
+      service: registration.service,
+      instanceId: registration.instanceId,
+      ...('operationId' in applied && applied.operationId ? { operationId: applied.operationId } : {}),
+      ...('ownerAccount' in applied && applied.ownerAccount ? { ownerAccount: applied.ownerAccount } : {}),
+    });
   }
   if (blocked.length === registrations.length) return blocked[0];
+  if (!wait) return { confirm };
   // A leaving event may have been handled while this write was in flight: undo the write if so.
   const after = await deps.versions.get(taskArn);
   if (after?.state === 'leaving') {
-    await undoRegistrations(plan, taskArn, deps);
+    await undoRegistrations(plan.namespace, registrations, taskArn, deps);
     return skipped(
       'task-leaving',
       `the task started to leave (version ${after.version}) while it was being registered; registration undone`,
@@ -337,13 +406,16 @@ async function clearedByAnother(taskArn: string, previous: TaskRecord, deps: Reg
   return false;
 }
 
-/** Registers one registration unless something blocks it; returns the skip outcome when something does. */
+/**
+ * Registers one registration unless something blocks it; returns the skip outcome when something does, else the
+ * write's operation (waited for unless `wait` is false).
+ */
 async function applyRegister(
   plan: RegisterPlan,
   registration: Registration,
   deps: RegistrarDeps,
-  force: boolean,
-): Promise<Outcome | undefined> {
+  { force, wait }: { force: boolean; wait: boolean },
+): Promise<Outcome | { operationId?: string; ownerAccount?: string }> {
   const { registry, settings } = deps;
   const namespace = await registry.resolveNamespace(plan.namespace);
   const dnsRecords = namespace.type === 'HTTP' ? 'none' : plan.dnsRecords;
@@ -381,8 +453,48 @@ async function applyRegister(
   const instances = own ? [own, ...page.filter((i) => i.id !== own.id)] : page;
   const blocked = registrationBlocker(plan, registration, instances, settings.ownerId, force);
   if (blocked) return skipped(blocked.reason, blocked.message, registration.instanceId);
-  await registry.register(service, registration.instanceId, registration.attributes);
-  return undefined;
+  const operationId = await registry.register(service, registration.instanceId, registration.attributes, { wait });
+  return {
+    ...(operationId ? { operationId } : {}),
+    ...(service.ownerAccount ? { ownerAccount: service.ownerAccount } : {}),
+  };
+}
+
+/**
+ * The second half of a registration written with `confirmLater`: once every operation has succeeded, re-reads the
+ * task's record and undoes the registration if the task started to leave meanwhile (the re-read registerPlanned
+ * makes after waiting). `pending` while an operation is still pending (ask again later); throws
+ * OperationFailedError for a failed operation and OperationTimeoutError for one pending longer than
+ * `operationTimeoutMs`, so that the caller runs the task's event again (every write is ordered by the version store).
+ */
+export async function confirmRegistration(confirm: PendingConfirm, deps: RegistrarDeps): Promise<Outcome | 'pending'> {
+  const taskId = arnTail(confirm.taskArn);
+  const written = confirm.registrations.filter((r) => r.operationId !== undefined);
+  const states = await Promise.all(
+    written.map((r) => deps.registry.operationState(r.operationId as string, r.ownerAccount)),
+  );
+  const pending = written.find((_, i) => states[i] === 'pending');
+  if (pending) {
+    const waited = (deps.now ?? Date.now)() - confirm.since;
+    const timeout = deps.settings.operationTimeoutMs ?? OPERATION_TIMEOUT_MS;
+    if (waited > timeout) throw new OperationTimeoutError(pending.operationId as string, waited);
+    return 'pending';
+  }
+  const after = await deps.versions.get(confirm.taskArn);
+  if (after?.state === 'leaving') {
+    await undoRegistrations(confirm.namespace, confirm.registrations, confirm.taskArn, deps);
+    return skipped(
+      'task-leaving',
+      `the task started to leave (version ${after.version}) while it was being registered; registration undone`,
+      taskId,
+    );
+  }
+  return {
+    result: 'confirmed',
+    taskId,
+    service: confirm.registrations.map((r) => r.service).join(','),
+    namespace: confirm.namespace,
+  };
 }
 
 /**

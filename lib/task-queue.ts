@@ -2,8 +2,8 @@ import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { logger } from './observability';
 import { pool } from './pool';
 import type { RecheckQueue } from './ports';
-import type { Outcome, RegistrarDeps } from './registrar';
-import { runRegistration } from './registrar-runtime';
+import type { Outcome, PendingConfirm, RegistrarDeps } from './registrar';
+import { runConfirmation, runRegistration } from './registrar-runtime';
 
 /**
  * The register and deregister functions' work on their queues. A message holds one ECS task event (from the
@@ -11,7 +11,12 @@ import { runRegistration } from './registrar-runtime';
  * the register queue with a delay, for a health-checked task that ECS does not report HEALTHY yet (failures 0), or
  * for an event whose handling failed (failures n > 0). Nothing waits in a function: a task's health is asked again
  * when its re-check comes round, in the batch it comes with (lib/ecs/ecs-task-source.ts reads the batch's tasks in
- * one DescribeTasks per cluster).
+ * one DescribeTasks per cluster). Nor does a registration wait for its Cloud Map operation: it is confirmed by a
+ * re-check message carrying its operations (`"confirm": [...]`, one per event), sent CONFIRM_DELAY_SECONDS later
+ * and again each CONFIRM_AGAIN_SECONDS while an operation is pending, which undoes the registration if the task
+ * started to leave meanwhile (lib/registrar.ts, confirmRegistration). A batch thus holds a slot of the function for
+ * its reads and writes only, and the register function's write rate stays bounded by its reserved concurrency
+ * times what one batch writes (at most TASKS_AT_ONCE registrations).
  *
  * Every event of a batch is handled side by side and fails alone. A failed event is re-sent on its own with a
  * growing delay (10, 20, 40, 80 s); one that failed MAX_FAILURES times, or a message that could not be re-sent,
@@ -25,10 +30,15 @@ export interface TaskQueueDeps extends RegistrarDeps {
   recheck?: RecheckQueue;
 }
 
-/** A re-check message's body. */
+/**
+ * A re-check message's body. With `confirm` (one per event, in the same order), the events' registrations were
+ * written without waiting for Cloud Map, and the message confirms them (lib/registrar.ts, confirmRegistration)
+ * instead of handling the events again.
+ */
 export interface RecheckMessage {
   recheck: { failures: number };
   events: unknown[];
+  confirm?: PendingConfirm[];
 }
 
 /** An event handling that failed this many times is given back to SQS (then its DLQ) rather than re-sent. */
@@ -37,15 +47,42 @@ export const MAX_FAILURES = 5;
 export const EVENTS_PER_MESSAGE = 40;
 const MAX_MESSAGE_BYTES = 200_000;
 /**
- * Tasks handled at once in one invocation: a whole batch (10 messages of up to 40 events). With the queue's event
- * source running at most `registerMaxConcurrency` batches, that bounds the Cloud Map writes in flight (5 x 400 =
- * 2,000 operations at most, by default). Fewer would make a burst of tasks turning HEALTHY together wait for one
- * another's operations (2 s each) inside an invocation.
+ * Tasks handled at once in one invocation: a whole batch (10 messages of up to 40 events). Registrations do not
+ * wait for their Cloud Map operations (their confirmations come back as messages), so an invocation lasts the
+ * time of its reads and writes, not of Cloud Map's operations.
  */
 export const TASKS_AT_ONCE = 10 * EVENTS_PER_MESSAGE;
+/**
+ * The delay of a registration's first confirmation, then of each further one while its operation is pending. A Cloud
+ * Map operation takes a few seconds; SQS delays come in whole seconds.
+ */
+export const CONFIRM_DELAY_SECONDS = 2;
+export const CONFIRM_AGAIN_SECONDS = 1;
 
-/** The events a message body holds and how many times they failed; `unreadable` when it is neither shape. */
-export function readMessage(body: string): { events: unknown[]; failures: number } | { unreadable: string } {
+function isPendingConfirm(value: unknown): value is PendingConfirm {
+  const c = value as Partial<PendingConfirm> | null;
+  return (
+    typeof c?.taskArn === 'string' &&
+    typeof c.namespace === 'string' &&
+    typeof c.since === 'number' &&
+    Array.isArray(c.registrations) &&
+    c.registrations.every(
+      (r) =>
+        typeof r?.service === 'string' &&
+        typeof r.instanceId === 'string' &&
+        (r.operationId === undefined || typeof r.operationId === 'string') &&
+        (r.ownerAccount === undefined || typeof r.ownerAccount === 'string'),
+    )
+  );
+}
+
+/**
+ * The events a message body holds, how many times they failed, and their confirmations (a confirmation message);
+ * `unreadable` when it is none of these shapes.
+ */
+export function readMessage(
+  body: string,
+): { events: unknown[]; failures: number; confirm?: PendingConfirm[] } | { unreadable: string } {
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -53,10 +90,15 @@ export function readMessage(body: string): { events: unknown[]; failures: number
     return { unreadable: 'the message body is not JSON' };
   }
   if (json !== null && typeof json === 'object' && 'recheck' in json) {
-    const { recheck, events } = json as Partial<RecheckMessage>;
+    const { recheck, events, confirm } = json as Partial<RecheckMessage>;
     if (!Array.isArray(events)) return { unreadable: 'a re-check message without an events list' };
-    const failures = Number(recheck?.failures ?? 0);
-    return { events, failures: Number.isInteger(failures) && failures >= 0 ? failures : 0 };
+    const read = Number(recheck?.failures ?? 0);
+    const failures = Number.isInteger(read) && read >= 0 ? read : 0;
+    if (confirm === undefined) return { events, failures };
+    if (!Array.isArray(confirm) || confirm.length !== events.length || !confirm.every(isPendingConfirm)) {
+      return { unreadable: 'a confirmation message whose confirm list does not match its events' };
+    }
+    return { events, failures, confirm };
   }
   return { events: [json], failures: 0 };
 }
@@ -73,25 +115,37 @@ export function recheckDelaySeconds(failures: number, healthPollMs: number): num
   return Math.min(900, Math.max(1, Math.ceil(ms / 1000)));
 }
 
-/** Packs events into re-check message bodies of at most EVENTS_PER_MESSAGE events and ~200 KB each. */
-export function packRechecks(events: unknown[], failures: number): { body: string; count: number }[] {
+/**
+ * Packs events (with their confirmations, all or none) into re-check message bodies of at most EVENTS_PER_MESSAGE
+ * events and ~200 KB each.
+ */
+export function packRechecks(
+  items: { event: unknown; confirm?: PendingConfirm }[],
+  failures: number,
+): { body: string; count: number }[] {
   const bodies: { body: string; count: number }[] = [];
-  let current: string[] = [];
+  let events: string[] = [];
+  let confirms: string[] = [];
   let bytes = 0;
   const flush = () => {
-    if (current.length === 0) return;
+    if (events.length === 0) return;
+    const confirm = confirms.length ? `,"confirm":[${confirms.join(',')}]` : '';
     bodies.push({
-      body: `{"recheck":{"failures":${failures}},"events":[${current.join(',')}]}`,
-      count: current.length,
+      body: `{"recheck":{"failures":${failures}},"events":[${events.join(',')}]${confirm}}`,
+      count: events.length,
     });
-    current = [];
+    events = [];
+    confirms = [];
     bytes = 0;
   };
-  for (const event of events) {
-    const json = JSON.stringify(event);
-    if (current.length === EVENTS_PER_MESSAGE || bytes + json.length > MAX_MESSAGE_BYTES) flush();
-    current.push(json);
-    bytes += json.length + 1;
+  for (const item of items) {
+    const event = JSON.stringify(item.event);
+    const confirm = item.confirm ? JSON.stringify(item.confirm) : '';
+    const size = event.length + confirm.length + 2;
+    if (events.length === EVENTS_PER_MESSAGE || bytes + size > MAX_MESSAGE_BYTES) flush();
+    events.push(event);
+    if (confirm) confirms.push(confirm);
+    bytes += size;
   }
   flush();
   return bodies;
@@ -115,6 +169,15 @@ interface Job {
   record: string;
   event: unknown;
   failures: number;
+  /** A registration of the event to confirm, rather than the event to handle. */
+  confirm?: PendingConfirm;
+}
+
+/** Messages to send, of one kind and failure count: they share a delay. */
+interface Resend {
+  jobs: Job[];
+  failures: number;
+  delaySeconds: number;
 }
 
 /** What became of a batch: the SQS answer, and each event's outcome (an Error for one that failed). */
@@ -130,6 +193,7 @@ export async function handleTaskMessages(
   options: { resendFailures?: boolean } = {},
 ): Promise<BatchResult> {
   const now = deps.now ?? Date.now;
+  const poll = deps.settings.healthPollMs ?? 1000;
   const jobs: Job[] = [];
   for (const record of records) {
     const read = readMessage(record.body);
@@ -142,90 +206,109 @@ export async function handleTaskMessages(
       });
       continue;
     }
-    for (const event of read.events) jobs.push({ record: record.messageId, event, failures: read.failures });
+    read.events.forEach((event, i) => {
+      const confirm = read.confirm?.[i];
+      jobs.push({ record: record.messageId, event, failures: read.failures, ...(confirm ? { confirm } : {}) });
+    });
   }
+  // With a queue to confirm on, registrations do not wait for their Cloud Map operations.
+  const eventDeps: RegistrarDeps = deps.recheck ? { ...deps, confirmLater: true } : deps;
 
   const outcomes: (Outcome | Error)[] = [];
-  const pending: Job[] = [];
   const failed: Job[] = [];
   const givenBack = new Set<string>();
-  // Tasks not HEALTHY yet go back on the queue as soon as they are known, not after the batch's registrations have
-  // waited for their Cloud Map operations: their next re-check comes round one delay later either way.
+  // Messages leave as soon as they are known, not after the rest of the batch: tasks not HEALTHY yet (after the
+  // health poll), registrations to confirm, confirmations whose operation is still pending.
+  const later = new Map<string, Resend>();
   const sends: Promise<void>[] = [];
   let flushing = false;
-  const flushPending = () => {
-    if (flushing || !deps.recheck) return;
+  const takeLater = () => {
+    const groups = [...later.values()];
+    later.clear();
+    return groups;
+  };
+  const sendLater = (job: Job, delaySeconds: number) => {
+    const key = `${delaySeconds}/${job.failures}/${job.confirm ? 'c' : 'e'}`;
+    const group = later.get(key) ?? { jobs: [], failures: job.failures, delaySeconds };
+    group.jobs.push(job);
+    later.set(key, group);
+    if (flushing) return;
     flushing = true;
     setImmediate(() => {
       flushing = false;
-      const jobs = pending.splice(0);
-      if (jobs.length) sends.push(sendRechecks([{ jobs, failures: 0 }], deps, givenBack));
+      const groups = takeLater();
+      if (groups.length) sends.push(sendRechecks(groups, deps, givenBack));
     });
   };
+  let leftToSweep = 0;
   // The events of one task one after the other, oldest version first (a second leaving event then finds the first
   // one's work done instead of waiting for it); different tasks side by side.
   await pool(byTask(jobs), TASKS_AT_ONCE, async (taskJobs) => {
     for (const job of taskJobs) {
       try {
-        const outcome = await runRegistration(job.event, deps);
+        if (job.confirm) {
+          const confirmed = await runConfirmation(job.event, job.confirm, deps);
+          if (confirmed === 'pending') sendLater(job, CONFIRM_AGAIN_SECONDS);
+          else outcomes.push(confirmed);
+          continue;
+        }
+        const outcome = await runRegistration(job.event, eventDeps);
         outcomes.push(outcome);
-        const healthWaitMs = deps.settings.healthWaitMs ?? 0;
-        if (outcome.result === 'skipped' && outcome.reason === 'health-pending') {
-          if (recheckDue(job.event, now(), healthWaitMs)) {
-            pending.push({ ...job, failures: 0 });
-            flushPending();
-          }
+        if (outcome.result === 'registered' && outcome.confirm) {
+          sendLater(
+            { record: job.record, event: job.event, failures: job.failures, confirm: outcome.confirm },
+            CONFIRM_DELAY_SECONDS,
+          );
+        } else if (
+          outcome.result === 'skipped' &&
+          outcome.reason === 'health-pending' &&
+          recheckDue(job.event, now(), deps.settings.healthWaitMs ?? 0)
+        ) {
+          if (deps.recheck)
+            sendLater({ record: job.record, event: job.event, failures: 0 }, recheckDelaySeconds(0, poll));
+          else leftToSweep += 1;
         }
       } catch (error) {
         outcomes.push(error instanceof Error ? error : new Error(String(error)));
-        failed.push({ ...job, failures: job.failures + 1 });
+        // A failed confirmation runs its event again: the registration is written anew if it did not stand.
+        failed.push({ record: job.record, event: job.event, failures: job.failures + 1 });
       }
     }
   });
-  // A flush scheduled by the last pending task, then what it did not take.
+  // A flush scheduled by the last task, then what it did not take.
   await new Promise<void>((resolve) => setImmediate(resolve));
   await Promise.all(sends);
 
-  const resend: { jobs: Job[]; failures: number }[] = [];
-  const unsent = pending.splice(0);
-  if (unsent.length) resend.push({ jobs: unsent, failures: 0 });
+  const resend = takeLater();
   for (const job of failed) {
     if (job.failures >= MAX_FAILURES || !deps.recheck || options.resendFailures === false) givenBack.add(job.record);
-    else resend.push({ jobs: [job], failures: job.failures });
+    else resend.push({ jobs: [job], failures: job.failures, delaySeconds: recheckDelaySeconds(job.failures, poll) });
   }
-  if (resend.length && deps.recheck) {
-    await sendRechecks(resend, deps, givenBack);
-  } else if (unsent.length) {
-    logger.info(`${unsent.length} task(s) not HEALTHY yet: left to the health sweep (no register queue)`, {
+  if (resend.length) await sendRechecks(resend, deps, givenBack);
+  if (leftToSweep) {
+    logger.info(`${leftToSweep} task(s) not HEALTHY yet: left to the health sweep (no register queue)`, {
       action: 'recheck',
-      pending: unsent.length,
+      pending: leftToSweep,
     });
   }
   return { batchItemFailures: [...givenBack].map((itemIdentifier) => ({ itemIdentifier })), outcomes };
 }
 
 /** Sends the re-checks; a message that could not be sent gives its source messages back to SQS. */
-async function sendRechecks(
-  groups: { jobs: Job[]; failures: number }[],
-  deps: TaskQueueDeps,
-  givenBack: Set<string>,
-): Promise<void> {
-  const poll = deps.settings.healthPollMs ?? 1000;
+async function sendRechecks(groups: Resend[], deps: TaskQueueDeps, givenBack: Set<string>): Promise<void> {
   const messages: { body: string; delaySeconds: number; records: string[] }[] = [];
-  for (const { jobs, failures } of groups) {
+  for (const { jobs, failures, delaySeconds } of groups) {
     let offset = 0;
-    for (const packed of packRechecks(
-      jobs.map((j) => j.event),
-      failures,
-    )) {
+    for (const packed of packRechecks(jobs, failures)) {
       const records = jobs.slice(offset, offset + packed.count).map((j) => j.record);
       offset += packed.count;
-      messages.push({ body: packed.body, delaySeconds: recheckDelaySeconds(failures, poll), records });
+      messages.push({ body: packed.body, delaySeconds, records });
     }
   }
   let failedIndexes: number[];
   try {
-    failedIndexes = (await deps.recheck?.send(messages))?.failed ?? [];
+    if (!deps.recheck) throw new Error('no queue to send re-checks on');
+    failedIndexes = (await deps.recheck.send(messages)).failed;
   } catch (error) {
     logger.error('re-checks could not be sent; their messages go back to the queue', {
       error: error as Error,

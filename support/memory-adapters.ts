@@ -37,6 +37,14 @@ export class MemoryRegistry implements Registry {
   readonly failingListings = new Map<string, Error>();
   /** Every ListInstances call, by service name. */
   readonly listed: string[] = [];
+  /**
+   * When set, a registration written without waiting (`wait: false`) is applied only once this resolves, and its
+   * operation is pending until then (Cloud Map's writes are asynchronous): a property test lets its scheduler pick
+   * the moment. Unset: every write applies at once.
+   */
+  operationDelay?: () => Promise<void>;
+  /** Every operation's state, by id. */
+  readonly operations = new Map<string, 'pending' | 'success'>();
 
   async resolveNamespace(ref: string): Promise<NamespaceInfo> {
     if (ref !== this.namespace.name && ref !== this.namespace.id) throw new Error(`namespace ${ref} not found`);
@@ -97,10 +105,32 @@ export class MemoryRegistry implements Registry {
     }
   }
 
-  async register(service: ServiceInfo, id: string, attributes: Record<string, string>): Promise<void> {
+  async register(
+    service: ServiceInfo,
+    id: string,
+    attributes: Record<string, string>,
+    options: { wait?: boolean } = {},
+  ): Promise<string> {
     this.takeFailure(id);
-    this.writes.push(`register ${service.name}/${id}`);
-    this.services.get(service.name)?.instances.set(id, { id, attributes });
+    const operationId = `op-${this.operations.size + 1}`;
+    const apply = () => {
+      this.writes.push(`register ${service.name}/${id}`);
+      this.services.get(service.name)?.instances.set(id, { id, attributes });
+      this.operations.set(operationId, 'success');
+    };
+    if (options.wait === false && this.operationDelay) {
+      this.operations.set(operationId, 'pending');
+      void this.operationDelay().then(apply);
+    } else {
+      apply();
+    }
+    return operationId;
+  }
+
+  async operationState(operationId: string): Promise<'pending' | 'success'> {
+    const state = this.operations.get(operationId);
+    if (!state) throw new Error(`operation ${operationId} not found`);
+    return state;
   }
 
   async deregister(service: ServiceInfo, id: string, _options?: { wait?: boolean }): Promise<void> {

@@ -187,7 +187,12 @@ export class CloudMapRegistry implements Registry {
     }
   }
 
-  async register(service: ServiceInfo, instanceId: string, attributes: Record<string, string>): Promise<void> {
+  async register(
+    service: ServiceInfo,
+    instanceId: string,
+    attributes: Record<string, string>,
+    options: { wait?: boolean } = {},
+  ): Promise<string | undefined> {
     // Drawn once: the DuplicateRequest retries below are the same request.
     const creatorRequestId = newRequestId();
     const operationId = await this.retryingDuplicates(async () => {
@@ -201,7 +206,19 @@ export class CloudMapRegistry implements Registry {
       );
       return out.OperationId;
     });
-    await this.waitForOperation(operationId, service.ownerAccount);
+    if (options.wait !== false) await this.waitForOperation(operationId, service.ownerAccount);
+    return operationId;
+  }
+
+  async operationState(operationId: string, ownerAccount?: string): Promise<'pending' | 'success'> {
+    const out = await this.client.send(
+      new GetOperationCommand({ OperationId: operationId, ...(ownerAccount ? { OwnerAccount: ownerAccount } : {}) }),
+    );
+    const status = out.Operation?.Status;
+    if (status === 'FAIL') {
+      throw new OperationFailedError(operationId, out.Operation?.ErrorCode, out.Operation?.ErrorMessage);
+    }
+    return status === 'SUCCESS' ? 'success' : 'pending';
   }
 
   async deregister(service: ServiceInfo, instanceId: string, options: { wait?: boolean } = {}): Promise<void> {
@@ -274,14 +291,8 @@ export class CloudMapRegistry implements Registry {
     if (!operationId) return;
     const started = this.now();
     let delay = 100;
-    const owner = ownerAccount ? { OwnerAccount: ownerAccount } : {};
     for (;;) {
-      const out = await this.client.send(new GetOperationCommand({ OperationId: operationId, ...owner }));
-      const status = out.Operation?.Status;
-      if (status === 'SUCCESS') return;
-      if (status === 'FAIL') {
-        throw new OperationFailedError(operationId, out.Operation?.ErrorCode, out.Operation?.ErrorMessage);
-      }
+      if ((await this.operationState(operationId, ownerAccount)) === 'success') return;
       const waited = this.now() - started;
       if (waited + delay > this.options.operationTimeoutMs) throw new OperationTimeoutError(operationId, waited);
       await this.sleep(delay);

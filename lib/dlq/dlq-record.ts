@@ -4,7 +4,8 @@ import * as z from 'zod/mini';
  * What a message in one of the registrar's dead-letter queues holds. Three shapes land there:
  * - the rules' DLQ gets the EventBridge event itself, as a rule would have delivered it; so does the register DLQ
  *   for a task-event message (register or leaving queue) that failed 5 times;
- * - the register DLQ also gets re-check messages that failed 5 times (lib/task-queue.ts: `{recheck, events}`),
+ * - the register DLQ also gets re-check messages that failed 5 times (lib/task-queue.ts: `{recheck, events}`, with
+ *   `confirm` for a confirmation),
  *   which the register function takes as they are;
  * - stacks deployed before the task-event queues sent the register function's failures to its on-failure
  *   destination: a Lambda invocation record, with the event in `requestPayload` and why it failed in

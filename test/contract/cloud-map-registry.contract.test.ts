@@ -120,6 +120,20 @@ describe.each(endpoints)('CloudMapRegistry contract ($label)', ({ idLength }) =>
     expect(await registry.listInstances(api)).toHaveLength(1);
   });
 
+  it('registers without waiting: answers the operation, which reads pending until it succeeds', async () => {
+    const api = await service('api');
+    const operationId = await registry.register(api, 'task-9', { AWS_INSTANCE_IPV4: '10.0.0.9' }, { wait: false });
+    expect(operationId).toEqual(expect.any(String));
+    let state = await registry.operationState(operationId as string);
+    for (let polls = 0; state === 'pending' && polls < 600; polls += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      state = await registry.operationState(operationId as string);
+    }
+    expect(state).toBe('success');
+    await expect(registry.getInstance(api, 'task-9')).resolves.toMatchObject({ id: 'task-9' });
+    await registry.deregister(api, 'task-9');
+  });
+
   it('sets and reads custom health', async () => {
     const api = await service('api');
     await registry.setHealth(api, 'task-1', 'UNHEALTHY');

@@ -32,6 +32,12 @@ describe('parseDlqMessage', () => {
     expect(parseDlqMessage(JSON.stringify(message))).toEqual({ kind: 'recheck', event: message, taskArn: TASK_ARN });
   });
 
+  it('reads a confirmation message (a re-check with its registrations to confirm) whole, to replay as it is', () => {
+    const confirm = { taskArn: TASK_ARN, namespace: 'kudos.local', since: 1, registrations: [] };
+    const message = { recheck: { failures: 0 }, events: [EVENT], confirm: [confirm] };
+    expect(parseDlqMessage(JSON.stringify(message))).toEqual({ kind: 'recheck', event: message, taskArn: TASK_ARN });
+  });
+
   it('finds unreadable a re-check message without events', () => {
     expect(parseDlqMessage('{"recheck":{"failures":1},"events":[]}')).toMatchObject({ kind: 'unreadable' });
   });

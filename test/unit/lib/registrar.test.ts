@@ -186,9 +186,10 @@ describe('handleTaskEvent', () => {
     const register = registry.register.bind(registry);
     registry.register = async (service, id, attributes) => {
       await handleTaskEvent(stoppingEvent(), deps);
-      await register(service, id, attributes);
+      const operationId = await register(service, id, attributes);
       // The undo's deregistration fails (throttled): the handler throws and Lambda retries the event.
       registry.failNextWrite = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      return operationId;
     };
     await expect(handleTaskEvent(runningEvent(), deps)).rejects.toThrow('Rate exceeded');
     registry.register = register;
@@ -296,7 +297,7 @@ describe('handleTaskEvent', () => {
     const register = registry.register.bind(registry);
     registry.register = async (service, id, attributes) => {
       await handleTaskEvent(stoppingEvent(), deps);
-      await register(service, id, attributes);
+      return register(service, id, attributes);
     };
     await expect(handleTaskEvent(runningEvent(), deps)).resolves.toMatchObject({
       result: 'skipped',

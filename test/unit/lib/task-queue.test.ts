@@ -1,8 +1,11 @@
+import { OperationFailedError, OperationTimeoutError } from '../../../lib/errors';
 import { logger } from '../../../lib/observability';
 import type { DescribedTask, RecheckQueue } from '../../../lib/ports';
 import { chunks } from '../../../lib/sqs/recheck-queue';
 import {
   byTask,
+  CONFIRM_AGAIN_SECONDS,
+  CONFIRM_DELAY_SECONDS,
   EVENTS_PER_MESSAGE,
   handleTaskMessages,
   MAX_FAILURES,
@@ -113,7 +116,7 @@ describe('a health-checked task that is not HEALTHY yet', () => {
     expect(readMessage(queue.sent[0]?.body ?? '')).toEqual({ events: [runningEvent()], failures: 0 });
   });
 
-  it('is registered by the re-check that finds it HEALTHY, and re-checked no more', async () => {
+  it('is registered by the re-check that finds it HEALTHY, and re-checked no more (only its confirmation follows)', async () => {
     let health = 'UNKNOWN';
     const { registry, queue, deps } = setup(() => health);
     await handleTaskMessages([record(runningEvent())], deps);
@@ -122,7 +125,9 @@ describe('a health-checked task that is not HEALTHY yet', () => {
     const result = await handleTaskMessages([record(recheck[0]?.body)], deps);
     expect(result.outcomes).toEqual([expect.objectContaining({ result: 'registered', taskId: TASK_ID })]);
     expect(registry.writes).toEqual([`register cdp-demo-test-15/${TASK_ID}`]);
-    expect(queue.sent).toEqual([]);
+    expect(queue.sent.map((m) => readMessage(m.body))).toEqual([
+      expect.objectContaining({ confirm: [expect.anything()] }),
+    ]);
   });
 
   it('goes back on the queue without waiting for the registrations of its batch', async () => {
@@ -191,9 +196,10 @@ describe('each event of a batch fails alone', () => {
     const result = await handleTaskMessages([record(runningEvent(), 'bad'), record(runningEvent(other), 'good')], deps);
     expect(result.batchItemFailures).toEqual([]);
     expect(registry.writes).toContain(`register cdp-demo-test-15/${other}`);
-    expect(queue.sent).toHaveLength(1);
-    expect(queue.sent[0]?.delaySeconds).toBe(10);
-    expect(readMessage(queue.sent[0]?.body ?? '')).toEqual({ events: [runningEvent()], failures: 1 });
+    const resent = queue.sent.filter((m) => !('confirm' in readMessage(m.body)));
+    expect(resent).toHaveLength(1);
+    expect(resent[0]?.delaySeconds).toBe(10);
+    expect(readMessage(resent[0]?.body ?? '')).toEqual({ events: [runningEvent()], failures: 1 });
   });
 
   it(`gives the message back to SQS (then its DLQ) once an event has failed ${MAX_FAILURES} times`, async () => {
@@ -227,6 +233,142 @@ describe('each event of a batch fails alone', () => {
     const result = await handleTaskMessages([record({ hello: 'world' })], deps);
     expect(result.batchItemFailures).toEqual([]);
     expect(result.outcomes).toEqual([expect.objectContaining({ result: 'skipped' })]);
+  });
+});
+
+describe('a registration, confirmed by a later message instead of waiting for Cloud Map', () => {
+  /** The fixture's leaving event of the task (desired STOPPED), one version after the RUNNING one. */
+  function stoppingEvent(): Record<string, unknown> {
+    const event = runningEvent();
+    Object.assign(event.detail as Record<string, unknown>, { desiredStatus: 'STOPPED', version: 6 });
+    return event;
+  }
+
+  /** Cloud Map's operations stay pending until `apply()`. */
+  function pendingOperations(registry: MemoryRegistry) {
+    let apply: () => void = () => undefined;
+    const applied = new Promise<void>((resolve) => {
+      apply = resolve;
+    });
+    registry.operationDelay = () => applied;
+    return async () => {
+      apply();
+      await applied;
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+  }
+
+  it('returns before the operation is done and sends a confirmation 2 s later with its operation', async () => {
+    const { registry, queue, deps } = setup(() => 'HEALTHY');
+    pendingOperations(registry);
+    const result = await handleTaskMessages([record(runningEvent(), 'run')], deps);
+    expect(result.outcomes).toEqual([expect.objectContaining({ result: 'registered' })]);
+    expect(registry.writes).toEqual([]);
+    expect(queue.sent).toHaveLength(1);
+    expect(queue.sent[0]?.delaySeconds).toBe(CONFIRM_DELAY_SECONDS);
+    expect(readMessage(queue.sent[0]?.body ?? '')).toEqual({
+      events: [runningEvent()],
+      failures: 0,
+      confirm: [
+        {
+          taskArn: TASK_ARN,
+          namespace: 'kudos.local',
+          since: EVENT_TIME + 1000,
+          registrations: [{ service: 'cdp-demo-test-15', instanceId: TASK_ID, operationId: 'op-1' }],
+        },
+      ],
+    });
+  });
+
+  it('asks again 1 s later while the operation is pending, and is done once it succeeded', async () => {
+    const { registry, queue, deps } = setup(() => 'HEALTHY');
+    const apply = pendingOperations(registry);
+    await handleTaskMessages([record(runningEvent())], deps);
+    const confirmation = queue.sent.splice(0)[0]?.body ?? '';
+    await handleTaskMessages([record(confirmation)], deps);
+    expect(queue.sent.map((m) => m.delaySeconds)).toEqual([CONFIRM_AGAIN_SECONDS]);
+    expect(queue.sent[0]?.body).toBe(confirmation);
+    queue.sent.splice(0);
+    await apply();
+    const result = await handleTaskMessages([record(confirmation)], deps);
+    expect(result.outcomes).toEqual([expect.objectContaining({ result: 'confirmed', taskId: TASK_ID })]);
+    expect(queue.sent).toEqual([]);
+    expect(registry.writes).toEqual([`register cdp-demo-test-15/${TASK_ID}`]);
+  });
+
+  it('undoes the registration when the task started to leave while its operation was pending (never resurrect)', async () => {
+    const { registry, queue, deps } = setup(() => 'HEALTHY');
+    const apply = pendingOperations(registry);
+    await handleTaskMessages([record(runningEvent())], deps);
+    const confirmation = queue.sent.splice(0)[0]?.body ?? '';
+    // The leaving event comes while the registration is pending: GetInstance does not show it yet, so the leaving
+    // side has nothing to remove; then Cloud Map applies the registration.
+    const leaving = await handleTaskMessages([record(stoppingEvent())], deps);
+    expect(leaving.outcomes).toEqual([expect.objectContaining({ result: 'deregistered' })]);
+    await apply();
+    expect(await registry.getInstance({ id: '', name: 'cdp-demo-test-15', namespaceId: '' }, TASK_ID)).toBeDefined();
+    const result = await handleTaskMessages([record(confirmation)], deps);
+    expect(result.outcomes).toEqual([expect.objectContaining({ result: 'skipped', reason: 'task-leaving' })]);
+    expect(await registry.getInstance({ id: '', name: 'cdp-demo-test-15', namespaceId: '' }, TASK_ID)).toBeUndefined();
+    expect(await deps.versions.get(TASK_ARN)).toMatchObject({ state: 'leaving', cleared: true });
+  });
+
+  it('runs the event again when the operation failed (re-sent as a failure after 10 s, without its confirmation)', async () => {
+    const { registry, queue, deps } = setup(() => 'HEALTHY');
+    await handleTaskMessages([record(runningEvent())], deps);
+    const confirmation = queue.sent.splice(0)[0]?.body ?? '';
+    registry.operationState = async (id) => {
+      throw new OperationFailedError(id, 'INTERNAL_FAILURE', 'Cloud Map could not apply it');
+    };
+    const result = await handleTaskMessages([record(confirmation, 'c')], deps);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(result.outcomes).toEqual([expect.any(OperationFailedError)]);
+    expect(queue.sent.map((m) => m.delaySeconds)).toEqual([10]);
+    expect(readMessage(queue.sent[0]?.body ?? '')).toEqual({ events: [runningEvent()], failures: 1 });
+  });
+
+  it('fails once the operation has been pending longer than operationTimeoutMs', async () => {
+    const { registry, queue, deps, advance } = setup(() => 'HEALTHY');
+    pendingOperations(registry);
+    deps.settings.operationTimeoutMs = 30_000;
+    await handleTaskMessages([record(runningEvent())], deps);
+    const confirmation = queue.sent.splice(0)[0]?.body ?? '';
+    advance(30_001);
+    const result = await handleTaskMessages([record(confirmation)], deps);
+    expect(result.outcomes).toEqual([expect.any(OperationTimeoutError)]);
+    expect(readMessage(queue.sent[0]?.body ?? '')).toMatchObject({ failures: 1 });
+  });
+
+  it('gives the registering message back when its confirmation cannot be sent (its retry re-reads the record)', async () => {
+    const { queue, deps } = setup(() => 'HEALTHY');
+    queue.refuse = true;
+    const result = await handleTaskMessages([record(runningEvent(), 'run')], deps);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'run' }]);
+  });
+
+  it('skips a confirmation message whose confirm list does not match its events, logging why', async () => {
+    const { deps } = setup(() => 'HEALTHY');
+    const body = { recheck: { failures: 0 }, events: [runningEvent()], confirm: [] };
+    const result = await handleTaskMessages([record(body, 'odd')], deps);
+    expect(result.outcomes).toEqual([]);
+    expect(logger.warn).toHaveBeenCalledWith(
+      'skipped: message odd: a confirmation message whose confirm list does not match its events',
+      expect.objectContaining({ reason: 'unreadable-message' }),
+    );
+  });
+
+  it('waits for the operation itself when there is no queue to confirm on (reconcile, the CLI)', async () => {
+    const { registry, deps } = setup(() => 'HEALTHY');
+    const waits: unknown[] = [];
+    const register = registry.register.bind(registry);
+    registry.register = async (service, id, attributes, options) => {
+      waits.push(options?.wait);
+      return register(service, id, attributes, options);
+    };
+    const { recheck: _, ...withoutQueue } = deps;
+    const result = await handleTaskMessages([record(runningEvent())], withoutQueue);
+    expect(result.outcomes).toEqual([expect.objectContaining({ result: 'registered' })]);
+    expect(waits).toEqual([true]);
   });
 });
 
@@ -329,9 +471,9 @@ describe('invoked directly (registrar replay-dlq)', () => {
 
 describe('re-check messages', () => {
   it(`hold at most ${EVENTS_PER_MESSAGE} events and about 200 KB`, () => {
-    const events = Array.from({ length: 100 }, (_, i) => ({ n: i }));
+    const events = Array.from({ length: 100 }, (_, i) => ({ event: { n: i } }));
     expect(packRechecks(events, 0).map((m) => m.count)).toEqual([40, 40, 20]);
-    const big = Array.from({ length: 5 }, () => ({ pad: 'x'.repeat(90_000) }));
+    const big = Array.from({ length: 5 }, () => ({ event: { pad: 'x'.repeat(90_000) } }));
     const packed = packRechecks(big, 0);
     expect(packed.map((m) => m.count)).toEqual([2, 2, 1]);
     for (const m of packed) expect(m.body.length).toBeLessThan(256 * 1024);
