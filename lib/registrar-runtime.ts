@@ -82,6 +82,7 @@ export function recordOutcome(outcome: Outcome): void {
     case 'confirmed': {
       const { service, ...rest } = outcome;
       logger.debug(`confirmed task ${outcome.taskId}`, { ...rest, cloudMapService: service, action: 'confirm' });
+      metrics.addMetric('Confirmed', MetricUnit.Count, 1);
       return;
     }
     case 'skipped': {

@@ -1,5 +1,6 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { logger } from './observability';
+import { logger, metrics } from './observability';
 import { pool } from './pool';
 import type { RecheckQueue } from './ports';
 import type { Outcome, PendingConfirm, RegistrarDeps } from './registrar';
@@ -194,6 +195,9 @@ export async function handleTaskMessages(
 ): Promise<BatchResult> {
   const now = deps.now ?? Date.now;
   const poll = deps.settings.healthPollMs ?? 1000;
+  // Every invocation publishes at least this: one whose messages only confirm or re-check would otherwise flush no
+  // metric, and Powertools would log a warning for it.
+  metrics.addMetric('Messages', MetricUnit.Count, records.length);
   const jobs: Job[] = [];
   for (const record of records) {
     const read = readMessage(record.body);

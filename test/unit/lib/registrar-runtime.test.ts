@@ -31,4 +31,30 @@ describe('recordOutcome', () => {
     expect(registered).toBeDefined();
     expect(registered.reason).toBeUndefined();
   });
+
+  it('publishes a metric for every batch, so one that only confirms or re-checks never flushes empty', async () => {
+    const { handleTaskMessages } = require('../../../lib/task-queue') as typeof import('../../../lib/task-queue');
+    const { MemoryRegistry, MemoryTaskSource, MemoryVersionStore } =
+      require('../../../support/memory-adapters') as typeof import('../../../support/memory-adapters');
+    const published: string[] = [];
+    jest.spyOn(console, 'log').mockImplementation((line: unknown) => {
+      published.push(String(line));
+    });
+    const warnings = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(console, 'info').mockImplementation(() => undefined);
+    const deps = {
+      registry: new MemoryRegistry(),
+      tasks: new MemoryTaskSource(),
+      versions: new MemoryVersionStore(),
+      settings: { namespace: 'kudos.local', defaultPort: 80, dnsRecords: 'A' as const, ownerId: 'o', dnsTtl: 10 },
+    };
+    // A message that yields no outcome at all: nothing else would add a metric.
+    await handleTaskMessages([{ messageId: 'm1', body: '{not json' }], deps);
+    metrics.publishStoredMetrics();
+
+    const warned = warnings.mock.calls.map((call) => String(call[0]));
+    expect(warned.filter((line) => line.includes('No application metrics'))).toEqual([]);
+    const emf = published.filter((line) => line.includes('_aws')).map((line) => JSON.parse(line));
+    expect(emf.map((m) => m.Messages)).toContain(1);
+  });
 });
