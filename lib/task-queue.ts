@@ -13,8 +13,8 @@ import { runConfirmation, runRegistration } from './registrar-runtime';
  * for an event whose handling failed (failures n > 0). Nothing waits in a function: a task's health is asked again
  * when its re-check comes round, in the batch it comes with (lib/ecs/ecs-task-source.ts reads the batch's tasks in
  * one DescribeTasks per cluster). Nor does a registration wait for its Cloud Map operation: it is confirmed by a
- * re-check message carrying its operations (`"confirm": [...]`, one per event), sent CONFIRM_DELAY_SECONDS later
- * and again each CONFIRM_AGAIN_SECONDS while an operation is pending, which undoes the registration if the task
+ * re-check message carrying its operations (`"confirm": [...]`, one per event), sent with the health poll's delay
+ * and again while an operation is pending, which undoes the registration if the task
  * started to leave meanwhile (lib/registrar.ts, confirmRegistration). A batch thus holds a slot of the function for
  * its reads and writes only, and the register function's write rate stays bounded by its reserved concurrency
  * times what one batch writes (at most TASKS_AT_ONCE registrations).
@@ -53,12 +53,6 @@ const MAX_MESSAGE_BYTES = 200_000;
  * time of its reads and writes, not of Cloud Map's operations.
  */
 export const TASKS_AT_ONCE = 10 * EVENTS_PER_MESSAGE;
-/**
- * The delay of a registration's first confirmation, then of each further one while its operation is pending. A Cloud
- * Map operation takes a few seconds; SQS delays come in whole seconds.
- */
-export const CONFIRM_DELAY_SECONDS = 2;
-export const CONFIRM_AGAIN_SECONDS = 1;
 
 function isPendingConfirm(value: unknown): value is PendingConfirm {
   const c = value as Partial<PendingConfirm> | null;
@@ -252,7 +246,7 @@ export async function handleTaskMessages(
       try {
         if (job.confirm) {
           const confirmed = await runConfirmation(job.event, job.confirm, deps);
-          if (confirmed === 'pending') sendLater(job, CONFIRM_AGAIN_SECONDS);
+          if (confirmed === 'pending') sendLater(job, recheckDelaySeconds(0, poll));
           else outcomes.push(confirmed);
           continue;
         }
@@ -261,7 +255,9 @@ export async function handleTaskMessages(
         if (outcome.result === 'registered' && outcome.confirm) {
           sendLater(
             { record: job.record, event: job.event, failures: job.failures, confirm: outcome.confirm },
-            CONFIRM_DELAY_SECONDS,
+            // The health poll's delay, as the re-checks of the same batch: the two messages come back together, in
+            // one invocation, rather than each in its own (the register function's slots are what a burst waits for).
+            recheckDelaySeconds(0, poll),
           );
         } else if (
           outcome.result === 'skipped' &&

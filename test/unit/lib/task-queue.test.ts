@@ -4,8 +4,6 @@ import type { DescribedTask, RecheckQueue } from '../../../lib/ports';
 import { chunks } from '../../../lib/sqs/recheck-queue';
 import {
   byTask,
-  CONFIRM_AGAIN_SECONDS,
-  CONFIRM_DELAY_SECONDS,
   EVENTS_PER_MESSAGE,
   handleTaskMessages,
   MAX_FAILURES,
@@ -258,14 +256,15 @@ describe('a registration, confirmed by a later message instead of waiting for Cl
     };
   }
 
-  it('returns before the operation is done and sends a confirmation 2 s later with its operation', async () => {
+  it('returns before the operation is done and sends a confirmation with its operation, one health poll later', async () => {
     const { registry, queue, deps } = setup(() => 'HEALTHY');
     pendingOperations(registry);
     const result = await handleTaskMessages([record(runningEvent(), 'run')], deps);
     expect(result.outcomes).toEqual([expect.objectContaining({ result: 'registered' })]);
     expect(registry.writes).toEqual([]);
     expect(queue.sent).toHaveLength(1);
-    expect(queue.sent[0]?.delaySeconds).toBe(CONFIRM_DELAY_SECONDS);
+    // The health poll's delay (1 s), as the batch's re-checks.
+    expect(queue.sent[0]?.delaySeconds).toBe(1);
     expect(readMessage(queue.sent[0]?.body ?? '')).toEqual({
       events: [runningEvent()],
       failures: 0,
@@ -280,13 +279,13 @@ describe('a registration, confirmed by a later message instead of waiting for Cl
     });
   });
 
-  it('asks again 1 s later while the operation is pending, and is done once it succeeded', async () => {
+  it('asks again one poll later while the operation is pending, and is done once it succeeded', async () => {
     const { registry, queue, deps } = setup(() => 'HEALTHY');
     const apply = pendingOperations(registry);
     await handleTaskMessages([record(runningEvent())], deps);
     const confirmation = queue.sent.splice(0)[0]?.body ?? '';
     await handleTaskMessages([record(confirmation)], deps);
-    expect(queue.sent.map((m) => m.delaySeconds)).toEqual([CONFIRM_AGAIN_SECONDS]);
+    expect(queue.sent.map((m) => m.delaySeconds)).toEqual([1]);
     expect(queue.sent[0]?.body).toBe(confirmation);
     queue.sent.splice(0);
     await apply();
