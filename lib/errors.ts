@@ -73,6 +73,24 @@ export class OperationFailedError extends RegistrarError {
   }
 }
 
+/**
+ * A registration written without waiting (lib/registrar.ts, `confirmLater`) that failed after some of its writes were
+ * sent (a task with several ports): `confirm` holds those writes, which still need their confirmation, since the
+ * event's retry cannot see an instance whose operation is pending. The error it stands for is the `cause`.
+ */
+export class RegistrationInterruptedError<Confirm = unknown> extends RegistrarError {
+  constructor(
+    readonly confirm: Confirm,
+    cause: unknown,
+  ) {
+    super(
+      'registration-interrupted',
+      `registration failed after some of its writes: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+  }
+}
+
 /** A Cloud Map asynchronous operation did not finish within the bounded wait. */
 export class OperationTimeoutError extends RegistrarError {
   constructor(

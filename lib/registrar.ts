@@ -1,5 +1,10 @@
 import { missingForRecords } from './cloud-map/limits';
-import { OperationTimeoutError, ServiceNotManagedError } from './errors';
+import {
+  OperationFailedError,
+  OperationTimeoutError,
+  RegistrationInterruptedError,
+  ServiceNotManagedError,
+} from './errors';
 import { logger } from './observability';
 import {
   ATTR,
@@ -86,6 +91,8 @@ export interface PendingConfirm {
   since: number;
   /** Every registration of the plan, with the operation of those written. */
   registrations: { service: string; instanceId: string; operationId?: string; ownerAccount?: string }[];
+  /** How many times in a row the event was run again because an operation failed (lib/task-queue.ts bounds it). */
+  attempt?: number;
 }
 
 /** The default of RegistrarSettings.operationTimeoutMs (the OPERATION_TIMEOUT_MS default). */
@@ -269,7 +276,15 @@ export async function registerPlanned(
     registrations: [],
   };
   for (const registration of registrations) {
-    const applied = await applyRegister(plan, registration, deps, { force: options.force ?? false, wait });
+    let applied: Awaited<ReturnType<typeof applyRegister>>;
+    try {
+      applied = await applyRegister(plan, registration, deps, { force: options.force ?? false, wait });
+    } catch (error) {
+      // Writes already sent are pending: they need their confirmation whatever happens to the rest.
+      if (!wait && confirm.registrations.some((r) => r.operationId))
+        throw new RegistrationInterruptedError(confirm, error);
+      throw error;
+    }
     if ('result' in applied) blocked.push(applied);
     confirm.registrations.push({
       service: registration.service,
@@ -461,17 +476,26 @@ async function applyRegister(
 }
 
 /**
- * The second half of a registration written with `confirmLater`: once every operation has succeeded, re-reads the
+ * The second half of a registration written with `confirmLater`: once no operation is pending any more, re-reads the
  * task's record and undoes the registration if the task started to leave meanwhile (the re-read registerPlanned
  * makes after waiting). `pending` while an operation is still pending (ask again later); throws
- * OperationFailedError for a failed operation and OperationTimeoutError for one pending longer than
- * `operationTimeoutMs`, so that the caller runs the task's event again (every write is ordered by the version store).
+ * OperationTimeoutError for one pending longer than `operationTimeoutMs` (ask again, later still), and, once the
+ * others are settled and the task still runs, OperationFailedError for a failed one, so that the caller runs the
+ * task's event again (every write is ordered by the version store).
  */
 export async function confirmRegistration(confirm: PendingConfirm, deps: RegistrarDeps): Promise<Outcome | 'pending'> {
   const taskId = arnTail(confirm.taskArn);
   const written = confirm.registrations.filter((r) => r.operationId !== undefined);
+  // Each operation on its own: one that failed must not hide another still pending.
   const states = await Promise.all(
-    written.map((r) => deps.registry.operationState(r.operationId as string, r.ownerAccount)),
+    written.map(async (r) => {
+      try {
+        return await deps.registry.operationState(r.operationId as string, r.ownerAccount);
+      } catch (error) {
+        if (error instanceof OperationFailedError) return error;
+        throw error;
+      }
+    }),
   );
   const pending = written.find((_, i) => states[i] === 'pending');
   if (pending) {
@@ -489,6 +513,8 @@ export async function confirmRegistration(confirm: PendingConfirm, deps: Registr
       taskId,
     );
   }
+  const failed = states.find((s): s is OperationFailedError => s instanceof OperationFailedError);
+  if (failed) throw failed;
   return {
     result: 'confirmed',
     taskId,

@@ -257,7 +257,8 @@ export const SETTINGS = {
     min: 1000,
     max: 600_000,
     default: 30_000,
-    meaning: 'longest wait for a Cloud Map operation to reach SUCCESS or FAIL',
+    meaning:
+      'longest wait for a Cloud Map operation to reach SUCCESS or FAIL; for the register function, how long a registration is confirmed before its confirmation counts as failed (it is then asked again, 10 s doubling)',
   },
   serviceTagsTtlMs: {
     env: 'SERVICE_TAGS_TTL_MS',

@@ -1,5 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { OperationFailedError, RegistrationInterruptedError } from './errors';
 import { logger, metrics } from './observability';
 import { pool } from './pool';
 import type { RecheckQueue } from './ports';
@@ -239,39 +240,74 @@ export async function handleTaskMessages(
     });
   };
   let leftToSweep = 0;
+  const pollDelay = recheckDelaySeconds(0, poll);
+  /** Handles a task event; `attempt`: the times in a row its registration's operations failed. */
+  const handleEvent = async (job: Job, attempt = 0) => {
+    const outcome = await runRegistration(job.event, eventDeps);
+    outcomes.push(outcome);
+    if (outcome.result === 'registered' && outcome.confirm) {
+      const confirm = attempt > 0 ? { ...outcome.confirm, attempt } : outcome.confirm;
+      // The health poll's delay, as the re-checks of the same batch: the two messages come back together.
+      sendLater({ record: job.record, event: job.event, failures: 0, confirm }, pollDelay);
+    } else if (
+      outcome.result === 'skipped' &&
+      outcome.reason === 'health-pending' &&
+      recheckDue(job.event, now(), deps.settings.healthWaitMs ?? 0)
+    ) {
+      if (deps.recheck) sendLater({ record: job.record, event: job.event, failures: 0 }, pollDelay);
+      else leftToSweep += 1;
+    }
+  };
+  /** Confirms a registration; one whose operation failed runs its event again at once (MAX_FAILURES times in a row). */
+  const handleConfirm = async (job: Job, confirm: PendingConfirm) => {
+    let confirmed: Outcome | 'pending';
+    try {
+      confirmed = await runConfirmation(job.event, confirm, deps);
+    } catch (error) {
+      const attempt = (confirm.attempt ?? 0) + 1;
+      if (!(error instanceof OperationFailedError) || attempt >= MAX_FAILURES) throw error;
+      return handleEvent(job, attempt);
+    }
+    if (confirmed !== 'pending') {
+      outcomes.push(confirmed);
+      return;
+    }
+    // Not logged nor counted: it is asked again one poll later.
+    outcomes.push({
+      result: 'skipped',
+      reason: 'confirmation-pending',
+      message: 'a Cloud Map operation of the registration is still pending; asked again later',
+      taskId: confirm.registrations[0]?.instanceId ?? '',
+    });
+    sendLater(job, pollDelay);
+  };
   // The events of one task one after the other, oldest version first (a second leaving event then finds the first
   // one's work done instead of waiting for it); different tasks side by side.
   await pool(byTask(jobs), TASKS_AT_ONCE, async (taskJobs) => {
     for (const job of taskJobs) {
       try {
-        if (job.confirm) {
-          const confirmed = await runConfirmation(job.event, job.confirm, deps);
-          if (confirmed === 'pending') sendLater(job, recheckDelaySeconds(0, poll));
-          else outcomes.push(confirmed);
-          continue;
-        }
-        const outcome = await runRegistration(job.event, eventDeps);
-        outcomes.push(outcome);
-        if (outcome.result === 'registered' && outcome.confirm) {
-          sendLater(
-            { record: job.record, event: job.event, failures: job.failures, confirm: outcome.confirm },
-            // The health poll's delay, as the re-checks of the same batch: the two messages come back together, in
-            // one invocation, rather than each in its own (the register function's slots are what a burst waits for).
-            recheckDelaySeconds(0, poll),
-          );
-        } else if (
-          outcome.result === 'skipped' &&
-          outcome.reason === 'health-pending' &&
-          recheckDue(job.event, now(), deps.settings.healthWaitMs ?? 0)
-        ) {
-          if (deps.recheck)
-            sendLater({ record: job.record, event: job.event, failures: 0 }, recheckDelaySeconds(0, poll));
-          else leftToSweep += 1;
-        }
+        if (job.confirm) await handleConfirm(job, job.confirm);
+        else await handleEvent(job);
       } catch (error) {
         outcomes.push(error instanceof Error ? error : new Error(String(error)));
-        // A failed confirmation runs its event again: the registration is written anew if it did not stand.
-        failed.push({ record: job.record, event: job.event, failures: job.failures + 1 });
+        // Writes sent before the failure still need their confirmation.
+        if (error instanceof RegistrationInterruptedError && deps.recheck) {
+          sendLater(
+            { record: job.record, event: job.event, failures: 0, confirm: error.confirm as PendingConfirm },
+            pollDelay,
+          );
+        }
+        if (!job.confirm) {
+          // The event is tried again; its retry writes anew what did not stand.
+          failed.push({ record: job.record, event: job.event, failures: job.failures + 1 });
+        } else if (error instanceof OperationFailedError) {
+          // Its operations failed MAX_FAILURES times in a row: given back to SQS, then its DLQ.
+          failed.push({ ...job, failures: MAX_FAILURES });
+        } else {
+          // A confirmation that could not be made (a throttled read, an operation pending past OPERATION_TIMEOUT_MS)
+          // is tried again as a confirmation: its operations may still land, and only it can undo them.
+          failed.push({ ...job, failures: job.failures + 1 });
+        }
       }
     }
   });

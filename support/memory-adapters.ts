@@ -1,4 +1,4 @@
-import { ClusterNotFoundError, ServiceNotManagedError } from '../lib/errors';
+import { ClusterNotFoundError, OperationFailedError, ServiceNotManagedError } from '../lib/errors';
 import type {
   CustomHealth,
   DescribedTask,
@@ -40,11 +40,11 @@ export class MemoryRegistry implements Registry {
   /**
    * When set, a registration written without waiting (`wait: false`) is applied only once this resolves, and its
    * operation is pending until then (Cloud Map's writes are asynchronous): a property test lets its scheduler pick
-   * the moment. Unset: every write applies at once.
+   * the moment; resolving to `fail` makes the operation FAIL (nothing applied). Unset: every write applies at once.
    */
-  operationDelay?: () => Promise<void>;
+  operationDelay?: () => Promise<undefined | 'fail'>;
   /** Every operation's state, by id. */
-  readonly operations = new Map<string, 'pending' | 'success'>();
+  readonly operations = new Map<string, 'pending' | 'success' | 'failed'>();
 
   async resolveNamespace(ref: string): Promise<NamespaceInfo> {
     if (ref !== this.namespace.name && ref !== this.namespace.id) throw new Error(`namespace ${ref} not found`);
@@ -120,7 +120,7 @@ export class MemoryRegistry implements Registry {
     };
     if (options.wait === false && this.operationDelay) {
       this.operations.set(operationId, 'pending');
-      void this.operationDelay().then(apply);
+      void this.operationDelay().then((end) => (end === 'fail' ? this.operations.set(operationId, 'failed') : apply()));
     } else {
       apply();
     }
@@ -130,6 +130,7 @@ export class MemoryRegistry implements Registry {
   async operationState(operationId: string): Promise<'pending' | 'success'> {
     const state = this.operations.get(operationId);
     if (!state) throw new Error(`operation ${operationId} not found`);
+    if (state === 'failed') throw new OperationFailedError(operationId, 'INTERNAL_FAILURE', 'the test made it fail');
     return state;
   }
 

@@ -9,8 +9,10 @@ export const OPERATION_TIMEOUT_MS = SETTINGS.operationTimeoutMs.default;
 
 /**
  * The register and deregister functions' timeout. Neither waits for a task's health (a re-check is a delayed
- * message on the register queue); a registration waits for its Cloud Map operation (the batch's writes run side by
- * side), with margin for the ECS reads, the version store and the calls around it.
+ * message on the register queue) nor, in the common case, for a Cloud Map operation (a registration is confirmed by
+ * a later message); what may still wait for one is rare (an undo when a task left during its registration, a write
+ * meeting another in flight), so the timeout keeps room for one operation wait, with margin for the ECS reads, the
+ * version store and the calls around it.
  */
 export const TASK_EVENT_TIMEOUT_S = Math.ceil(OPERATION_TIMEOUT_MS / 1000) + 30;
 
@@ -31,9 +33,19 @@ export const leavingQueueName = (s: DeploySettings): string => `${PROJECT}-${s.s
 export const serviceCreatorFunction = (s: DeploySettings): string => functionName(s, 'createService');
 
 /**
- * A queue consumer's SQS event: batches of 10 handed over as soon as they are there (no batching window: a window is
- * latency, and more than 10 a batch needs one), failures reported per message, at most as many batches at once as
- * the function may run (`none`: no cap beyond the account's).
+ * The register queue's batching window, seconds: its event source gathers up to a second of messages (or 10) into a
+ * batch. The re-checks of tasks not HEALTHY yet and the confirmations come back on this queue one second after each
+ * invocation; without a window each comes back alone, in an invocation of its own, and during a 1,000-task
+ * deployment the register function runs ~17 invocations a second at its 5 slots, each with its own DescribeTasks
+ * call (throttled by ECS's 20 a second); with it, ~2 a second of 10 messages each (`npm run bench -- burst`, README
+ * "Benchmarks"). The price: a RUNNING event that comes alone waits up to a second more.
+ */
+export const REGISTER_BATCH_WINDOW_S = 1;
+
+/**
+ * A queue consumer's SQS event: batches of 10, failures reported per message, at most as many batches at once as the
+ * function may run (`none`: no cap beyond the account's). The leaving queue's batches are handed over as soon as
+ * they are there (no window: a leaving task waits for nothing); the register queue's gather REGISTER_BATCH_WINDOW_S.
  */
 export function queueEvent(queue: 'RegisterQueue' | 'LeavingQueue', maxConcurrency: number | undefined) {
   return [
@@ -41,7 +53,7 @@ export function queueEvent(queue: 'RegisterQueue' | 'LeavingQueue', maxConcurren
       sqs: {
         arn: { 'Fn::GetAtt': [queue, 'Arn'] },
         batchSize: 10,
-        maximumBatchingWindow: 0,
+        maximumBatchingWindow: queue === 'RegisterQueue' ? REGISTER_BATCH_WINDOW_S : 0,
         functionResponseType: 'ReportBatchItemFailures',
         ...(maxConcurrency !== undefined ? { maximumConcurrency: maxConcurrency } : {}),
       },

@@ -510,17 +510,17 @@ describe('the task-event path (derived, not packaged)', () => {
   const WATCHED = 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod-a';
 
   it.each([
-    ['registerEvents', 'RegisterQueue', 5],
-    ['deregisterEvents', 'LeavingQueue', 10],
+    ['registerEvents', 'RegisterQueue', 5, 1],
+    ['deregisterEvents', 'LeavingQueue', 10, 0],
   ])(
-    '%s: one SQS event on %s, batches of 10 at once, failures per message, at most %d batches',
-    async (name, queue, max) => {
+    '%s: one SQS event on %s, batches of 10, failures per message, at most %d batches, gathered for %d s',
+    async (name, queue, max, window) => {
       expect(await derive(name, {})).toEqual([
         {
           sqs: {
             arn: { 'Fn::GetAtt': [queue, 'Arn'] },
             batchSize: 10,
-            maximumBatchingWindow: 0,
+            maximumBatchingWindow: window,
             functionResponseType: 'ReportBatchItemFailures',
             maximumConcurrency: max,
           },

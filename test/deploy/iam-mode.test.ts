@@ -422,11 +422,11 @@ describe('default deployment (lookupMode=iam)', () => {
     // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html
     // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
     it.each([
-      ['running', 5],
-      ['leaving', 10],
+      ['running', 5, 1],
+      ['leaving', 10, 0],
     ] as const)(
-      'the %s queue hands its consumer batches of 10 at once, at most %d at a time, failures per message',
-      (kind, max) => {
+      'the %s queue hands its consumer batches of 10, at most %d at a time, gathered for %d s, failures per message',
+      (kind, max, window) => {
         const { queue, fn, role } = TASK_EVENT_PATH[kind];
         const mappings = Object.values(resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')).filter(
           (m) => JSON.stringify(m.Properties.FunctionName) === JSON.stringify({ 'Fn::GetAtt': [fn, 'Arn'] }),
@@ -438,7 +438,7 @@ describe('default deployment (lookupMode=iam)', () => {
             DependsOn: [role],
             Properties: {
               BatchSize: 10,
-              MaximumBatchingWindowInSeconds: 0,
+              MaximumBatchingWindowInSeconds: window,
               EventSourceArn: { 'Fn::GetAtt': [queue, 'Arn'] },
               FunctionName: { 'Fn::GetAtt': [fn, 'Arn'] },
               Enabled: true,

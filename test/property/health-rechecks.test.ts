@@ -18,7 +18,7 @@ import { groundTruth, registered, SETTINGS, scheduledDeps } from '../helpers/int
  * point (the queue's delay is only a lower bound: SQS gives no order), the ordering guarantees still hold: Cloud Map
  * ends with exactly the tasks ECS runs, a stopped task is never registered again (never resurrect), and a task
  * that keeps running is never deregistered. Registrations are not waited for: each is confirmed by a later message,
- * and Cloud Map applies it at any point in between.
+ * and Cloud Map applies it (or fails it: the event is run again) at any point in between.
  */
 
 const seed = Number(process.env.FC_SEED ?? 20_261_129);
@@ -29,14 +29,27 @@ const GATED = {
   containers: TASK_DEFINITION.containers.map((c) => ({ ...c, hasHealthCheck: true })),
 };
 
-async function play(s: fc.Scheduler, lifecycles: TaskLifecycle[], healthyAfterReads: number[]) {
+async function play(
+  s: fc.Scheduler,
+  lifecycles: TaskLifecycle[],
+  healthyAfterReads: number[],
+  /** How many of the run's registrations Cloud Map fails (the first ones to settle). */
+  failedOperations = 0,
+) {
   const versions = new MemoryVersionStore();
   const { deps: base, registry, ecs } = scheduledDeps(s, versions);
   ecs.definitions.set(TASK_DEFINITION_ARN, GATED);
   // Registrations are not waited for: Cloud Map applies each at a point of the interleaving the scheduler picks, and
   // until then the instance is not seen (a leaving event in between finds nothing to remove).
   let confirmations = 0;
-  registry.operationDelay = () => s.schedule(Promise.resolve(), 'cloud map applies a registration');
+  let toFail = failedOperations;
+  let undone = 0;
+  registry.operationDelay = async () => {
+    await s.schedule(Promise.resolve(), 'cloud map settles a registration');
+    if (toFail <= 0) return undefined;
+    toFail -= 1;
+    return 'fail';
+  };
   // ECS reports a task HEALTHY from its n-th read on (n drawn per task): health comes at a point of the interleaving.
   const reads = new Map<string, number>();
   const describe = ecs.describeTask.bind(ecs);
@@ -58,6 +71,9 @@ async function play(s: fc.Scheduler, lifecycles: TaskLifecycle[], healthyAfterRe
         messages += 1;
         const result = await handleTaskMessages([{ messageId: `m${messages}`, body }], deps);
         expect(result.batchItemFailures).toEqual([]);
+        undone += result.outcomes.filter(
+          (o) => !(o instanceof Error) && o.result === 'skipped' && o.message.endsWith('registration undone'),
+        ).length;
       })(),
     );
   const queue: RecheckQueue = {
@@ -93,22 +109,30 @@ async function play(s: fc.Scheduler, lifecycles: TaskLifecycle[], healthyAfterRe
     settled = deliveries.length;
     await s.waitFor(Promise.all(batch));
   }
-  return { registry, rechecks, confirmations };
+  return { registry, rechecks, confirmations, undone };
 }
 
 describe('health-checked tasks re-checked through the register queue (property)', () => {
   it('ends with Cloud Map holding exactly the tasks ECS runs, never registering a stopped task again', async () => {
     let anyRecheck = false;
     let anyConfirmation = false;
+    let anyUndone = false;
     await fc.assert(
       fc.asyncProperty(
         fc.scheduler(),
         lifecyclesArbitrary(4),
         fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 }),
-        async (s, lifecycles, healthyAfter) => {
-          const { registry, rechecks, confirmations } = await play(s, lifecycles, healthyAfter);
+        fc.integer({ min: 0, max: 2 }),
+        async (s, lifecycles, healthyAfter, failedOperations) => {
+          const { registry, rechecks, confirmations, undone } = await play(
+            s,
+            lifecycles,
+            healthyAfter,
+            failedOperations,
+          );
           anyRecheck ||= rechecks > 0;
           anyConfirmation ||= confirmations > 0;
+          anyUndone ||= undone > 0;
           expect(registered(registry)).toEqual(groundTruth(lifecycles));
           const running = new Set(groundTruth(lifecycles));
           const removed = registry.writes.filter((w) => w.startsWith('deregister ')).map((w) => w.slice(11));
@@ -120,5 +144,7 @@ describe('health-checked tasks re-checked through the register queue (property)'
     // The runs went through the new path, not around it.
     expect(anyRecheck).toBe(true);
     expect(anyConfirmation).toBe(true);
+    // Some runs had a leaving event while a registration was pending, which only its confirmation could undo.
+    expect(anyUndone).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
-import { OperationFailedError, OperationTimeoutError } from '../../../lib/errors';
+import { OperationFailedError, OperationTimeoutError, RegistrationInterruptedError } from '../../../lib/errors';
 import { logger } from '../../../lib/observability';
 import type { DescribedTask, RecheckQueue } from '../../../lib/ports';
+import { confirmRegistration } from '../../../lib/registrar';
 import { chunks } from '../../../lib/sqs/recheck-queue';
 import {
   byTask,
@@ -248,7 +249,7 @@ describe('a registration, confirmed by a later message instead of waiting for Cl
     const applied = new Promise<void>((resolve) => {
       apply = resolve;
     });
-    registry.operationDelay = () => applied;
+    registry.operationDelay = () => applied.then(() => undefined);
     return async () => {
       apply();
       await applied;
@@ -312,21 +313,65 @@ describe('a registration, confirmed by a later message instead of waiting for Cl
     expect(await deps.versions.get(TASK_ARN)).toMatchObject({ state: 'leaving', cleared: true });
   });
 
-  it('runs the event again when the operation failed (re-sent as a failure after 10 s, without its confirmation)', async () => {
+  it('runs the event again at once when an operation failed, and confirms the new write', async () => {
     const { registry, queue, deps } = setup(() => 'HEALTHY');
     await handleTaskMessages([record(runningEvent())], deps);
     const confirmation = queue.sent.splice(0)[0]?.body ?? '';
-    registry.operationState = async (id) => {
-      throw new OperationFailedError(id, 'INTERNAL_FAILURE', 'Cloud Map could not apply it');
+    registry.operations.set('op-1', 'failed');
+    registry.services.get('cdp-demo-test-15')?.instances.delete(TASK_ID);
+    const result = await handleTaskMessages([record(confirmation, 'c')], deps);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(result.outcomes).toEqual([expect.objectContaining({ result: 'registered', taskId: TASK_ID })]);
+    const again = readMessage(queue.sent[0]?.body ?? '');
+    expect(again).toMatchObject({ failures: 0, confirm: [{ attempt: 1, registrations: [{ operationId: 'op-2' }] }] });
+  });
+
+  it(`gives the message back to SQS once the operations failed ${MAX_FAILURES} times in a row`, async () => {
+    const { registry, queue, deps } = setup(() => 'HEALTHY');
+    await handleTaskMessages([record(runningEvent())], deps);
+    const sent = readMessage(queue.sent.splice(0)[0]?.body ?? '') as { events: unknown[]; confirm: object[] };
+    registry.operations.set('op-1', 'failed');
+    const tired = {
+      recheck: { failures: 0 },
+      events: sent.events,
+      confirm: [{ ...sent.confirm[0], attempt: MAX_FAILURES - 1 }],
+    };
+    const result = await handleTaskMessages([record(tired, 'tired')], deps);
+    expect(result.outcomes).toEqual([expect.any(OperationFailedError)]);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'tired' }]);
+    expect(queue.sent).toEqual([]);
+  });
+
+  it('keeps asking while another operation of the task is pending, even when one failed', async () => {
+    const { registry, deps } = setup(() => 'HEALTHY');
+    registry.operations.set('op-a', 'failed');
+    registry.operations.set('op-b', 'pending');
+    const confirm = {
+      taskArn: TASK_ARN,
+      namespace: 'kudos.local',
+      since: EVENT_TIME,
+      registrations: [
+        { service: 'a', instanceId: TASK_ID, operationId: 'op-a' },
+        { service: 'b', instanceId: TASK_ID, operationId: 'op-b' },
+      ],
+    };
+    await expect(confirmRegistration(confirm, deps)).resolves.toBe('pending');
+  });
+
+  it('is asked again as a confirmation when it cannot be made (a throttled read), never forgetting the write', async () => {
+    const { registry, queue, deps } = setup(() => 'HEALTHY');
+    await handleTaskMessages([record(runningEvent())], deps);
+    const confirmation = queue.sent.splice(0)[0]?.body ?? '';
+    registry.operationState = async () => {
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
     };
     const result = await handleTaskMessages([record(confirmation, 'c')], deps);
     expect(result.batchItemFailures).toEqual([]);
-    expect(result.outcomes).toEqual([expect.any(OperationFailedError)]);
     expect(queue.sent.map((m) => m.delaySeconds)).toEqual([10]);
-    expect(readMessage(queue.sent[0]?.body ?? '')).toEqual({ events: [runningEvent()], failures: 1 });
+    expect(readMessage(queue.sent[0]?.body ?? '')).toMatchObject({ failures: 1, confirm: [{ taskArn: TASK_ARN }] });
   });
 
-  it('fails once the operation has been pending longer than operationTimeoutMs', async () => {
+  it('is asked again, later, when the operation has been pending longer than operationTimeoutMs', async () => {
     const { registry, queue, deps, advance } = setup(() => 'HEALTHY');
     pendingOperations(registry);
     deps.settings.operationTimeoutMs = 30_000;
@@ -335,7 +380,40 @@ describe('a registration, confirmed by a later message instead of waiting for Cl
     advance(30_001);
     const result = await handleTaskMessages([record(confirmation)], deps);
     expect(result.outcomes).toEqual([expect.any(OperationTimeoutError)]);
-    expect(readMessage(queue.sent[0]?.body ?? '')).toMatchObject({ failures: 1 });
+    expect(readMessage(queue.sent[0]?.body ?? '')).toMatchObject({ failures: 1, confirm: [expect.anything()] });
+  });
+
+  it("confirms the writes already sent when a later port's registration fails, and tries the event again", async () => {
+    const { registry, tasks, queue, deps } = setup(() => 'HEALTHY');
+    pendingOperations(registry);
+    const describe = tasks.describeTask.bind(tasks);
+    tasks.describeTask = async (cluster, taskArn) => {
+      const task = await describe(cluster, taskArn);
+      return task && { ...task, tags: { 'discovery:port:admin': '9090', 'discovery:port:http': '8080' } };
+    };
+    const ensure = registry.ensureService.bind(registry);
+    let calls = 0;
+    registry.ensureService = async (namespace, spec) => {
+      calls += 1;
+      if (calls === 2) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      return ensure(namespace, spec);
+    };
+    const result = await handleTaskMessages([record(runningEvent(), 'run')], deps);
+    expect(result.outcomes).toEqual([expect.any(RegistrationInterruptedError)]);
+    const sent = queue.sent.map((m) => ({ delay: m.delaySeconds, message: readMessage(m.body) }));
+    expect(sent).toEqual(
+      expect.arrayContaining([
+        {
+          delay: 1,
+          message: expect.objectContaining({
+            failures: 0,
+            confirm: [expect.objectContaining({ registrations: [expect.objectContaining({ operationId: 'op-1' })] })],
+          }),
+        },
+        { delay: 10, message: { events: [runningEvent()], failures: 1 } },
+      ]),
+    );
+    expect(sent).toHaveLength(2);
   });
 
   it('gives the registering message back when its confirmation cannot be sent (its retry re-reads the record)', async () => {
