@@ -84,6 +84,14 @@ const WRITERS = ['register', 'deregister', 'reconcile', 'healthSweep'] as const;
 const SCHEDULED = ['reconcile', 'healthSweep'] as const;
 
 /** The catalogue, in the order of the README's tables. Keys are the deploy parameter's name when there is one. */
+/**
+ * The register queue's batching window, seconds (a deployment constant, not a setting): its event source gathers
+ * up to this long of messages (or 10) into a batch (serverless/config/functions.ts). The re-checks of tasks not
+ * HEALTHY yet and the confirmations come back on that queue; the window is what paces them (HEALTH_POLL_MS counts
+ * it), and what lets them share invocations instead of each taking one of the register function's slots.
+ */
+export const REGISTER_BATCH_WINDOW_S = 1;
+
 export const SETTINGS = {
   namespace: {
     env: 'NAMESPACE',
@@ -288,7 +296,8 @@ export const SETTINGS = {
     min: 1000,
     max: 900_000,
     default: 1_000,
-    meaning: 'delay of each re-check (an SQS message delay: whole seconds, rounded up)',
+    meaning:
+      "how often a task not HEALTHY yet is read again: its re-check message is delayed by this less the register queue's one-second batching window (an SQS delay: whole seconds, rounded up)",
   },
   reconcileMaxDeletes: {
     env: 'RECONCILE_MAX_DELETES',

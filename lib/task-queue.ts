@@ -6,6 +6,7 @@ import { pool } from './pool';
 import type { RecheckQueue } from './ports';
 import type { Outcome, PendingConfirm, RegistrarDeps } from './registrar';
 import { runConfirmation, runRegistration } from './registrar-runtime';
+import { REGISTER_BATCH_WINDOW_S } from './settings';
 
 /**
  * The register and deregister functions' work on their queues. A message holds one ECS task event (from the
@@ -105,10 +106,15 @@ export function recheckDue(event: unknown, now: number, healthWaitMs: number): b
   return Number.isFinite(time) && now < time + healthWaitMs;
 }
 
-/** The delay of a re-check after `failures` failures: the poll for a pending task, else 10 s doubling. */
+/**
+ * The delay of a re-check after `failures` failures: for a pending task (and a confirmation), the poll less the
+ * register queue's batching window, which holds every message up to that long (0 by default: the window alone paces
+ * them); else 10 s doubling.
+ */
 export function recheckDelaySeconds(failures: number, healthPollMs: number): number {
-  const ms = failures === 0 ? healthPollMs : 10_000 * 2 ** (failures - 1);
-  return Math.min(900, Math.max(1, Math.ceil(ms / 1000)));
+  if (failures === 0)
+    return Math.min(900, Math.max(0, Math.ceil((healthPollMs - REGISTER_BATCH_WINDOW_S * 1000) / 1000)));
+  return Math.min(900, Math.ceil((10_000 * 2 ** (failures - 1)) / 1000));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { SETTINGS } from '../../lib/settings';
+import { REGISTER_BATCH_WINDOW_S, SETTINGS } from '../../lib/settings';
 import { functionName, PROJECT } from './cfn';
 import type { DeploySettings } from './params';
 
@@ -32,15 +32,13 @@ export const leavingQueueName = (s: DeploySettings): string => `${PROJECT}-${s.s
 /** SERVICE_CREATOR_FUNCTION of the writers: the createService function, which alone may create a service. */
 export const serviceCreatorFunction = (s: DeploySettings): string => functionName(s, 'createService');
 
-/**
- * The register queue's batching window, seconds: its event source gathers up to a second of messages (or 10) into a
- * batch. The re-checks of tasks not HEALTHY yet and the confirmations come back on this queue one second after each
- * invocation; without a window each comes back alone, in an invocation of its own, and during a 1,000-task
- * deployment the register function runs ~17 invocations a second at its 5 slots, each with its own DescribeTasks
- * call (throttled by ECS's 20 a second); with it, ~2 a second of 10 messages each (`npm run bench -- burst`, README
- * "Benchmarks"). The price: a RUNNING event that comes alone waits up to a second more.
+/*
+ * The register queue's batching window (REGISTER_BATCH_WINDOW_S, lib/settings.ts). The re-checks of tasks not HEALTHY
+ * yet and the confirmations come back on that queue; without a window each comes back alone, in an invocation of its
+ * own, and during a 1,000-task deployment the register function ran ~17 invocations a second at its 5 slots, each
+ * with its own DescribeTasks call (throttled by ECS's 20 a second); with it, ~2 a second of 10 messages each
+ * (`npm run bench -- burst`, README "Benchmarks"). The price: a RUNNING event that comes alone waits up to a second.
  */
-export const REGISTER_BATCH_WINDOW_S = 1;
 
 /**
  * A queue consumer's SQS event: batches of 10, failures reported per message, at most as many batches at once as the

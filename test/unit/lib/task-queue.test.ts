@@ -111,7 +111,8 @@ describe('a health-checked task that is not HEALTHY yet', () => {
     expect(result.batchItemFailures).toEqual([]);
     expect(registry.writes).toEqual([]);
     expect(queue.sent).toHaveLength(1);
-    expect(queue.sent[0]?.delaySeconds).toBe(1);
+    // The poll (1 s) less the register queue's 1 s batching window, which holds the message that long.
+    expect(queue.sent[0]?.delaySeconds).toBe(0);
     expect(readMessage(queue.sent[0]?.body ?? '')).toEqual({ events: [runningEvent()], failures: 0 });
   });
 
@@ -264,8 +265,8 @@ describe('a registration, confirmed by a later message instead of waiting for Cl
     expect(result.outcomes).toEqual([expect.objectContaining({ result: 'registered' })]);
     expect(registry.writes).toEqual([]);
     expect(queue.sent).toHaveLength(1);
-    // The health poll's delay (1 s), as the batch's re-checks.
-    expect(queue.sent[0]?.delaySeconds).toBe(1);
+    // The health poll's delay, as the batch's re-checks (1 s, all of it the register queue's batching window).
+    expect(queue.sent[0]?.delaySeconds).toBe(0);
     expect(readMessage(queue.sent[0]?.body ?? '')).toEqual({
       events: [runningEvent()],
       failures: 0,
@@ -286,7 +287,7 @@ describe('a registration, confirmed by a later message instead of waiting for Cl
     await handleTaskMessages([record(runningEvent())], deps);
     const confirmation = queue.sent.splice(0)[0]?.body ?? '';
     await handleTaskMessages([record(confirmation)], deps);
-    expect(queue.sent.map((m) => m.delaySeconds)).toEqual([1]);
+    expect(queue.sent.map((m) => m.delaySeconds)).toEqual([0]);
     expect(queue.sent[0]?.body).toBe(confirmation);
     queue.sent.splice(0);
     await apply();
@@ -404,7 +405,7 @@ describe('a registration, confirmed by a later message instead of waiting for Cl
     expect(sent).toEqual(
       expect.arrayContaining([
         {
-          delay: 1,
+          delay: 0,
           message: expect.objectContaining({
             failures: 0,
             confirm: [expect.objectContaining({ registrations: [expect.objectContaining({ operationId: 'op-1' })] })],
@@ -557,9 +558,11 @@ describe('re-check messages', () => {
     expect(readMessage(packed[0]?.body ?? '')).toMatchObject({ failures: 0 });
   });
 
-  it('wait the poll (whole seconds, at least 1), then 10 s doubling after failures, at most 900 s', () => {
-    expect(recheckDelaySeconds(0, 1000)).toBe(1);
-    expect(recheckDelaySeconds(0, 1500)).toBe(2);
+  it('wait the poll less the batching window (whole seconds), then 10 s doubling after failures, at most 900 s', () => {
+    // The register queue's 1 s batching window is part of the poll.
+    expect(recheckDelaySeconds(0, 1000)).toBe(0);
+    expect(recheckDelaySeconds(0, 1500)).toBe(1);
+    expect(recheckDelaySeconds(0, 3000)).toBe(2);
     expect([1, 2, 3, 4].map((f) => recheckDelaySeconds(f, 1000))).toEqual([10, 20, 40, 80]);
     expect(recheckDelaySeconds(20, 1000)).toBe(900);
   });
