@@ -15,7 +15,7 @@ import { REGISTER_BATCH_WINDOW_S } from './settings';
  * for an event whose handling failed (failures n > 0). Nothing waits in a function: a task's health is asked again
  * when its re-check comes round, in the batch it comes with (lib/ecs/ecs-task-source.ts reads the batch's tasks in
  * one DescribeTasks per cluster). Nor does a registration wait for its Cloud Map operation: it is confirmed by a
- * re-check message carrying its operations (`"confirm": [...]`, one per event), sent with the health poll's delay
+ * re-check message carrying its operations (`"confirm": [...]`, one per event), sent with CONFIRM_DELAY_SECONDS
  * and again while an operation is pending, which undoes the registration if the task
  * started to leave meanwhile (lib/registrar.ts, confirmRegistration). A batch thus holds a slot of the function for
  * its reads and writes only, and the register function's write rate stays bounded by its reserved concurrency
@@ -55,6 +55,12 @@ const MAX_MESSAGE_BYTES = 200_000;
  * time of its reads and writes, not of Cloud Map's operations.
  */
 export const TASKS_AT_ONCE = 10 * EVENTS_PER_MESSAGE;
+/**
+ * The delay of a confirmation, each time (whole seconds): with the register queue's batching window, about the few
+ * seconds a Cloud Map operation takes, so most confirmations find it done at the first GetOperation. Without it, a
+ * burst of confirmations fills batches at once and asks again several times a second.
+ */
+export const CONFIRM_DELAY_SECONDS = 1;
 
 function isPendingConfirm(value: unknown): value is PendingConfirm {
   const c = value as Partial<PendingConfirm> | null;
@@ -253,8 +259,7 @@ export async function handleTaskMessages(
     outcomes.push(outcome);
     if (outcome.result === 'registered' && outcome.confirm) {
       const confirm = attempt > 0 ? { ...outcome.confirm, attempt } : outcome.confirm;
-      // The health poll's delay, as the re-checks of the same batch: the two messages come back together.
-      sendLater({ record: job.record, event: job.event, failures: 0, confirm }, pollDelay);
+      sendLater({ record: job.record, event: job.event, failures: 0, confirm }, CONFIRM_DELAY_SECONDS);
     } else if (
       outcome.result === 'skipped' &&
       outcome.reason === 'health-pending' &&
@@ -285,7 +290,7 @@ export async function handleTaskMessages(
       message: 'a Cloud Map operation of the registration is still pending; asked again later',
       taskId: confirm.registrations[0]?.instanceId ?? '',
     });
-    sendLater(job, pollDelay);
+    sendLater(job, CONFIRM_DELAY_SECONDS);
   };
   // The events of one task one after the other, oldest version first (a second leaving event then finds the first
   // one's work done instead of waiting for it); different tasks side by side.
@@ -300,7 +305,7 @@ export async function handleTaskMessages(
         if (error instanceof RegistrationInterruptedError && deps.recheck) {
           sendLater(
             { record: job.record, event: job.event, failures: 0, confirm: error.confirm as PendingConfirm },
-            pollDelay,
+            CONFIRM_DELAY_SECONDS,
           );
         }
         if (!job.confirm) {

@@ -5,6 +5,7 @@ import { confirmRegistration } from '../../../lib/registrar';
 import { chunks } from '../../../lib/sqs/recheck-queue';
 import {
   byTask,
+  CONFIRM_DELAY_SECONDS,
   EVENTS_PER_MESSAGE,
   handleTaskMessages,
   MAX_FAILURES,
@@ -258,15 +259,14 @@ describe('a registration, confirmed by a later message instead of waiting for Cl
     };
   }
 
-  it('returns before the operation is done and sends a confirmation with its operation, one health poll later', async () => {
+  it('returns before the operation is done and sends a confirmation with its operation, CONFIRM_DELAY_SECONDS later', async () => {
     const { registry, queue, deps } = setup(() => 'HEALTHY');
     pendingOperations(registry);
     const result = await handleTaskMessages([record(runningEvent(), 'run')], deps);
     expect(result.outcomes).toEqual([expect.objectContaining({ result: 'registered' })]);
     expect(registry.writes).toEqual([]);
     expect(queue.sent).toHaveLength(1);
-    // The health poll's delay, as the batch's re-checks (1 s, all of it the register queue's batching window).
-    expect(queue.sent[0]?.delaySeconds).toBe(0);
+    expect(queue.sent[0]?.delaySeconds).toBe(CONFIRM_DELAY_SECONDS);
     expect(readMessage(queue.sent[0]?.body ?? '')).toEqual({
       events: [runningEvent()],
       failures: 0,
@@ -281,13 +281,13 @@ describe('a registration, confirmed by a later message instead of waiting for Cl
     });
   });
 
-  it('asks again one poll later while the operation is pending, and is done once it succeeded', async () => {
+  it('asks again CONFIRM_DELAY_SECONDS later while the operation is pending, and is done once it succeeded', async () => {
     const { registry, queue, deps } = setup(() => 'HEALTHY');
     const apply = pendingOperations(registry);
     await handleTaskMessages([record(runningEvent())], deps);
     const confirmation = queue.sent.splice(0)[0]?.body ?? '';
     await handleTaskMessages([record(confirmation)], deps);
-    expect(queue.sent.map((m) => m.delaySeconds)).toEqual([0]);
+    expect(queue.sent.map((m) => m.delaySeconds)).toEqual([CONFIRM_DELAY_SECONDS]);
     expect(queue.sent[0]?.body).toBe(confirmation);
     queue.sent.splice(0);
     await apply();
@@ -405,7 +405,7 @@ describe('a registration, confirmed by a later message instead of waiting for Cl
     expect(sent).toEqual(
       expect.arrayContaining([
         {
-          delay: 0,
+          delay: CONFIRM_DELAY_SECONDS,
           message: expect.objectContaining({
             failures: 0,
             confirm: [expect.objectContaining({ registrations: [expect.objectContaining({ operationId: 'op-1' })] })],
