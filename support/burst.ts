@@ -143,6 +143,11 @@ export interface BurstRun {
     healthyToRegisteredMs: Distribution;
     registeredToListedMs: Distribution;
   };
+  /**
+   * healthyToDiscoverable of the first 100 new tasks to turn HEALTHY (Fargate launches 100 at once, so these turn
+   * HEALTHY within a moment of each other) and of the others, and how far apart (AWS ms) the first 100 turned HEALTHY.
+   */
+  healthyWaves: { first100Ms: Distribution; restMs: Distribution; first100SpreadMs: number };
   /** Per 10 s of AWS time from UpdateService: invocations started, by function. */
   invocationsPer10Seconds: Record<string, number[]>;
   /** The longest a lookup answer took, and the longest time between two answers of one query (real ms). */
@@ -845,6 +850,18 @@ export async function runBurst(options: BurstOptions): Promise<BurstRun> {
         (id) => newQuery.timeline.firstListed(id),
       ),
     };
+    const byHealthy = fresh
+      .filter((t): t is { instanceId: string; healthyAt: number } => t.healthyAt !== undefined)
+      .sort((a, b) => a.healthyAt - b.healthyAt);
+    const firstWave = byHealthy.slice(0, 100);
+    const healthyWaves = {
+      first100Ms: distribution(healthyToDiscoverable(firstWave, newQuery.timeline, scale), firstWave.length),
+      restMs: distribution(
+        healthyToDiscoverable(byHealthy.slice(100), newQuery.timeline, scale),
+        byHealthy.length - firstWave.length,
+      ),
+      first100SpreadMs: firstWave.length ? aws((firstWave.at(-1)?.healthyAt ?? 0) - (firstWave[0]?.healthyAt ?? 0)) : 0,
+    };
     const invocationsPer10Seconds = Object.fromEntries(
       [...runner.starts].map(([name, starts]) => {
         const buckets: number[] = [];
@@ -915,6 +932,7 @@ export async function runBurst(options: BurstOptions): Promise<BurstRun> {
       leavingToOutNoLoadMs: distribution(noLoadValues, sampled.length),
       healthyToDiscoverableMs: distribution(healthyValues, options.tasks, missing),
       split,
+      healthyWaves,
       invocationsPer10Seconds,
       lookupSlowestAnswerMs: Math.round(poller.slowestMs),
       lookupLongestGapMs: Math.round(poller.longestGapMs),
