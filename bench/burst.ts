@@ -75,6 +75,7 @@ const FORMULAS = [
   "healthyToDiscoverable = receive time of the first health=healthy answer listing the new task's instance minus the moment the emulator set its health-checked container HEALTHY; p99 over the new tasks",
   'lookups: the lookup app (lib/lookup) with the printed lookup settings, cache times x timeScale, asked every BURST_POLL_MS real ms, one query per task definition revision (attr.ECS_TASK_DEFINITION_REVISION) as DiscoverInstances answers 1,000 instances at most',
   "functionSecondsPerLifecycle = billed seconds of the task-event functions (the emulator Lambda model: each execution rounded up to 1 ms; / timeScale) from UpdateService until the delivery is drained (or the deadline) / lifecycles, a lifecycle being one registration and one deregistration Cloud Map applied ((registrations + deregistrations) / 2, = tasks when complete); an upper bound: the functions' own CPU time is counted 1/timeScale times over",
+  "run.healthyWaves: the new tasks ordered by the moment the emulator set them HEALTHY; first100Ms is healthyToDiscoverable of the first 100 (Fargate's launch burst), restMs of the others, first100SpreadMs the AWS ms between the first and the 100th turning HEALTHY",
   "sleepingShare = sleeps of lib/registrar.ts that ran inside invocations (its health wait, its wait for another deregistration), in AWS ms / billed AWS ms; operationWaitShare the same for Cloud Map's operation poll (lib/cloud-map/cloud-map-registry.ts)",
 ];
 
