@@ -534,6 +534,20 @@ describe('invoked directly (registrar replay-dlq)', () => {
     ]);
   });
 
+  it('answers a confirmation whose operation is still pending as confirmation-pending, and sends it again', async () => {
+    const { registry, queue, deps } = setup(() => 'HEALTHY');
+    registry.operationDelay = () => new Promise(() => undefined);
+    await handleTaskMessages([record(runningEvent())], deps);
+    const confirmation = JSON.parse(queue.sent.splice(0)[0]?.body ?? '{}');
+    await expect(runTaskInput(confirmation, deps)).resolves.toMatchObject({
+      result: 'skipped',
+      reason: 'confirmation-pending',
+    });
+    expect(queue.sent.map((m) => readMessage(m.body))).toEqual([
+      expect.objectContaining({ confirm: [expect.anything()] }),
+    ]);
+  });
+
   it('fails when the re-check of a task not HEALTHY yet cannot be sent, so the replay keeps its message', async () => {
     const { queue, deps } = setup(() => 'UNKNOWN');
     queue.refuse = true;
