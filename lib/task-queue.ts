@@ -283,7 +283,7 @@ export async function handleTaskMessages(
       outcomes.push(confirmed);
       return;
     }
-    // Not logged nor counted: it is asked again one poll later.
+    // Not logged nor counted: it is asked again CONFIRM_DELAY_SECONDS (and the batching window) later.
     outcomes.push({
       result: 'skipped',
       reason: 'confirmation-pending',
