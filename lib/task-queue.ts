@@ -131,6 +131,9 @@ export function packRechecks(
   items: { event: unknown; confirm?: PendingConfirm }[],
   failures: number,
 ): { body: string; count: number }[] {
+  const confirming = items.filter((item) => item.confirm !== undefined).length;
+  // A message's confirm list lines up with its events: a mixed group could not be read back.
+  if (confirming !== 0 && confirming !== items.length) throw new Error('re-checks and confirmations in one group');
   const bodies: { body: string; count: number }[] = [];
   let events: string[] = [];
   let confirms: string[] = [];

@@ -572,6 +572,13 @@ describe('re-check messages', () => {
     expect(readMessage(packed[0]?.body ?? '')).toMatchObject({ failures: 0 });
   });
 
+  it('never mix confirmations and plain events in one group (its confirm list must line up with its events)', () => {
+    const confirm = { taskArn: TASK_ARN, namespace: 'kudos.local', since: 1, registrations: [] };
+    expect(() => packRechecks([{ event: { n: 1 }, confirm }, { event: { n: 2 } }], 0)).toThrow('one group');
+    const packed = packRechecks([{ event: { n: 1 }, confirm }], 0);
+    expect(readMessage(packed[0]?.body ?? '')).toEqual({ events: [{ n: 1 }], failures: 0, confirm: [confirm] });
+  });
+
   it('wait the poll less the batching window (whole seconds), then 10 s doubling after failures, at most 900 s', () => {
     // The register queue's 1 s batching window is part of the poll.
     expect(recheckDelaySeconds(0, 1000)).toBe(0);
