@@ -45,6 +45,22 @@ export class MemoryRegistry implements Registry {
   operationDelay?: () => Promise<undefined | 'fail'>;
   /** Every operation's state, by id. */
   readonly operations = new Map<string, 'pending' | 'success' | 'failed'>();
+  /** The pending operation of each instance (`service/id`): Cloud Map refuses another write to it meanwhile. */
+  private readonly pendingOf = new Map<string, string>();
+
+  /**
+   * A write to an instance whose operation is pending is refused, as Cloud Map does ("DuplicateRequest: the operation
+   * is already in progress", with the operation's id; API Reference, RegisterInstance and DeregisterInstance errors).
+   */
+  private refuseWhilePending(service: ServiceInfo, id: string): void {
+    const pending = this.pendingOf.get(`${service.name}/${id}`);
+    if (pending) {
+      throw Object.assign(new Error(`an operation on ${id} is already in progress`), {
+        name: 'DuplicateRequest',
+        DuplicateOperationId: pending,
+      });
+    }
+  }
 
   async resolveNamespace(ref: string): Promise<NamespaceInfo> {
     if (ref !== this.namespace.name && ref !== this.namespace.id) throw new Error(`namespace ${ref} not found`);
@@ -112,6 +128,7 @@ export class MemoryRegistry implements Registry {
     options: { wait?: boolean } = {},
   ): Promise<string> {
     this.takeFailure(id);
+    this.refuseWhilePending(service, id);
     const operationId = `op-${this.operations.size + 1}`;
     const apply = () => {
       this.writes.push(`register ${service.name}/${id}`);
@@ -119,8 +136,14 @@ export class MemoryRegistry implements Registry {
       this.operations.set(operationId, 'success');
     };
     if (options.wait === false && this.operationDelay) {
+      const key = `${service.name}/${id}`;
       this.operations.set(operationId, 'pending');
-      void this.operationDelay().then((end) => (end === 'fail' ? this.operations.set(operationId, 'failed') : apply()));
+      this.pendingOf.set(key, operationId);
+      void this.operationDelay().then((end) => {
+        this.pendingOf.delete(key);
+        if (end === 'fail') this.operations.set(operationId, 'failed');
+        else apply();
+      });
     } else {
       apply();
     }
@@ -136,6 +159,7 @@ export class MemoryRegistry implements Registry {
 
   async deregister(service: ServiceInfo, id: string, _options?: { wait?: boolean }): Promise<void> {
     this.takeFailure(id);
+    this.refuseWhilePending(service, id);
     this.writes.push(`deregister ${service.name}/${id}`);
     this.services.get(service.name)?.instances.delete(id);
   }

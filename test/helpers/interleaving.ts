@@ -34,6 +34,15 @@ export class InjectedAwsError extends Error {
 /** Where an injected failure happens: before the call reaches the service, or after it took effect. */
 export type FailurePoint = 'before' | 'after';
 
+/** Per call, in turn: mostly no failure, sometimes one before or after the call takes effect. */
+export const failuresArbitrary = fc.array(
+  fc.oneof(
+    { weight: 12, arbitrary: fc.constant<FailurePoint | undefined>(undefined) },
+    { weight: 1, arbitrary: fc.constantFrom<FailurePoint>('before', 'after') },
+  ),
+  { minLength: 1, maxLength: 64 },
+);
+
 /**
  * Wraps every method of a port so that each call is a step of the scheduler. `fail` decides, per call,
  * whether it throws an AWS error before or after the call takes effect (a lost response).

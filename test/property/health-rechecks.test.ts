@@ -9,7 +9,14 @@ import {
   TASK_DEFINITION_ARN,
   type TaskLifecycle,
 } from '../helpers/event-generators';
-import { groundTruth, registered, SETTINGS, scheduledDeps } from '../helpers/interleaving';
+import {
+  type FailurePoint,
+  failuresArbitrary,
+  groundTruth,
+  registered,
+  SETTINGS,
+  scheduledDeps,
+} from '../helpers/interleaving';
 
 /**
  * The new path for health-checked tasks (lib/task-queue.ts): a RUNNING event of a task ECS does not report HEALTHY
@@ -33,16 +40,24 @@ async function play(
   s: fc.Scheduler,
   lifecycles: TaskLifecycle[],
   healthyAfterReads: number[],
-  /** How many of the run's registrations Cloud Map fails (the first ones to settle). */
-  failedOperations = 0,
+  options: {
+    /** How many of the run's registrations Cloud Map fails (the first ones to settle). */
+    failedOperations?: number;
+    /**
+     * Whether an AWS call (or a send to the queue) fails before or after it takes effect. With it, a message given
+     * back to SQS is handed out again, up to 5 receives, then kept for one DLQ replay once `calm()` stopped the faults.
+     */
+    fail?: (label: string) => FailurePoint | undefined;
+    calm?: () => void;
+  } = {},
 ) {
   const versions = new MemoryVersionStore();
-  const { deps: base, registry, ecs } = scheduledDeps(s, versions);
+  const { deps: base, registry, ecs } = scheduledDeps(s, versions, options.fail);
   ecs.definitions.set(TASK_DEFINITION_ARN, GATED);
   // Registrations are not waited for: Cloud Map applies each at a point of the interleaving the scheduler picks, and
   // until then the instance is not seen (a leaving event in between finds nothing to remove).
   let confirmations = 0;
-  let toFail = failedOperations;
+  let toFail = options.failedOperations ?? 0;
   let undone = 0;
   registry.operationDelay = async () => {
     await s.schedule(Promise.resolve(), 'cloud map settles a registration');
@@ -62,15 +77,24 @@ async function play(
     return task && { ...task, healthStatus: healthy ? 'HEALTHY' : 'UNKNOWN' };
   };
   const deliveries: Promise<void>[] = [];
+  const deadLetters: string[] = [];
+  let redelivered = 0;
+  let replayed = 0;
   let rechecks = 0;
   let messages = 0;
-  const deliver = (body: string, label: string) =>
+  const deliver = (body: string, label: string, receives = 1) =>
     deliveries.push(
       (async () => {
         await s.schedule(Promise.resolve(), label);
         messages += 1;
         const result = await handleTaskMessages([{ messageId: `m${messages}`, body }], deps);
-        expect(result.batchItemFailures).toEqual([]);
+        if (!options.fail) expect(result.batchItemFailures).toEqual([]);
+        else if (result.batchItemFailures.length > 0) {
+          // SQS hands the message out again after its visibility timeout; after 5 receives it is in the DLQ.
+          redelivered += 1;
+          if (receives < 5) deliver(body, `${label} again`, receives + 1);
+          else deadLetters.push(body);
+        }
         undone += result.outcomes.filter(
           (o) => !(o instanceof Error) && o.result === 'skipped' && o.message.endsWith('registration undone'),
         ).length;
@@ -78,6 +102,7 @@ async function play(
     );
   const queue: RecheckQueue = {
     async send(sent) {
+      if (options.fail?.('sqs.send') === 'before') return { failed: sent.map((_, i) => i) };
       for (const m of sent) {
         rechecks += 1;
         if (m.body.includes('"confirm":')) confirmations += 1;
@@ -104,12 +129,22 @@ async function play(
   });
   await s.waitFor(Promise.all(timelines));
   // Deliveries add re-checks while they run: wait until none is left.
-  for (let settled = 0; settled < deliveries.length; ) {
-    const batch = deliveries.slice(settled);
-    settled = deliveries.length;
-    await s.waitFor(Promise.all(batch));
+  const settle = async () => {
+    for (let settled = 0; settled < deliveries.length; ) {
+      const batch = deliveries.slice(settled);
+      settled = deliveries.length;
+      await s.waitFor(Promise.all(batch));
+    }
+  };
+  await settle();
+  // One replay of the DLQ (registrar replay-dlq) once the faults are over.
+  options.calm?.();
+  for (const body of deadLetters.splice(0)) {
+    replayed += 1;
+    deliver(body, 'replayed from the DLQ');
   }
-  return { registry, rechecks, confirmations, undone };
+  await settle();
+  return { registry, rechecks, confirmations, undone, redelivered, replayed };
 }
 
 describe('health-checked tasks re-checked through the register queue (property)', () => {
@@ -124,12 +159,9 @@ describe('health-checked tasks re-checked through the register queue (property)'
         fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 }),
         fc.integer({ min: 0, max: 2 }),
         async (s, lifecycles, healthyAfter, failedOperations) => {
-          const { registry, rechecks, confirmations, undone } = await play(
-            s,
-            lifecycles,
-            healthyAfter,
+          const { registry, rechecks, confirmations, undone } = await play(s, lifecycles, healthyAfter, {
             failedOperations,
-          );
+          });
           anyRecheck ||= rechecks > 0;
           anyConfirmation ||= confirmations > 0;
           anyUndone ||= undone > 0;
@@ -145,6 +177,40 @@ describe('health-checked tasks re-checked through the register queue (property)'
     expect(anyRecheck).toBe(true);
     expect(anyConfirmation).toBe(true);
     // Some runs had a leaving event while a registration was pending, which only its confirmation could undo.
+    expect(anyUndone).toBe(true);
+  });
+});
+
+describe('health-checked tasks through the register queue when AWS calls fail (property)', () => {
+  it('ends with Cloud Map holding exactly the tasks ECS runs after SQS redeliveries and one DLQ replay', async () => {
+    let anyRedelivered = false;
+    let anyUndone = false;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        lifecyclesArbitrary(3),
+        fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 }),
+        fc.integer({ min: 0, max: 1 }),
+        failuresArbitrary,
+        async (s, lifecycles, healthyAfter, failedOperations, failures) => {
+          let call = 0;
+          let faulty = true;
+          const { registry, redelivered, undone } = await play(s, lifecycles, healthyAfter, {
+            failedOperations,
+            fail: () => (faulty ? failures[call++ % failures.length] : undefined),
+            calm: () => {
+              faulty = false;
+            },
+          });
+          expect(registered(registry)).toEqual(groundTruth(lifecycles));
+          anyRedelivered ||= redelivered > 0;
+          anyUndone ||= undone > 0;
+        },
+      ),
+      { numRuns: 200, seed: seed + 1 },
+    );
+    // The faults reached SQS's own retry, and confirmations still undid registrations of leaving tasks.
+    expect(anyRedelivered).toBe(true);
     expect(anyUndone).toBe(true);
   });
 });

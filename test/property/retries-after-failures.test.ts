@@ -10,7 +10,7 @@ import {
 } from '../helpers/event-generators';
 import {
   Clock,
-  type FailurePoint,
+  failuresArbitrary,
   groundTruth,
   InjectedAwsError,
   LAG_MS,
@@ -31,15 +31,6 @@ import {
  */
 
 const seed = Number(process.env.FC_SEED ?? 20_240_602);
-
-/** Per call, in turn: mostly no failure, sometimes one before or after the call takes effect. */
-const failuresArbitrary = fc.array(
-  fc.oneof(
-    { weight: 12, arbitrary: fc.constant<FailurePoint | undefined>(undefined) },
-    { weight: 1, arbitrary: fc.constantFrom<FailurePoint>('before', 'after') },
-  ),
-  { minLength: 1, maxLength: 64 },
-);
 
 describe('ordering when AWS calls fail and Lambda retries (property)', () => {
   it('ends with Cloud Map holding exactly the tasks ECS runs after the retries and one DLQ replay', async () => {

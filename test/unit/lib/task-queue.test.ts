@@ -372,6 +372,35 @@ describe('a registration, confirmed by a later message instead of waiting for Cl
     expect(readMessage(queue.sent[0]?.body ?? '')).toMatchObject({ failures: 1, confirm: [{ taskArn: TASK_ARN }] });
   });
 
+  it('still undoes a registration whose confirmation failed once, when the task left while it was pending', async () => {
+    const { registry, queue, deps } = setup(() => 'HEALTHY');
+    const apply = pendingOperations(registry);
+    await handleTaskMessages([record(runningEvent())], deps);
+    const confirmation = queue.sent.splice(0)[0]?.body ?? '';
+    // The task leaves while its registration is pending: the leaving event finds nothing to remove.
+    await handleTaskMessages([record(stoppingEvent())], deps);
+    // The confirmation cannot be made (GetOperation throttled): it comes back as a confirmation, not as the event,
+    // whose retry would find the task leaving and the instance not there yet, and stop.
+    const operationState = registry.operationState.bind(registry);
+    registry.operationState = async () => {
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    };
+    await handleTaskMessages([record(confirmation)], deps);
+    registry.operationState = operationState;
+    const retried = queue.sent.splice(0)[0]?.body ?? '';
+    await handleTaskMessages([record(retried)], deps);
+    // Then Cloud Map applies the registration, and the next confirmation removes it.
+    await apply();
+    for (let round = 0; round < 3 && queue.sent.length > 0; round += 1) {
+      const bodies = queue.sent.splice(0).map((m) => m.body);
+      await handleTaskMessages(
+        bodies.map((body, i) => record(body, `r${round}-${i}`)),
+        deps,
+      );
+    }
+    expect(await registry.getInstance({ id: '', name: 'cdp-demo-test-15', namespaceId: '' }, TASK_ID)).toBeUndefined();
+  });
+
   it('is asked again, later, when the operation has been pending longer than operationTimeoutMs', async () => {
     const { registry, queue, deps, advance } = setup(() => 'HEALTHY');
     pendingOperations(registry);
