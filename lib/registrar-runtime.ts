@@ -106,7 +106,7 @@ export async function runRegistration(input: unknown, deps: RegistrarDeps): Prom
   return recorded(input, () => handleTaskEvent(input, deps));
 }
 
-/** confirmRegistration with logs and metrics, as runRegistration; a failure means the event is run again. */
+/** confirmRegistration with logs and metrics, as runRegistration; the caller decides what a failure means. */
 export async function runConfirmation(
   event: unknown,
   confirm: PendingConfirm,

@@ -18,6 +18,7 @@ import {
   type TaskFacts,
 } from './plan';
 import type { InstanceRecord, Registry, ServiceInfo, TaskRecord, TaskSource, VersionStore } from './ports';
+import { SETTINGS } from './settings';
 import { sleep as defaultSleep } from './sleep';
 import { arnTail, parseTaskEvent, type TaskDetail, type TaskStateChange } from './task-event';
 
@@ -94,9 +95,6 @@ export interface PendingConfirm {
   /** How many times in a row the event was run again because an operation failed (lib/task-queue.ts bounds it). */
   attempt?: number;
 }
-
-/** The default of RegistrarSettings.operationTimeoutMs (the OPERATION_TIMEOUT_MS default). */
-const OPERATION_TIMEOUT_MS = 30_000;
 
 /** Plan reasons that mean ECS no longer runs the task. */
 const GONE = new Set(['task-no-longer-running', 'stale-event', 'task-not-found']);
@@ -296,16 +294,27 @@ export async function registerPlanned(
   if (blocked.length === registrations.length) return blocked[0];
   if (!wait) return { confirm };
   // A leaving event may have been handled while this write was in flight: undo the write if so.
+  return undoIfLeaving(plan.namespace, registrations, taskArn, deps);
+}
+
+/**
+ * The re-read after a registration's writes have settled: when a leaving event was handled meanwhile (it could not
+ * see a write still in flight), undoes them and returns the skip outcome; undefined when the task still runs.
+ */
+async function undoIfLeaving(
+  namespace: string,
+  registrations: { service: string; instanceId: string }[],
+  taskArn: string,
+  deps: RegistrarDeps,
+): Promise<Outcome | undefined> {
   const after = await deps.versions.get(taskArn);
-  if (after?.state === 'leaving') {
-    await undoRegistrations(plan.namespace, registrations, taskArn, deps);
-    return skipped(
-      'task-leaving',
-      `the task started to leave (version ${after.version}) while it was being registered; registration undone`,
-      taskId,
-    );
-  }
-  return undefined;
+  if (after?.state !== 'leaving') return undefined;
+  await undoRegistrations(namespace, registrations, taskArn, deps);
+  return skipped(
+    'task-leaving',
+    `the task started to leave (version ${after.version}) while it was being registered; registration undone`,
+    arnTail(taskArn),
+  );
 }
 
 /**
@@ -500,19 +509,12 @@ export async function confirmRegistration(confirm: PendingConfirm, deps: Registr
   const pending = written.find((_, i) => states[i] === 'pending');
   if (pending) {
     const waited = (deps.now ?? Date.now)() - confirm.since;
-    const timeout = deps.settings.operationTimeoutMs ?? OPERATION_TIMEOUT_MS;
+    const timeout = deps.settings.operationTimeoutMs ?? SETTINGS.operationTimeoutMs.default;
     if (waited > timeout) throw new OperationTimeoutError(pending.operationId as string, waited);
     return 'pending';
   }
-  const after = await deps.versions.get(confirm.taskArn);
-  if (after?.state === 'leaving') {
-    await undoRegistrations(confirm.namespace, confirm.registrations, confirm.taskArn, deps);
-    return skipped(
-      'task-leaving',
-      `the task started to leave (version ${after.version}) while it was being registered; registration undone`,
-      taskId,
-    );
-  }
+  const undone = await undoIfLeaving(confirm.namespace, confirm.registrations, confirm.taskArn, deps);
+  if (undone) return undone;
   const failed = states.find((s): s is OperationFailedError => s instanceof OperationFailedError);
   if (failed) throw failed;
   return {

@@ -6,7 +6,7 @@ import { pool } from './pool';
 import type { RecheckQueue } from './ports';
 import type { Outcome, PendingConfirm, RegistrarDeps } from './registrar';
 import { runConfirmation, runRegistration } from './registrar-runtime';
-import { REGISTER_BATCH_WINDOW_S } from './settings';
+import { REGISTER_BATCH_WINDOW_S, SETTINGS } from './settings';
 
 /**
  * The register and deregister functions' work on their queues. A message holds one ECS task event (from the
@@ -204,7 +204,7 @@ export async function handleTaskMessages(
   options: { resendFailures?: boolean } = {},
 ): Promise<BatchResult> {
   const now = deps.now ?? Date.now;
-  const poll = deps.settings.healthPollMs ?? 1000;
+  const poll = deps.settings.healthPollMs ?? SETTINGS.healthPollMs.default;
   // Every invocation publishes at least this: one whose messages only confirm or re-check would otherwise flush no
   // metric, and Powertools would log a warning for it.
   metrics.addMetric('Messages', MetricUnit.Count, records.length);
