@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { promisify } from 'node:util';
-import type { BusEvent, EventPattern, EventTarget, InvokeResult } from './emulator';
+import type { EventPattern, InvokeResult } from './emulator';
 
 const run = promisify(execFile);
 
@@ -235,18 +235,6 @@ export function invokeFunction(lambdaEndpoint: string, functionName: string, pay
     req.on('error', reject);
     req.end(body);
   });
-}
-
-/**
- * A target that invokes the function through serverless-offline's Lambda endpoint (the Invoke API,
- * RequestResponse). A function error (`X-Amz-Function-Error`) or a 4xx/5xx is a failed attempt, which
- * the emulator retries as Lambda's asynchronous invocation would.
- */
-export function lambdaInvokeTarget(lambdaEndpoint: string, functionName: string): EventTarget {
-  return async (event: BusEvent) => {
-    const result = await invokeFunction(lambdaEndpoint, functionName, event);
-    if (!result.ok) throw new Error(`${functionName} failed (${result.error}): ${result.body.slice(0, 300)}`);
-  };
 }
 
 /** The event an EventBridge schedule sends its target (or the rule's constant input when it has one). */

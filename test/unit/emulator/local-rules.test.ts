@@ -5,7 +5,6 @@ import {
   type FunctionSchedule,
   type InvokeResult,
   invokeFunction,
-  lambdaInvokeTarget,
   parseRate,
   rulesFromConfig,
   scheduledEvent,
@@ -211,7 +210,7 @@ describe('the local scheduler', () => {
   });
 });
 
-describe('Lambda invoke target (AWS Lambda API Reference, Invoke)', () => {
+describe('invoking a function through the Lambda endpoint (AWS Lambda API Reference, Invoke)', () => {
   let server: Server;
   let answer: { status: number; functionError?: string };
   let received: { url?: string; type?: string; body?: unknown }[];
@@ -239,11 +238,11 @@ describe('Lambda invoke target (AWS Lambda API Reference, Invoke)', () => {
   afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   const event = { id: 'e1', source: 'aws.ecs', detail: {} } as unknown as BusEvent;
-  const target = () =>
-    lambdaInvokeTarget(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 'svc-local-register');
+  const invoke = () =>
+    invokeFunction(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 'svc-local-register', event);
 
   it('POSTs the event to /2015-03-31/functions/<name>/invocations as RequestResponse', async () => {
-    await target()(event);
+    await invoke();
     expect(received).toEqual([
       { url: '/2015-03-31/functions/svc-local-register/invocations', type: 'RequestResponse', body: event },
     ]);
@@ -263,8 +262,8 @@ describe('Lambda invoke target (AWS Lambda API Reference, Invoke)', () => {
 
   it('treats X-Amz-Function-Error or an HTTP error as a failed attempt', async () => {
     answer = { status: 200, functionError: 'Unhandled' };
-    await expect(target()(event)).rejects.toThrow(/Unhandled/);
+    await expect(invoke()).resolves.toMatchObject({ ok: false, error: expect.stringMatching(/Unhandled/) });
     answer = { status: 502 };
-    await expect(target()(event)).rejects.toThrow(/HTTP 502/);
+    await expect(invoke()).resolves.toMatchObject({ ok: false, error: expect.stringMatching(/HTTP 502/) });
   });
 });
