@@ -6,7 +6,14 @@ import type {
   QueueOptions,
   ResourceTarget,
 } from './emulator';
-import { type PrintedConfig, type PrintedFunction, type PrintedResources, rulesFromConfig, serviceName } from './rules';
+import {
+  deployedName,
+  type PrintedConfig,
+  type PrintedFunction,
+  type PrintedResources,
+  rulesFromConfig,
+  serviceName,
+} from './rules';
 
 /** An SQS queue of the stack (an `AWS::SQS::Queue` resource). */
 export interface DeliveryQueue {
@@ -59,7 +66,7 @@ export function deliveryFromConfig(config: PrintedConfig, stage: string): Delive
   const { resources, extensions } = mergeResources(config.resources);
   const unsupported: string[] = [];
   const functionEntries = Object.entries(config.functions ?? {});
-  const functionName = (key: string, fn: PrintedFunction) => fn.name ?? `${service}-${stage}-${key}`;
+  const functionName = (key: string, fn: PrintedFunction) => deployedName(config, stage, key, fn);
 
   const queueNames = new Map<string, string>();
   for (const [logicalId, resource] of Object.entries(resources)) {

@@ -125,9 +125,12 @@ export function taskTableFromConfig(config: PrintedConfig): string {
 export const serviceName = (config: PrintedConfig) =>
   typeof config.service === 'string' ? config.service : (config.service?.name ?? 'service');
 
+/** A function's deployed name: its own `name`, else the framework's `<service>-<stage>-<key>`. */
+export const deployedName = (config: PrintedConfig, stage: string, key: string, fn: PrintedFunction): string =>
+  fn.name ?? `${serviceName(config)}-${stage}-${key}`;
+
 /** Extracts the default-bus EventBridge patterns of every function from a resolved config. */
 export function rulesFromConfig(config: PrintedConfig, stage: string): FunctionRule[] {
-  const service = serviceName(config);
   const rules: FunctionRule[] = [];
   for (const [key, fn] of Object.entries(config.functions ?? {})) {
     for (const [index, event] of (fn.events ?? []).entries()) {
@@ -135,7 +138,7 @@ export function rulesFromConfig(config: PrintedConfig, stage: string): FunctionR
       if (!bridge?.pattern || (bridge.eventBus && bridge.eventBus !== 'default')) continue;
       rules.push({
         name: `${key}-${index}`,
-        functionName: fn.name ?? `${service}-${stage}-${key}`,
+        functionName: deployedName(config, stage, key, fn),
         pattern: bridge.pattern,
       });
     }
@@ -166,7 +169,6 @@ export function schedulesFromConfig(
   config: PrintedConfig,
   stage: string,
 ): { schedules: FunctionSchedule[]; unsupported: string[] } {
-  const service = serviceName(config);
   const schedules: FunctionSchedule[] = [];
   const unsupported: string[] = [];
   for (const [key, fn] of Object.entries(config.functions ?? {})) {
@@ -185,7 +187,7 @@ export function schedulesFromConfig(
         schedules.push({
           name: spec.name ?? `${key}-${index}`,
           functionKey: key,
-          functionName: fn.name ?? `${service}-${stage}-${key}`,
+          functionName: deployedName(config, stage, key, fn),
           expression,
           rateMs,
           ...(spec.input !== undefined ? { input: spec.input } : {}),

@@ -50,8 +50,8 @@ function queuePolicy(s: DeploySettings, logicalId: string, kind: 'running' | 'le
             Resource: { 'Fn::GetAtt': [logicalId, 'Arn'] },
             Condition: { ArnEquals: { 'aws:SourceArn': ruleArn(s, kind) } },
           },
-          // The register queue also takes the re-checks and re-sent failures of both consumers (lib/task-queue.ts,
-          // their roles' SendMessage), and nobody else's: a Deny wins over any Allow. Keys of one condition are
+          // Each queue also takes its own consumer's re-checks, confirmations and re-sent failures (lib/task-queue.ts,
+          // that role's SendMessage), and nobody else's: a Deny wins over any Allow. Keys of one condition are
           // ANDed, the values of a negated key NORed:
           // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_multi-value-conditions.html
           {
