@@ -152,7 +152,8 @@ export function packRechecks(
   for (const item of items) {
     const event = JSON.stringify(item.event);
     const confirm = item.confirm ? JSON.stringify(item.confirm) : '';
-    const size = event.length + confirm.length + 2;
+    // Bytes, as SQS counts its 256 KiB (lib/sqs/recheck-queue.ts measures its batches the same way).
+    const size = Buffer.byteLength(event) + Buffer.byteLength(confirm) + 2;
     if (events.length === EVENTS_PER_MESSAGE || bytes + size > MAX_MESSAGE_BYTES) flush();
     events.push(event);
     if (confirm) confirms.push(confirm);

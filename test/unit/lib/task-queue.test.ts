@@ -601,6 +601,13 @@ describe('re-check messages', () => {
     expect(readMessage(packed[0]?.body ?? '')).toMatchObject({ failures: 0 });
   });
 
+  it('count bytes, as SQS does, not characters: events with multi-byte text stay within 256 KiB a message', () => {
+    const wide = Array.from({ length: 5 }, () => ({ event: { pad: 'é'.repeat(60_000) } }));
+    const packed = packRechecks(wide, 0);
+    for (const m of packed) expect(Buffer.byteLength(m.body)).toBeLessThan(256 * 1024);
+    expect(packed.map((m) => m.count)).toEqual([1, 1, 1, 1, 1]);
+  });
+
   it('never mix confirmations and plain events in one group (its confirm list must line up with its events)', () => {
     const confirm = { taskArn: TASK_ARN, namespace: 'kudos.local', since: 1, registrations: [] };
     expect(() => packRechecks([{ event: { n: 1 }, confirm }, { event: { n: 2 } }], 0)).toThrow('one group');
