@@ -102,8 +102,24 @@ export function recordOutcome(outcome: Outcome): void {
  * Handles one event with logs and metrics. A failure (AWS throttling, 5xx, a failed operation) is
  * logged, counted and rethrown, so Lambda's retries and the DLQ take over.
  */
-export async function runRegistration(input: unknown, deps: RegistrarDeps): Promise<Outcome> {
-  return recorded(input, () => handleTaskEvent(input, deps));
+export async function runRegistration(
+  input: unknown,
+  deps: RegistrarDeps,
+  /**
+   * `recheck`: the event comes back from the function's own queue, already recorded once. A task still not HEALTHY
+   * then is no news: a debug line, no info line nor Skipped metric (the caller counts these re-checks), or a task
+   * re-read every second for the length of its health check would log and publish a metric each time.
+   */
+  options: { recheck?: boolean } = {},
+): Promise<Outcome> {
+  return recorded(input, () => handleTaskEvent(input, deps), options.recheck ? stillPending : undefined);
+}
+
+/** A re-checked task whose health is still pending: logged at debug only. */
+function stillPending(outcome: Outcome): boolean {
+  if (outcome.result !== 'skipped' || outcome.reason !== 'health-pending') return false;
+  logger.debug(`still pending: ${outcome.message}`, { taskId: outcome.taskId, action: 'recheck' });
+  return true;
 }
 
 /** confirmRegistration with logs and metrics, as runRegistration; the caller decides what a failure means. */
@@ -115,10 +131,15 @@ export async function runConfirmation(
   return recorded(event, () => confirmRegistration(confirm, deps));
 }
 
-async function recorded<T extends Outcome | 'pending'>(input: unknown, run: () => Promise<T>): Promise<T> {
+async function recorded<T extends Outcome | 'pending'>(
+  input: unknown,
+  run: () => Promise<T>,
+  /** True for an outcome it recorded in its own way. */
+  recordedElsewise?: (outcome: Outcome) => boolean,
+): Promise<T> {
   try {
     const outcome = await run();
-    if (outcome !== 'pending') recordOutcome(outcome);
+    if (outcome !== 'pending' && !recordedElsewise?.(outcome)) recordOutcome(outcome);
     return outcome;
   } catch (error) {
     const detail = (input as { detail?: { taskArn?: unknown; lastStatus?: unknown } } | null)?.detail;

@@ -85,7 +85,7 @@ function isPendingConfirm(value: unknown): value is PendingConfirm {
  */
 export function readMessage(
   body: string,
-): { events: unknown[]; failures: number; confirm?: PendingConfirm[] } | { unreadable: string } {
+): { events: unknown[]; failures: number; recheck: boolean; confirm?: PendingConfirm[] } | { unreadable: string } {
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -97,13 +97,13 @@ export function readMessage(
     if (!Array.isArray(events)) return { unreadable: 'a re-check message without an events list' };
     const read = Number(recheck?.failures ?? 0);
     const failures = Number.isInteger(read) && read >= 0 ? read : 0;
-    if (confirm === undefined) return { events, failures };
+    if (confirm === undefined) return { events, failures, recheck: true };
     if (!Array.isArray(confirm) || confirm.length !== events.length || !confirm.every(isPendingConfirm)) {
       return { unreadable: 'a confirmation message whose confirm list does not match its events' };
     }
-    return { events, failures, confirm };
+    return { events, failures, recheck: true, confirm };
   }
-  return { events: [json], failures: 0 };
+  return { events: [json], failures: 0, recheck: false };
 }
 
 /** Whether a task whose health is still pending is re-checked again: until `healthWaitMs` after its RUNNING event. */
@@ -181,6 +181,8 @@ interface Job {
   record: string;
   event: unknown;
   failures: number;
+  /** It came back from the function's own queue (a re-check, a retry, a confirmation): already recorded once. */
+  recheck: boolean;
   /** A registration of the event to confirm, rather than the event to handle. */
   confirm?: PendingConfirm;
 }
@@ -223,7 +225,13 @@ export async function handleTaskMessages(
     }
     read.events.forEach((event, i) => {
       const confirm = read.confirm?.[i];
-      jobs.push({ record: record.messageId, event, failures: read.failures, ...(confirm ? { confirm } : {}) });
+      jobs.push({
+        record: record.messageId,
+        event,
+        failures: read.failures,
+        recheck: read.recheck,
+        ...(confirm ? { confirm } : {}),
+      });
     });
   }
   // With a queue to confirm on, registrations do not wait for their Cloud Map operations.
@@ -256,20 +264,29 @@ export async function handleTaskMessages(
     });
   };
   let leftToSweep = 0;
+  /** Re-checked tasks still not HEALTHY: one metric for the batch (runRegistration records none for them). */
+  let stillPending = 0;
   const pollDelay = recheckDelaySeconds(0, poll);
   /** Handles a task event; `attempt`: the times in a row its registration's operations failed. */
   const handleEvent = async (job: Job, attempt = 0) => {
-    const outcome = await runRegistration(job.event, eventDeps);
+    const outcome = await runRegistration(job.event, eventDeps, { recheck: job.recheck });
     outcomes.push(outcome);
     if (outcome.result === 'registered' && outcome.confirm) {
       const confirm = attempt > 0 ? { ...outcome.confirm, attempt } : outcome.confirm;
-      sendLater({ record: job.record, event: job.event, failures: 0, confirm }, CONFIRM_DELAY_SECONDS);
-    } else if (
-      outcome.result === 'skipped' &&
-      outcome.reason === 'health-pending' &&
-      recheckDue(job.event, now(), deps.settings.healthWaitMs ?? 0)
-    ) {
-      if (deps.recheck) sendLater({ record: job.record, event: job.event, failures: 0 }, pollDelay);
+      sendLater({ record: job.record, event: job.event, failures: 0, recheck: true, confirm }, CONFIRM_DELAY_SECONDS);
+    } else if (outcome.result === 'skipped' && outcome.reason === 'health-pending') {
+      if (job.recheck) stillPending += 1;
+      if (!recheckDue(job.event, now(), deps.settings.healthWaitMs ?? 0)) {
+        // The last re-check: said once, as the first sighting was (runRegistration kept this one at debug).
+        if (job.recheck) {
+          logger.info(`task ${outcome.taskId} still not HEALTHY after HEALTH_WAIT_MS: left to the health sweep`, {
+            taskId: outcome.taskId,
+            action: 'recheck',
+            reason: 'health-wait-over',
+          });
+        }
+      } else if (deps.recheck)
+        sendLater({ record: job.record, event: job.event, failures: 0, recheck: true }, pollDelay);
       else leftToSweep += 1;
     }
   };
@@ -308,13 +325,19 @@ export async function handleTaskMessages(
         // Writes sent before the failure still need their confirmation.
         if (error instanceof RegistrationInterruptedError && deps.recheck) {
           sendLater(
-            { record: job.record, event: job.event, failures: 0, confirm: error.confirm as PendingConfirm },
+            {
+              record: job.record,
+              event: job.event,
+              failures: 0,
+              recheck: true,
+              confirm: error.confirm as PendingConfirm,
+            },
             CONFIRM_DELAY_SECONDS,
           );
         }
         if (!job.confirm) {
           // The event is tried again; its retry writes anew what did not stand.
-          failed.push({ record: job.record, event: job.event, failures: job.failures + 1 });
+          failed.push({ record: job.record, event: job.event, failures: job.failures + 1, recheck: true });
         } else if (error instanceof OperationFailedError) {
           // Its operations failed MAX_FAILURES times in a row: given back to SQS, then its DLQ.
           failed.push({ ...job, failures: MAX_FAILURES });
@@ -326,6 +349,7 @@ export async function handleTaskMessages(
       }
     }
   });
+  if (stillPending) metrics.addMetric('HealthRechecks', MetricUnit.Count, stillPending);
   // A flush scheduled by the last task, then what it did not take.
   await new Promise<void>((resolve) => setImmediate(resolve));
   await Promise.all(sends);

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance as nodePerformance } from 'node:perf_hooks';
 import { CreateServiceCommand, ECSClient, paginateListTasks, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { CreatePrivateDnsNamespaceCommand } from '@aws-sdk/client-servicediscovery';
 import type { Context } from 'aws-lambda';
@@ -147,9 +147,25 @@ export interface BurstRun {
    * healthyToDiscoverable of the first 100 new tasks to turn HEALTHY (Fargate launches 100 at once, so these turn
    * HEALTHY within a moment of each other) and of the others, and how far apart (AWS ms) the first 100 turned HEALTHY.
    */
-  healthyWaves: { first100Ms: Distribution; restMs: Distribution; first100SpreadMs: number };
+  healthyWaves: {
+    first100Ms: Distribution;
+    restMs: Distribution;
+    first100SpreadMs: number;
+    /**
+     * Each wave's healthyToDiscoverable in three parts: HEALTHY to the RegisterInstance call (the registrar's
+     * re-checks), the call to Cloud Map applying it (its operation), applied to listed (the lookup's caches and poll).
+     */
+    first100Split: WaveSplit;
+    restSplit: WaveSplit;
+  };
   /** Per 10 s of AWS time from UpdateService: invocations started, by function. */
   invocationsPer10Seconds: Record<string, number[]>;
+  /**
+   * How busy the one process was (Node's event loop utilization, 0-1): over the burst, in its busiest 250 ms, and
+   * from the first new task turning HEALTHY to 3 s later. Every function, the emulator and the lookup share that loop;
+   * near 1 the in-process model queues work that Lambda (a CPU per execution environment) and AWS would run at once.
+   */
+  eventLoop: { utilization: number; busiest250Ms: number; firstWave3s: number };
   /** The longest a lookup answer took, and the longest time between two answers of one query (real ms). */
   lookupSlowestAnswerMs: number;
   lookupLongestGapMs: number;
@@ -370,6 +386,39 @@ class FunctionRunner {
   };
 }
 
+/** Samples Node's event loop utilization every `everyMs` (real ms) until stopped. */
+function sampleEventLoop(everyMs: number) {
+  const samples: { at: number; idle: number; active: number }[] = [];
+  let last = nodePerformance.eventLoopUtilization();
+  const timer = setInterval(() => {
+    const now = nodePerformance.eventLoopUtilization();
+    const delta = nodePerformance.eventLoopUtilization(now, last);
+    last = now;
+    samples.push({ at: performance.now(), idle: delta.idle, active: delta.active });
+  }, everyMs);
+  timer.unref();
+  const round = (value: number) => Math.round(value * 100) / 100;
+  return {
+    stop: () => clearInterval(timer),
+    /** Utilization of the samples that ended within [from, to + everyMs). */
+    between: (from: number, to: number) => {
+      const within = samples.filter((sample) => sample.at > from && sample.at <= to + everyMs);
+      const active = within.reduce((sum, sample) => sum + sample.active, 0);
+      const idle = within.reduce((sum, sample) => sum + sample.idle, 0);
+      return active + idle > 0 ? round(active / (active + idle)) : 0;
+    },
+    busiest: () =>
+      round(Math.max(0, ...samples.map((s) => (s.active + s.idle > 0 ? s.active / (s.active + s.idle) : 0)))),
+  };
+}
+
+/** healthyToDiscoverable of some new tasks cut where the registrar called RegisterInstance and where Cloud Map applied it. */
+export interface WaveSplit {
+  healthyToRequestedMs: Distribution;
+  requestedToRegisteredMs: Distribution;
+  registeredToListedMs: Distribution;
+}
+
 /**
  * In-process hooks on the emulator's classes (nothing in its API tells these moments): when ECS sets a task's
  * health-checked containers HEALTHY (TaskLifecycle.reportHealth; no ECS event exists for it), and how many Cloud Map
@@ -379,7 +428,7 @@ function hookEmulator() {
   const healthyAt = new Map<string, number>();
   const operations = { pending: 0, peak: 0 };
   /** When Cloud Map applied an instance's first registration and deregistration (the operation's SUCCESS). */
-  const applied = new Map<string, { registeredAt?: number; deregisteredAt?: number }>();
+  const applied = new Map<string, { requestedAt?: number; registeredAt?: number; deregisteredAt?: number }>();
   const lifecycle = TaskLifecycle.prototype as unknown as { reportHealth(task: Task): void };
   const cloudMap = CloudMap.prototype as unknown as {
     startOperation(type: Operation['Type'], ...rest: unknown[]): string;
@@ -400,6 +449,12 @@ function hookEmulator() {
     if (instanceOperation(type)) {
       operations.pending += 1;
       operations.peak = Math.max(operations.peak, operations.pending);
+      const instance = (rest[0] as Operation['Targets'] | undefined)?.INSTANCE;
+      if (type === 'REGISTER_INSTANCE' && instance) {
+        const moments = applied.get(instance) ?? {};
+        moments.requestedAt ??= performance.now();
+        applied.set(instance, moments);
+      }
     }
     return original.startOperation.call(this, type, ...rest);
   };
@@ -762,6 +817,8 @@ export async function runBurst(options: BurstOptions): Promise<BurstRun> {
     hooks.operations.peak = hooks.operations.pending;
     await registerApp(ecs, BURST, HEALTH_CHECKED_APP);
     const deployedAt = performance.now();
+    const loop = sampleEventLoop(250);
+    closers.push(() => loop.stop());
     await ecs.send(
       new UpdateServiceCommand({ cluster: CLUSTER, service: BURST, taskDefinition: BURST, deploymentConfiguration }),
     );
@@ -799,6 +856,7 @@ export async function runBurst(options: BurstOptions): Promise<BurstRun> {
     const deadlineAt = performance.now();
     await until(() => drained(em.lambdaStats()), complete ? 60_000 : 1000, 100);
     const drainedAt = performance.now();
+    loop.stop();
     const stats = em.lambdaStats();
     const calls = readCalls(em);
     const burstAnswers = poller.answers - burstAnswersFrom;
@@ -854,6 +912,27 @@ export async function runBurst(options: BurstOptions): Promise<BurstRun> {
       .filter((t): t is { instanceId: string; healthyAt: number } => t.healthyAt !== undefined)
       .sort((a, b) => a.healthyAt - b.healthyAt);
     const firstWave = byHealthy.slice(0, 100);
+    const waveSplit = (wave: readonly { instanceId: string; healthyAt: number }[]): WaveSplit => {
+      const ids = wave.map((t) => t.instanceId);
+      const healthy = new Map(wave.map((t) => [t.instanceId, t.healthyAt]));
+      return {
+        healthyToRequestedMs: between(
+          ids,
+          (id) => healthy.get(id),
+          (id) => hooks.applied.get(id)?.requestedAt,
+        ),
+        requestedToRegisteredMs: between(
+          ids,
+          (id) => hooks.applied.get(id)?.requestedAt,
+          (id) => hooks.applied.get(id)?.registeredAt,
+        ),
+        registeredToListedMs: between(
+          ids,
+          (id) => hooks.applied.get(id)?.registeredAt,
+          (id) => newQuery.timeline.firstListed(id),
+        ),
+      };
+    };
     const healthyWaves = {
       first100Ms: distribution(healthyToDiscoverable(firstWave, newQuery.timeline, scale), firstWave.length),
       restMs: distribution(
@@ -861,6 +940,8 @@ export async function runBurst(options: BurstOptions): Promise<BurstRun> {
         byHealthy.length - firstWave.length,
       ),
       first100SpreadMs: firstWave.length ? aws((firstWave.at(-1)?.healthyAt ?? 0) - (firstWave[0]?.healthyAt ?? 0)) : 0,
+      first100Split: waveSplit(firstWave),
+      restSplit: waveSplit(byHealthy.slice(100)),
     };
     const invocationsPer10Seconds = Object.fromEntries(
       [...runner.starts].map(([name, starts]) => {
@@ -934,6 +1015,11 @@ export async function runBurst(options: BurstOptions): Promise<BurstRun> {
       split,
       healthyWaves,
       invocationsPer10Seconds,
+      eventLoop: {
+        utilization: loop.between(deployedAt, drainedAt),
+        busiest250Ms: loop.busiest(),
+        firstWave3s: firstWave[0] ? loop.between(firstWave[0].healthyAt, firstWave[0].healthyAt + 3000 * scale) : 0,
+      },
       lookupSlowestAnswerMs: Math.round(poller.slowestMs),
       lookupLongestGapMs: Math.round(poller.longestGapMs),
       lookupErrors: poller.errors.length,

@@ -1,5 +1,5 @@
 import { OperationFailedError, OperationTimeoutError, RegistrationInterruptedError } from '../../../lib/errors';
-import { logger } from '../../../lib/observability';
+import { logger, metrics } from '../../../lib/observability';
 import type { DescribedTask, RecheckQueue } from '../../../lib/ports';
 import { confirmRegistration } from '../../../lib/registrar';
 import { chunks } from '../../../lib/sqs/recheck-queue';
@@ -114,7 +114,7 @@ describe('a health-checked task that is not HEALTHY yet', () => {
     expect(queue.sent).toHaveLength(1);
     // The poll (1 s) less the register queue's 1 s batching window, which holds the message that long.
     expect(queue.sent[0]?.delaySeconds).toBe(0);
-    expect(readMessage(queue.sent[0]?.body ?? '')).toEqual({ events: [runningEvent()], failures: 0 });
+    expect(readMessage(queue.sent[0]?.body ?? '')).toEqual({ events: [runningEvent()], failures: 0, recheck: true });
   });
 
   it('is registered by the re-check that finds it HEALTHY, and re-checked no more (only its confirmation follows)', async () => {
@@ -166,6 +166,58 @@ describe('a health-checked task that is not HEALTHY yet', () => {
     expect(queue.sent).toEqual([]);
   });
 
+  it('is said once: a re-check that finds it still pending logs at debug only, counted in one metric per batch', async () => {
+    const { queue, deps } = setup(() => 'UNKNOWN');
+    const info = logger.info as unknown as jest.SpyInstance;
+    const debug = jest.spyOn(logger, 'debug').mockImplementation(() => undefined);
+    const added = jest.spyOn(metrics, 'addMetric');
+    const single = jest.spyOn(metrics, 'singleMetric');
+    try {
+      const ids = ['0'.repeat(32), '1'.repeat(32)];
+      await handleTaskMessages(
+        ids.map((id, i) => record(runningEvent(id), `m${i}`)),
+        deps,
+      );
+      // The RUNNING events themselves: a line and a Skipped metric each.
+      expect(info.mock.calls.filter(([line]) => String(line).startsWith('skipped:'))).toHaveLength(2);
+      expect(single).toHaveBeenCalledTimes(2);
+      info.mockClear();
+      single.mockClear();
+      added.mockClear();
+      const rechecks = queue.sent.splice(0);
+      await handleTaskMessages(
+        rechecks.map((m, i) => record(m.body, `r${i}`)),
+        deps,
+      );
+      expect(info.mock.calls.map(([line]) => String(line))).toEqual(['re-check(s) sent: 1 message(s)']);
+      expect(single).not.toHaveBeenCalled();
+      expect(debug.mock.calls.filter(([line]) => String(line).startsWith('still pending:'))).toHaveLength(2);
+      expect(added.mock.calls.filter(([name]) => name === 'HealthRechecks')).toEqual([
+        ['HealthRechecks', expect.anything(), 2],
+      ]);
+      // Still re-checked.
+      expect(queue.sent).toHaveLength(1);
+    } finally {
+      debug.mockRestore();
+      added.mockRestore();
+      single.mockRestore();
+    }
+  });
+
+  it('says so when its last re-check, healthWaitMs after its RUNNING event, leaves it to the health sweep', async () => {
+    const { queue, deps, advance } = setup(() => 'UNKNOWN');
+    const info = logger.info as unknown as jest.SpyInstance;
+    await handleTaskMessages([record(runningEvent())], deps);
+    const [recheck] = queue.sent.splice(0);
+    advance(60_000);
+    info.mockClear();
+    await handleTaskMessages([record(recheck?.body)], deps);
+    expect(queue.sent).toEqual([]);
+    expect(info.mock.calls.map(([line]) => String(line))).toEqual([
+      `task ${TASK_ID} still not HEALTHY after HEALTH_WAIT_MS: left to the health sweep`,
+    ]);
+  });
+
   it('is neither registered nor re-checked when ECS reports it UNHEALTHY', async () => {
     const { registry, queue, deps } = setup(() => 'UNHEALTHY');
     const result = await handleTaskMessages([record(runningEvent())], deps);
@@ -200,7 +252,7 @@ describe('each event of a batch fails alone', () => {
     const resent = queue.sent.filter((m) => !('confirm' in readMessage(m.body)));
     expect(resent).toHaveLength(1);
     expect(resent[0]?.delaySeconds).toBe(10);
-    expect(readMessage(resent[0]?.body ?? '')).toEqual({ events: [runningEvent()], failures: 1 });
+    expect(readMessage(resent[0]?.body ?? '')).toEqual({ events: [runningEvent()], failures: 1, recheck: true });
   });
 
   it(`gives the message back to SQS (then its DLQ) once an event has failed ${MAX_FAILURES} times`, async () => {
@@ -270,6 +322,7 @@ describe('a registration, confirmed by a later message instead of waiting for Cl
     expect(readMessage(queue.sent[0]?.body ?? '')).toEqual({
       events: [runningEvent()],
       failures: 0,
+      recheck: true,
       confirm: [
         {
           taskArn: TASK_ARN,
@@ -440,7 +493,7 @@ describe('a registration, confirmed by a later message instead of waiting for Cl
             confirm: [expect.objectContaining({ registrations: [expect.objectContaining({ operationId: 'op-1' })] })],
           }),
         },
-        { delay: 10, message: { events: [runningEvent()], failures: 1 } },
+        { delay: 10, message: { events: [runningEvent()], failures: 1, recheck: true } },
       ]),
     );
     expect(sent).toHaveLength(2);
@@ -612,7 +665,12 @@ describe('re-check messages', () => {
     const confirm = { taskArn: TASK_ARN, namespace: 'kudos.local', since: 1, registrations: [] };
     expect(() => packRechecks([{ event: { n: 1 }, confirm }, { event: { n: 2 } }], 0)).toThrow('one group');
     const packed = packRechecks([{ event: { n: 1 }, confirm }], 0);
-    expect(readMessage(packed[0]?.body ?? '')).toEqual({ events: [{ n: 1 }], failures: 0, confirm: [confirm] });
+    expect(readMessage(packed[0]?.body ?? '')).toEqual({
+      events: [{ n: 1 }],
+      failures: 0,
+      recheck: true,
+      confirm: [confirm],
+    });
   });
 
   it('wait the poll less the batching window (whole seconds), then 10 s doubling after failures, at most 900 s', () => {
