@@ -87,8 +87,9 @@ const SCHEDULED = ['reconcile', 'healthSweep'] as const;
 /**
  * The register queue's batching window, seconds (a deployment constant, not a setting): its event source gathers
  * up to this long of messages (or 10) into a batch (serverless/config/functions.ts). The re-checks of tasks not
- * HEALTHY yet and the confirmations come back on that queue; the window is what paces them (HEALTH_POLL_MS counts
- * it), and what lets them share invocations instead of each taking one of the register function's slots.
+ * HEALTHY yet and the confirmations come back on that queue; while it is quiet the window is what paces them
+ * (HEALTH_POLL_MS counts it), and what lets them share invocations instead of each taking one of the register
+ * function's slots. A busy queue fills a batch at once: then the function's reserved concurrency paces them.
  */
 export const REGISTER_BATCH_WINDOW_S = 1;
 
@@ -297,7 +298,7 @@ export const SETTINGS = {
     max: 900_000,
     default: 1_000,
     meaning:
-      "how often a task not HEALTHY yet is read again: its re-check message is delayed by this less the register queue's one-second batching window (an SQS delay: whole seconds, rounded up)",
+      "how often a task not HEALTHY yet is read again while the register queue is quiet: its re-check message is delayed by this less the queue's one-second batching window (an SQS delay: whole seconds, rounded up). When 10 messages wait, the window closes at once and re-checks come round as fast as the register function takes them (its reserved concurrency bounds those ECS reads)",
   },
   reconcileMaxDeletes: {
     env: 'RECONCILE_MAX_DELETES',
