@@ -112,13 +112,14 @@ export async function runRegistration(
    */
   options: { recheck?: boolean } = {},
 ): Promise<Outcome> {
-  return recorded(input, () => handleTaskEvent(input, deps), options.recheck ? stillPending : undefined);
+  return recorded(input, () => handleTaskEvent(input, deps), options.recheck ? recordQuietlyIfPending : undefined);
 }
 
-/** A re-checked task whose health is still pending: logged at debug only. */
-function stillPending(outcome: Outcome): boolean {
+/** Records a re-checked task whose health is still pending at debug only (true); anything else is left (false). */
+function recordQuietlyIfPending(outcome: Outcome): boolean {
   if (outcome.result !== 'skipped' || outcome.reason !== 'health-pending') return false;
-  logger.debug(`still pending: ${outcome.message}`, { taskId: outcome.taskId, action: 'recheck' });
+  const { message, ...rest } = outcome;
+  logger.debug(`still pending: ${message}`, { ...rest, action: 'recheck' });
   return true;
 }
 
@@ -134,7 +135,7 @@ export async function runConfirmation(
 async function recorded<T extends Outcome | 'pending'>(
   input: unknown,
   run: () => Promise<T>,
-  /** True for an outcome it recorded in its own way. */
+  /** Records the outcome its own way and answers true, or answers false (recordOutcome records it). */
   recordedElsewise?: (outcome: Outcome) => boolean,
 ): Promise<T> {
   try {

@@ -81,11 +81,12 @@ function isPendingConfirm(value: unknown): value is PendingConfirm {
 
 /**
  * The events a message body holds, how many times they failed, and their confirmations (a confirmation message);
- * `unreadable` when it is none of these shapes.
+ * `recheck` for the function's own re-check envelope (rather than an EventBridge event); `unreadable` when it is
+ * none of these shapes.
  */
 export function readMessage(
   body: string,
-): { events: unknown[]; failures: number; recheck: boolean; confirm?: PendingConfirm[] } | { unreadable: string } {
+): { events: unknown[]; failures: number; recheck?: true; confirm?: PendingConfirm[] } | { unreadable: string } {
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -103,7 +104,7 @@ export function readMessage(
     }
     return { events, failures, recheck: true, confirm };
   }
-  return { events: [json], failures: 0, recheck: false };
+  return { events: [json], failures: 0 };
 }
 
 /** Whether a task whose health is still pending is re-checked again: until `healthWaitMs` after its RUNNING event. */
@@ -181,8 +182,11 @@ interface Job {
   record: string;
   event: unknown;
   failures: number;
-  /** It came back from the function's own queue (a re-check, a retry, a confirmation): already recorded once. */
-  recheck: boolean;
+  /**
+   * A re-check of a task not HEALTHY yet, whose outcome was recorded when its RUNNING event came: the function's own
+   * re-check message (no failure counted), not a retry after a failure nor an operator's replay.
+   */
+  recheck?: boolean;
   /** A registration of the event to confirm, rather than the event to handle. */
   confirm?: PendingConfirm;
 }
@@ -203,8 +207,11 @@ export interface BatchResult extends SQSBatchResponse {
 export async function handleTaskMessages(
   records: Pick<SQSRecord, 'messageId' | 'body'>[],
   deps: TaskQueueDeps,
-  /** `resendFailures: false`: a failed event is given back at once (a direct invocation reports it as its error). */
-  options: { resendFailures?: boolean } = {},
+  /**
+   * `resendFailures: false`: a failed event is given back at once (a direct invocation reports it as its error).
+   * `replay`: an operator's replay (a direct invocation): every outcome is recorded, a re-check's too.
+   */
+  options: { resendFailures?: boolean; replay?: boolean } = {},
 ): Promise<BatchResult> {
   const now = deps.now ?? Date.now;
   const poll = deps.settings.healthPollMs ?? SETTINGS.healthPollMs.default;
@@ -223,13 +230,14 @@ export async function handleTaskMessages(
       });
       continue;
     }
+    const recheck = read.recheck === true && read.failures === 0 && options.replay !== true;
     read.events.forEach((event, i) => {
       const confirm = read.confirm?.[i];
       jobs.push({
         record: record.messageId,
         event,
         failures: read.failures,
-        recheck: read.recheck,
+        ...(recheck && !confirm ? { recheck } : {}),
         ...(confirm ? { confirm } : {}),
       });
     });
@@ -269,11 +277,11 @@ export async function handleTaskMessages(
   const pollDelay = recheckDelaySeconds(0, poll);
   /** Handles a task event; `attempt`: the times in a row its registration's operations failed. */
   const handleEvent = async (job: Job, attempt = 0) => {
-    const outcome = await runRegistration(job.event, eventDeps, { recheck: job.recheck });
+    const outcome = await runRegistration(job.event, eventDeps, { recheck: job.recheck === true });
     outcomes.push(outcome);
     if (outcome.result === 'registered' && outcome.confirm) {
       const confirm = attempt > 0 ? { ...outcome.confirm, attempt } : outcome.confirm;
-      sendLater({ record: job.record, event: job.event, failures: 0, recheck: true, confirm }, CONFIRM_DELAY_SECONDS);
+      sendLater({ record: job.record, event: job.event, failures: 0, confirm }, CONFIRM_DELAY_SECONDS);
     } else if (outcome.result === 'skipped' && outcome.reason === 'health-pending') {
       if (job.recheck) stillPending += 1;
       if (!recheckDue(job.event, now(), deps.settings.healthWaitMs ?? 0)) {
@@ -285,8 +293,7 @@ export async function handleTaskMessages(
             reason: 'health-wait-over',
           });
         }
-      } else if (deps.recheck)
-        sendLater({ record: job.record, event: job.event, failures: 0, recheck: true }, pollDelay);
+      } else if (deps.recheck) sendLater({ record: job.record, event: job.event, failures: 0 }, pollDelay);
       else leftToSweep += 1;
     }
   };
@@ -329,7 +336,6 @@ export async function handleTaskMessages(
               record: job.record,
               event: job.event,
               failures: 0,
-              recheck: true,
               confirm: error.confirm as PendingConfirm,
             },
             CONFIRM_DELAY_SECONDS,
@@ -337,7 +343,7 @@ export async function handleTaskMessages(
         }
         if (!job.confirm) {
           // The event is tried again; its retry writes anew what did not stand.
-          failed.push({ record: job.record, event: job.event, failures: job.failures + 1, recheck: true });
+          failed.push({ record: job.record, event: job.event, failures: job.failures + 1 });
         } else if (error instanceof OperationFailedError) {
           // Its operations failed MAX_FAILURES times in a row: given back to SQS, then its DLQ.
           failed.push({ ...job, failures: MAX_FAILURES });
@@ -426,6 +432,7 @@ export async function runTaskInput(input: unknown, deps: TaskQueueDeps): Promise
   }
   const result = await handleTaskMessages([{ messageId: 'direct', body: JSON.stringify(input ?? null) }], deps, {
     resendFailures: false,
+    replay: true,
   });
   const error = result.outcomes.find((o): o is Error => o instanceof Error);
   if (error) throw error;

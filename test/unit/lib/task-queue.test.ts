@@ -211,11 +211,53 @@ describe('a health-checked task that is not HEALTHY yet', () => {
     const [recheck] = queue.sent.splice(0);
     advance(60_000);
     info.mockClear();
-    await handleTaskMessages([record(recheck?.body)], deps);
-    expect(queue.sent).toEqual([]);
-    expect(info.mock.calls.map(([line]) => String(line))).toEqual([
-      `task ${TASK_ID} still not HEALTHY after HEALTH_WAIT_MS: left to the health sweep`,
-    ]);
+    const added = jest.spyOn(metrics, 'addMetric');
+    const single = jest.spyOn(metrics, 'singleMetric');
+    try {
+      await handleTaskMessages([record(recheck?.body)], deps);
+      expect(queue.sent).toEqual([]);
+      expect(info.mock.calls.map(([line]) => String(line))).toEqual([
+        `task ${TASK_ID} still not HEALTHY after HEALTH_WAIT_MS: left to the health sweep`,
+      ]);
+      expect(single).not.toHaveBeenCalled();
+      expect(added.mock.calls.filter(([name]) => name === 'HealthRechecks')).toEqual([
+        ['HealthRechecks', expect.anything(), 1],
+      ]);
+    } finally {
+      added.mockRestore();
+      single.mockRestore();
+    }
+  });
+
+  it('is recorded as any event when it is no re-check of ours: a RUNNING event already past healthWaitMs, a retry after a failure, a replay', async () => {
+    const { queue, deps, advance } = setup(() => 'UNKNOWN');
+    const info = logger.info as unknown as jest.SpyInstance;
+    const single = jest.spyOn(metrics, 'singleMetric');
+    const skippedLines = () => info.mock.calls.map(([line]) => String(line)).filter((l) => l.startsWith('skipped:'));
+    try {
+      // A RUNNING event that arrives after the wait: its skip is said, and nothing about the health sweep.
+      advance(60_000);
+      await handleTaskMessages([record(runningEvent())], deps);
+      expect(skippedLines()).toHaveLength(1);
+      expect(info.mock.calls.some(([line]) => String(line).includes('left to the health sweep'))).toBe(false);
+      expect(single).toHaveBeenCalledTimes(1);
+      advance(-60_000);
+      // The retry of an event that failed: its first outcome after the failure is said.
+      info.mockClear();
+      single.mockClear();
+      await handleTaskMessages([record({ recheck: { failures: 1 }, events: [runningEvent()] })], deps);
+      expect(skippedLines()).toHaveLength(1);
+      expect(single).toHaveBeenCalledTimes(1);
+      // An operator's replay of a re-check (registrar replay-dlq): said too.
+      queue.sent.splice(0);
+      info.mockClear();
+      single.mockClear();
+      await runTaskInput({ recheck: { failures: 0 }, events: [runningEvent()] }, deps);
+      expect(skippedLines()).toHaveLength(1);
+      expect(single).toHaveBeenCalledTimes(1);
+    } finally {
+      single.mockRestore();
+    }
   });
 
   it('is neither registered nor re-checked when ECS reports it UNHEALTHY', async () => {
