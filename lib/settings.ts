@@ -89,9 +89,17 @@ const SCHEDULED = ['reconcile', 'healthSweep'] as const;
  * up to this long of messages (or 10) into a batch (serverless/config/functions.ts). The re-checks of tasks not
  * HEALTHY yet and the confirmations come back on that queue; while it is quiet the window is what paces them
  * (HEALTH_POLL_MS counts it), and what lets them share invocations instead of each taking one of the register
- * function's slots. A busy queue fills a batch at once: then the function's reserved concurrency paces them.
+ * function's slots. A busy queue fills a batch at once and the window holds nothing: then the re-check's own delay
+ * paces it (QUEUE_BATCH_SIZE).
  */
 export const REGISTER_BATCH_WINDOW_S = 1;
+
+/**
+ * The task-event queues' batch size (a deployment constant): their event sources hand a function up to this many
+ * messages at once. A register batch this full did not wait for the window (it closes as soon as this many wait),
+ * so the re-checks it sends carry the whole HEALTH_POLL_MS as their delay.
+ */
+export const QUEUE_BATCH_SIZE = 10;
 
 export const SETTINGS = {
   namespace: {
@@ -298,7 +306,7 @@ export const SETTINGS = {
     max: 900_000,
     default: 1_000,
     meaning:
-      "how often a task not HEALTHY yet is read again while the register queue is quiet: its re-check message is delayed by this less the queue's one-second batching window (an SQS delay: whole seconds, rounded up). When 10 messages wait, the window closes at once and re-checks come round as fast as the register function takes them (its reserved concurrency bounds those ECS reads)",
+      "how often a task not HEALTHY yet is read again: its re-check message is delayed by this less the register queue's one-second batching window, or by all of it when its batch came full (the window, which closes once 10 messages wait, then held nothing); an SQS delay, whole seconds rounded up",
   },
   reconcileMaxDeletes: {
     env: 'RECONCILE_MAX_DELETES',

@@ -6,7 +6,7 @@ import { pool } from './pool';
 import type { RecheckQueue } from './ports';
 import type { Outcome, PendingConfirm, RegistrarDeps } from './registrar';
 import { runConfirmation, runRegistration } from './registrar-runtime';
-import { REGISTER_BATCH_WINDOW_S, SETTINGS } from './settings';
+import { QUEUE_BATCH_SIZE, REGISTER_BATCH_WINDOW_S, SETTINGS } from './settings';
 
 /**
  * The register and deregister functions' work on their queues. A message holds one ECS task event (from the
@@ -114,13 +114,16 @@ export function recheckDue(event: unknown, now: number, healthWaitMs: number): b
 }
 
 /**
- * The delay of a re-check after `failures` failures: for a pending task (and a confirmation), the poll less the
- * register queue's batching window, which holds every message up to that long (0 by default: the window alone paces
- * them); else 10 s doubling.
+ * The delay of a re-check after `failures` failures: for a pending task, the poll less the register queue's batching
+ * window, which holds a message up to that long on a quiet queue (0 by default: the window alone paces them), or the
+ * whole poll when `windowHeld` is false (the batch came full: the window held nothing, and without a delay a busy
+ * queue would bring the task round as fast as the function takes batches); else 10 s doubling.
  */
-export function recheckDelaySeconds(failures: number, healthPollMs: number): number {
-  if (failures === 0)
-    return Math.min(900, Math.max(0, Math.ceil((healthPollMs - REGISTER_BATCH_WINDOW_S * 1000) / 1000)));
+export function recheckDelaySeconds(failures: number, healthPollMs: number, windowHeld = true): number {
+  if (failures === 0) {
+    const window = windowHeld ? REGISTER_BATCH_WINDOW_S * 1000 : 0;
+    return Math.min(900, Math.max(0, Math.ceil((healthPollMs - window) / 1000)));
+  }
   return Math.min(900, Math.ceil((10_000 * 2 ** (failures - 1)) / 1000));
 }
 
@@ -274,7 +277,8 @@ export async function handleTaskMessages(
   let leftToSweep = 0;
   /** Re-checked tasks still not HEALTHY: one metric for the batch (runRegistration records none for them). */
   let stillPending = 0;
-  const pollDelay = recheckDelaySeconds(0, poll);
+  // A batch that came full did not wait for the register queue's window: the re-check's delay is the whole poll.
+  const pollDelay = recheckDelaySeconds(0, poll, records.length < QUEUE_BATCH_SIZE);
   /** Handles a task event; `attempt`: the times in a row its registration's operations failed. */
   const handleEvent = async (job: Job, attempt = 0) => {
     const outcome = await runRegistration(job.event, eventDeps, { recheck: job.recheck === true });

@@ -1,4 +1,4 @@
-import { REGISTER_BATCH_WINDOW_S, SETTINGS } from '../../lib/settings';
+import { QUEUE_BATCH_SIZE, REGISTER_BATCH_WINDOW_S, SETTINGS } from '../../lib/settings';
 import { functionName, PROJECT } from './cfn';
 import type { DeploySettings } from './params';
 
@@ -41,7 +41,7 @@ export const serviceCreatorFunction = (s: DeploySettings): string => functionNam
  */
 
 /**
- * A queue consumer's SQS event: batches of 10, failures reported per message, at most as many batches at once as the
+ * A queue consumer's SQS event: batches of QUEUE_BATCH_SIZE (10), failures reported per message, at most as many batches at once as the
  * function may run (`none`: no cap beyond the account's). The leaving queue's batches are handed over as soon as
  * they are there (no window: a leaving task waits for nothing); the register queue's gather REGISTER_BATCH_WINDOW_S.
  */
@@ -50,7 +50,7 @@ export function queueEvent(queue: 'RegisterQueue' | 'LeavingQueue', maxConcurren
     {
       sqs: {
         arn: { 'Fn::GetAtt': [queue, 'Arn'] },
-        batchSize: 10,
+        batchSize: QUEUE_BATCH_SIZE,
         maximumBatchingWindow: queue === 'RegisterQueue' ? REGISTER_BATCH_WINDOW_S : 0,
         functionResponseType: 'ReportBatchItemFailures',
         ...(maxConcurrency !== undefined ? { maximumConcurrency: maxConcurrency } : {}),

@@ -2,6 +2,7 @@ import { OperationFailedError, OperationTimeoutError, RegistrationInterruptedErr
 import { logger, metrics } from '../../../lib/observability';
 import type { DescribedTask, RecheckQueue } from '../../../lib/ports';
 import { confirmRegistration } from '../../../lib/registrar';
+import { QUEUE_BATCH_SIZE } from '../../../lib/settings';
 import { chunks } from '../../../lib/sqs/recheck-queue';
 import {
   byTask,
@@ -266,6 +267,23 @@ describe('a health-checked task that is not HEALTHY yet', () => {
     expect(result.outcomes).toEqual([expect.objectContaining({ result: 'skipped', reason: 'unhealthy' })]);
     expect(registry.writes).toEqual([]);
     expect(queue.sent).toEqual([]);
+  });
+
+  it('waits the whole poll when its batch came full: the window, which closes once 10 messages wait, held nothing', async () => {
+    const { queue, deps } = setup(() => 'UNKNOWN');
+    const ids = Array.from({ length: QUEUE_BATCH_SIZE }, (_, i) => String(i).repeat(32));
+    await handleTaskMessages(
+      ids.map((id, i) => record(runningEvent(id), `m${i}`)),
+      deps,
+    );
+    // Without it a busy register queue brought every pending task round as fast as the function took batches
+    // (about every 0.25 s in the burst benchmark, 4 ECS reads a second per task instead of 1).
+    expect(queue.sent.map((m) => m.delaySeconds)).toEqual([1]);
+    await handleTaskMessages(
+      ids.slice(1).map((id, i) => record(runningEvent(id), `n${i}`)),
+      deps,
+    );
+    expect(queue.sent.map((m) => m.delaySeconds)).toEqual([1, 0]);
   });
 
   it('is re-checked together with the others of its batch: one message, one ECS read each', async () => {
@@ -720,7 +738,12 @@ describe('re-check messages', () => {
     expect(recheckDelaySeconds(0, 1000)).toBe(0);
     expect(recheckDelaySeconds(0, 1500)).toBe(1);
     expect(recheckDelaySeconds(0, 3000)).toBe(2);
+    // A batch that came full waited for no window: the whole poll.
+    expect(recheckDelaySeconds(0, 1000, false)).toBe(1);
+    expect(recheckDelaySeconds(0, 1500, false)).toBe(2);
+    expect(recheckDelaySeconds(0, 1_000_000, false)).toBe(900);
     expect([1, 2, 3, 4].map((f) => recheckDelaySeconds(f, 1000))).toEqual([10, 20, 40, 80]);
+    expect(recheckDelaySeconds(1, 1000, false)).toBe(10);
     expect(recheckDelaySeconds(20, 1000)).toBe(900);
   });
 
