@@ -229,6 +229,7 @@ export function describeDelivery(delivery: Delivery): string[] {
     ...delivery.eventSourceMappings.map(
       (m) =>
         `queue ${m.queue} -> ${m.functionName}: batches of ${m.batchSize ?? 10}` +
+        `${m.maximumBatchingWindowSeconds ? ` gathered for up to ${m.maximumBatchingWindowSeconds} s` : ''}` +
         `${m.maximumConcurrency !== undefined ? `, at most ${m.maximumConcurrency} at once` : ''}` +
         `${m.functionResponseType ? `, ${m.functionResponseType}` : ''}`,
     ),

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { applyDelivery, deliveryFromConfig, normalizedName } from '../../local/delivery';
+import { applyDelivery, deliveryFromConfig, describeDelivery, normalizedName } from '../../local/delivery';
 import {
   type BusEvent,
   createEmulator,
@@ -206,6 +206,20 @@ describe('the delivery from the resolved serverless config', () => {
       { queue: 'svc-local-leaving', functionName: 'svc-local-deregister', batchSize: 10, maximumConcurrency: 10 },
     ]);
     expect(delivery.unsupported).toEqual(['rule off: disabled']);
+  });
+
+  it("prints each event source's batching window in the stack's log, as it prints the rest of the delivery", () => {
+    const delivery = deliveryFromConfig(AFTER, 'local');
+    const windowed = {
+      ...delivery,
+      eventSourceMappings: delivery.eventSourceMappings.map((m) =>
+        m.queue === 'svc-local-register' ? { ...m, maximumBatchingWindowSeconds: 1 } : m,
+      ),
+    };
+    expect(describeDelivery(windowed).filter((line) => line.startsWith('queue '))).toEqual([
+      'queue svc-local-register -> svc-local-register: batches of 10 gathered for up to 1 s, at most 5 at once, ReportBatchItemFailures',
+      'queue svc-local-leaving -> svc-local-deregister: batches of 10, at most 10 at once',
+    ]);
   });
 
   it('names a function resource as the framework does', () => {
