@@ -83,12 +83,11 @@ const CLUSTER_PAIR = String.raw`\s*[\w:/.-]+\s*=\s*[!-+\--<>-~]+\s*`;
 const WRITERS = ['register', 'deregister', 'reconcile', 'healthSweep'] as const;
 const SCHEDULED = ['reconcile', 'healthSweep'] as const;
 
-/** The catalogue, in the order of the README's tables. Keys are the deploy parameter's name when there is one. */
 /**
  * The register queue's batching window, seconds (a deployment constant, not a setting): its event source gathers
- * up to this long of messages (or 10) into a batch (serverless/config/functions.ts). The re-checks of tasks not
- * HEALTHY yet and the confirmations come back on that queue; while it is quiet the window is what paces them
- * (HEALTH_POLL_MS counts it), and what lets them share invocations instead of each taking one of the register
+ * up to this long of messages (or QUEUE_BATCH_SIZE) into a batch (serverless/config/functions.ts). The re-checks of
+ * tasks not HEALTHY yet and the confirmations come back on that queue; while it is quiet the window is what paces
+ * them (HEALTH_POLL_MS counts it), and what lets them share invocations instead of each taking one of the register
  * function's slots. A busy queue fills a batch at once and the window holds nothing: then the re-check's own delay
  * paces it (QUEUE_BATCH_SIZE).
  */
@@ -101,6 +100,7 @@ export const REGISTER_BATCH_WINDOW_S = 1;
  */
 export const QUEUE_BATCH_SIZE = 10;
 
+/** The catalogue, in the order of the README's tables. Keys are the deploy parameter's name when there is one. */
 export const SETTINGS = {
   namespace: {
     env: 'NAMESPACE',

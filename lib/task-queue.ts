@@ -54,7 +54,7 @@ const MAX_MESSAGE_BYTES = 200_000;
  * wait for their Cloud Map operations (their confirmations come back as messages), so an invocation lasts the
  * time of its reads and writes, not of Cloud Map's operations.
  */
-export const TASKS_AT_ONCE = 10 * EVENTS_PER_MESSAGE;
+export const TASKS_AT_ONCE = QUEUE_BATCH_SIZE * EVENTS_PER_MESSAGE;
 /**
  * The delay of a confirmation, each time (whole seconds): with the register queue's batching window, about the few
  * seconds a Cloud Map operation takes, so most confirmations find it done at the first GetOperation. Without it, a

@@ -32,18 +32,15 @@ export const leavingQueueName = (s: DeploySettings): string => `${PROJECT}-${s.s
 /** SERVICE_CREATOR_FUNCTION of the writers: the createService function, which alone may create a service. */
 export const serviceCreatorFunction = (s: DeploySettings): string => functionName(s, 'createService');
 
-/*
- * The register queue's batching window (REGISTER_BATCH_WINDOW_S, lib/settings.ts). The re-checks of tasks not HEALTHY
- * yet and the confirmations come back on that queue; without a window each comes back alone, in an invocation of its
- * own, and during a 1,000-task deployment the register function ran ~17 invocations a second at its 5 slots, each
- * with its own DescribeTasks call (throttled by ECS's 20 a second); with it, ~2 a second of 10 messages each
- * (`npm run bench -- burst`, README "Benchmarks"). The price: a RUNNING event that comes alone waits up to a second.
- */
-
 /**
- * A queue consumer's SQS event: batches of QUEUE_BATCH_SIZE (10), failures reported per message, at most as many batches at once as the
- * function may run (`none`: no cap beyond the account's). The leaving queue's batches are handed over as soon as
- * they are there (no window: a leaving task waits for nothing); the register queue's gather REGISTER_BATCH_WINDOW_S.
+ * A queue consumer's SQS event: batches of QUEUE_BATCH_SIZE (10), failures reported per message, at most as many
+ * batches at once as the function may run (`none`: no cap beyond the account's). The leaving queue's batches are
+ * handed over as soon as they are there (no window: a leaving task waits for nothing); the register queue's gather
+ * REGISTER_BATCH_WINDOW_S (lib/settings.ts). The re-checks of tasks not HEALTHY yet and the confirmations come back
+ * on that queue; without a window each comes back alone, in an invocation of its own, and during a 1,000-task
+ * deployment the register function ran ~17 invocations a second at its 5 slots, each with its own DescribeTasks call
+ * (throttled by ECS's 20 a second); with it, ~2 a second of 10 messages each (`npm run bench -- burst`, README
+ * "Benchmarks"). The price: a RUNNING event that comes alone waits up to a second.
  */
 export function queueEvent(queue: 'RegisterQueue' | 'LeavingQueue', maxConcurrency: number | undefined) {
   return [
