@@ -887,50 +887,31 @@ export async function runBurst(options: BurstOptions): Promise<BurstRun> {
     const newIdList = fresh.map((r) => r.instanceId);
     const leavingOf = (id: string) => tracks.get(oldArnById.get(id) ?? '')?.leavingAt;
     const newArnById = new Map(newTracks().map(([arn]) => [taskIdOf(arn), arn]));
+    // Each task's moments (real ms), as the hooks and the lookups saw them.
+    const healthyOf = (id: string) => hooks.healthyAt.get(newArnById.get(id) ?? '');
+    const requestedOf = (id: string) => hooks.applied.get(id)?.requestedAt;
+    const registeredOf = (id: string) => hooks.applied.get(id)?.registeredAt;
+    const deregisteredOf = (id: string) => hooks.applied.get(id)?.deregisteredAt;
+    const listedOf = (id: string) => newQuery.timeline.firstListed(id);
     const split = {
-      leavingToDeregisteredMs: between(oldIdList, leavingOf, (id) => hooks.applied.get(id)?.deregisteredAt),
-      deregisteredToOutMs: between(
-        oldIdList,
-        (id) => hooks.applied.get(id)?.deregisteredAt,
-        (id) => {
-          const leavingAt = leavingOf(id);
-          return leavingAt === undefined ? undefined : oldQuery.timeline.outAfter(id, leavingAt);
-        },
-      ),
-      healthyToRegisteredMs: between(
-        newIdList,
-        (id) => hooks.healthyAt.get(newArnById.get(id) ?? ''),
-        (id) => hooks.applied.get(id)?.registeredAt,
-      ),
-      registeredToListedMs: between(
-        newIdList,
-        (id) => hooks.applied.get(id)?.registeredAt,
-        (id) => newQuery.timeline.firstListed(id),
-      ),
+      leavingToDeregisteredMs: between(oldIdList, leavingOf, deregisteredOf),
+      deregisteredToOutMs: between(oldIdList, deregisteredOf, (id) => {
+        const leavingAt = leavingOf(id);
+        return leavingAt === undefined ? undefined : oldQuery.timeline.outAfter(id, leavingAt);
+      }),
+      healthyToRegisteredMs: between(newIdList, healthyOf, registeredOf),
+      registeredToListedMs: between(newIdList, registeredOf, listedOf),
     };
     const byHealthy = fresh
       .filter((t): t is { instanceId: string; healthyAt: number } => t.healthyAt !== undefined)
       .sort((a, b) => a.healthyAt - b.healthyAt);
     const firstWave = byHealthy.slice(0, 100);
-    const waveSplit = (wave: readonly { instanceId: string; healthyAt: number }[]): WaveSplit => {
+    const waveSplit = (wave: readonly { instanceId: string }[]): WaveSplit => {
       const ids = wave.map((t) => t.instanceId);
-      const healthy = new Map(wave.map((t) => [t.instanceId, t.healthyAt]));
       return {
-        healthyToRequestedMs: between(
-          ids,
-          (id) => healthy.get(id),
-          (id) => hooks.applied.get(id)?.requestedAt,
-        ),
-        requestedToRegisteredMs: between(
-          ids,
-          (id) => hooks.applied.get(id)?.requestedAt,
-          (id) => hooks.applied.get(id)?.registeredAt,
-        ),
-        registeredToListedMs: between(
-          ids,
-          (id) => hooks.applied.get(id)?.registeredAt,
-          (id) => newQuery.timeline.firstListed(id),
-        ),
+        healthyToRequestedMs: between(ids, healthyOf, requestedOf),
+        requestedToRegisteredMs: between(ids, requestedOf, registeredOf),
+        registeredToListedMs: between(ids, registeredOf, listedOf),
       };
     };
     const healthyWaves = {
